@@ -1,0 +1,24 @@
+// `migtrace explain [rule]`: what a rule means, the commits it guards, how to read its evidence.
+import chalk from 'chalk';
+import type { Argv, CommandModule } from 'yargs';
+import { findRule, RULES } from '../../rules/index.js';
+import { UsageError } from '../errors.js';
+import { writeOut } from '../output.js';
+
+export const explainCommand: CommandModule<object, { rule?: string }> = {
+  command: 'explain [rule]',
+  describe: 'Explain a rule (or list them all): meaning, QEMU commits, how to read the evidence',
+  builder: (y: Argv) => y.positional('rule', { type: 'string', describe: 'Rule id, e.g. qemufile-concurrent-access' }) as Argv<{ rule?: string }>,
+  handler: async (args) => {
+    if (!args.rule) {
+      const lines = RULES.map((r) => `  ${chalk.bold(r.id.padEnd(34))} ${r.severity.padEnd(7)} ${r.title}`);
+      await writeOut(`Rules (migtrace explain <id> for details):\n${lines.join('\n')}\n`);
+      return;
+    }
+    const r = findRule(args.rule);
+    if (!r) throw new UsageError(`no rule '${args.rule}'; rules: ${RULES.map((x) => x.id).join(', ')}`);
+    await writeOut(
+      `${chalk.bold(r.id)} (${r.severity}): ${r.title}\n\n${r.explain}\n\nGuards QEMU commits: ${r.commits.join(', ')}\nModel sections: ${r.refs.map((s) => `§${s}`).join(', ')} of the QEMU migration model\n`,
+    );
+  },
+};

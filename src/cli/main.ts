@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// migtrace entry point: parse arguments (yargs), run a command, map every outcome to an exit code
+// (cli/exit-codes.ts) and every error to one message on stderr (cli/errors.ts).
+import chalk from 'chalk';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { checkCommand } from './commands/check.js';
+import { explainCommand } from './commands/explain.js';
+import { describeError } from './errors.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { VERSION } from './version.js';
+
+const argv = hideBin(process.argv);
+const debug = argv.includes('--debug');
+// Colour only when stdout is a terminal (chalk checks that), unless asked otherwise.
+if (argv.includes('--no-color')) chalk.level = 0;
+else if (argv.includes('--color') && chalk.level === 0) chalk.level = 1;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(EXIT.error);
+}
+
+try {
+  await yargs(argv)
+    .scriptName('migtrace')
+    .usage(
+      `$0 <command> [options]\n\nReplays QEMU live-migration trace logs (the 'log' trace backend, -msg timestamp=on) against a model of\nwhich thread owns each QEMUFile and how the postcopy-preempt thread is shut down, and reports\nregressions of QEMU 6621883f93 and related fixes.`,
+    )
+    .command(checkCommand)
+    .command(explainCommand)
+    .demandCommand(1, 'name a command: check or explain')
+    .option('color', { type: 'boolean', describe: 'Force colour on (or off with --no-color); default: only on a TTY' })
+    .option('debug', { type: 'boolean', hidden: true })
+    .strict()
+    .recommendCommands()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .epilogue(`${EXIT_HELP}\n\nMore: migtrace explain, and README.md.`)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      fail(`migtrace: usage: ${msg}\nRun 'migtrace --help' or 'migtrace check --help'.`);
+    })
+    .parseAsync();
+} catch (e) {
+  fail(describeError(e, debug));
+}

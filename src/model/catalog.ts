@@ -1,0 +1,160 @@
+// The event catalog (catalog.csv beside this file): which thread emits each event, which QEMUFile
+// it touches and how, for which versions, and what the model does with it. Loaded and validated
+// once; extra catalogs (--catalog) add events or replace all rows of an event they name.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import type { Role } from '../types.js';
+import { ACCESSES, QEMUFILES, ROLES, SIGNALS, WINDOWS, type QemuFileName, type Signal } from './signals.js';
+import { parseRange, type VersionRange } from './versions.js';
+
+export interface CatalogRow {
+  event: string;
+  match: RegExp | null;
+  side: 'src' | 'dst' | 'both';
+  role: Role | '*';
+  identifies: 'anchor' | 'secondary' | null;
+  qemufile: QemuFileName | null;
+  access: (typeof ACCESSES)[number];
+  window: (typeof WINDOWS)[number];
+  versions: VersionRange;
+  versionsText: string;
+  signal: Signal;
+  ref: string;
+  /** Where the row was defined, for messages. */
+  origin: string;
+}
+
+export class CatalogError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid event catalog:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+export interface Catalog {
+  /** Rows per event name, in file order (more specific match first). */
+  byEvent: Map<string, CatalogRow[]>;
+  sources: string[];
+}
+
+export const BUILTIN_CATALOG = fileURLToPath(new URL('../../../src/model/catalog.csv', import.meta.url));
+
+const COLUMNS = ['event', 'match', 'side', 'role', 'identifies', 'qemufile', 'access', 'window', 'versions', 'signal', 'ref'];
+const EVENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], what: string, problems: string[], at: string): T | null {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  problems.push(`${at}: ${what} '${value}' is not one of ${allowed.join(', ')}`);
+  return null;
+}
+
+/** Parses catalog text; every bad row is reported with file:line, none is skipped silently. */
+export function parseCatalog(text: string, file: string): CatalogRow[] {
+  const problems: string[] = [];
+  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  try {
+    records = parse(text, {
+      columns: (header: string[]) => {
+        const h = header.map((c) => c.trim());
+        if (h.join(',') !== COLUMNS.join(',')) {
+          throw new Error(`${file}:1: header must be '${COLUMNS.join(',')}', got '${h.join(',')}'`);
+        }
+        return h;
+      },
+      comment: '#',
+      comment_no_infix: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+    });
+  } catch (e) {
+    const msg = (e as Error).message;
+    throw new CatalogError([msg.startsWith(file) ? msg : `${file}: ${msg}`]);
+  }
+  const rows: CatalogRow[] = [];
+  for (const { record: r, info } of records) {
+    const at = `${file}:${info.lines}`;
+    const before = problems.length;
+    if (!EVENT_NAME.test(r.event ?? '')) problems.push(`${at}: event '${r.event}' is not a trace event name`);
+    let match: RegExp | null = null;
+    if (r.match) {
+      try {
+        match = new RegExp(r.match);
+      } catch (e) {
+        problems.push(`${at}: match /${r.match}/ is not a valid regex (${(e as Error).message})`);
+      }
+    }
+    const side = oneOf(r.side ?? '', ['src', 'dst', 'both'] as const, 'side', problems, at);
+    const role = r.role === '*' ? '*' : oneOf(r.role ?? '', ROLES, 'role', problems, at);
+    const identifies = r.identifies ? oneOf(r.identifies, ['anchor', 'secondary'] as const, 'identifies', problems, at) : null;
+    if (identifies && role === '*') problems.push(`${at}: a row that identifies a thread needs a role, not '*'`);
+    const qemufile = r.qemufile ? oneOf(r.qemufile, QEMUFILES, 'qemufile', problems, at) : null;
+    const access = oneOf(r.access ?? '', ACCESSES, 'access', problems, at);
+    const window = oneOf(r.window || 'point', WINDOWS, 'window', problems, at);
+    const versions = parseRange(r.versions ?? '*');
+    if (!versions) problems.push(`${at}: versions '${r.versions}' is not a range (*, <=7.2, >=8.0, 8.0-9.2)`);
+    const signal = oneOf(r.signal || 'none', SIGNALS, 'signal', problems, at);
+    if (signal === 'fingerprint' && versions && versions.lo === null && versions.hi === null) {
+      problems.push(`${at}: a fingerprint row must name the versions the event proves`);
+    }
+    if (problems.length > before) continue;
+    rows.push({
+      event: r.event as string,
+      match,
+      side: side!,
+      role: role!,
+      identifies,
+      qemufile,
+      access: access!,
+      window: window!,
+      versions: versions!,
+      versionsText: r.versions || '*',
+      signal: signal!,
+      ref: r.ref ?? '',
+      origin: at,
+    });
+  }
+  if (problems.length) throw new CatalogError(problems);
+  return rows;
+}
+
+export function buildCatalog(layers: Array<{ file: string; rows: CatalogRow[] }>): Catalog {
+  const byEvent = new Map<string, CatalogRow[]>();
+  for (const layer of layers) {
+    // A later layer replaces every row of the events it names (override), and adds new events.
+    const named = new Map<string, CatalogRow[]>();
+    for (const row of layer.rows) {
+      const list = named.get(row.event) ?? [];
+      list.push(row);
+      named.set(row.event, list);
+    }
+    for (const [event, rows] of named) byEvent.set(event, rows);
+  }
+  return { byEvent, sources: layers.map((l) => l.file) };
+}
+
+export function loadCatalog(extraFiles: string[] = []): Catalog {
+  const layers = [BUILTIN_CATALOG, ...extraFiles].map((file) => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new CatalogError([`${file}: cannot read catalog (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`]);
+    }
+    return { file, rows: parseCatalog(text, file) };
+  });
+  return buildCatalog(layers);
+}
+
+/** The rows that apply to one event occurrence (the match regex is tested on its arguments). */
+export function rowsFor(catalog: Catalog, name: string, args: string): CatalogRow[] {
+  const rows = catalog.byEvent.get(name);
+  if (!rows) return NONE;
+  let out: CatalogRow[] | null = null;
+  for (const row of rows) {
+    if (row.match && !row.match.test(args)) continue;
+    (out ??= []).push(row);
+  }
+  return out ?? NONE;
+}
+const NONE: CatalogRow[] = [];

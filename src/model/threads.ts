@@ -1,0 +1,94 @@
+// Thread roles (§A.2): an anchor event names a thread's role outright; a secondary event names it
+// only while no anchor has. Roles are per process side, since TIDs are per host and the two
+// processes may run on different hosts. A recovered return-path thread has a new TID in 8.2+
+// (§A.2 item 4): it is a second `rp` thread, and each has its own lifetime.
+import type { Role, Side, ThreadSummary, TraceEvent } from '../types.js';
+import type { CatalogRow } from './catalog.js';
+
+/** An event as the model keeps it: the trace record itself (it carries file, line and text). */
+export type EventRef = TraceEvent;
+
+export interface ThreadInfo {
+  side: Side | null;
+  tid: number;
+  role: Role;
+  strength: 'anchor' | 'secondary' | 'none';
+  how: EventRef | null;
+  events: number;
+  firstTs: number | null;
+  lastTs: number | null;
+  start: EventRef | null;
+  exit: EventRef | null;
+  /** Anchors for a different role seen on this TID (TID reuse or a catalog problem). */
+  conflicts: string[];
+}
+
+export class ThreadTable {
+  private readonly byKey = new Map<string, ThreadInfo>();
+
+  private key(side: Side | null, tid: number): string {
+    return `${side ?? '?'}:${tid}`;
+  }
+
+  get(side: Side | null, tid: number | null): ThreadInfo | undefined {
+    return tid === null ? undefined : this.byKey.get(this.key(side, tid));
+  }
+
+  roleOf(side: Side | null, tid: number | null): Role {
+    return this.get(side, tid)?.role ?? 'unknown';
+  }
+
+  /** Records one event of a thread and whatever its catalog rows say about the thread. */
+  observe(ref: EventRef, rows: readonly CatalogRow[]): ThreadInfo | undefined {
+    if (ref.tid === null) return undefined;
+    const k = this.key(ref.side, ref.tid);
+    let t = this.byKey.get(k);
+    if (!t) {
+      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, conflicts: [] };
+      this.byKey.set(k, t);
+    }
+    t.events++;
+    if (ref.ts !== null) t.lastTs = ref.ts;
+    for (const row of rows) {
+      if (row.identifies && row.role !== '*') {
+        if (row.identifies === 'anchor') {
+          if (t.strength === 'anchor' && t.role !== row.role) {
+            if (t.conflicts.length < 4) t.conflicts.push(`${row.event} says ${row.role}, ${t.how?.name} said ${t.role}`);
+          } else if (t.strength !== 'anchor') {
+            t.role = row.role;
+            t.strength = 'anchor';
+            t.how = ref;
+          }
+        } else if (t.strength === 'none') {
+          t.role = row.role;
+          t.strength = 'secondary';
+          t.how = ref;
+        }
+      }
+      if (row.signal === 'thread-start' && !t.start) t.start = ref;
+      if (row.signal === 'thread-exit') t.exit = ref;
+    }
+    return t;
+  }
+
+  all(): ThreadInfo[] {
+    return [...this.byKey.values()];
+  }
+
+  withRole(role: Role, side?: Side): ThreadInfo[] {
+    return this.all().filter((t) => t.role === role && (side === undefined || t.side === side));
+  }
+
+  summary(fileOf: (input: number) => string): ThreadSummary[] {
+    return this.all()
+      .filter((t) => t.role !== 'unknown')
+      .sort((a, b) => (a.side ?? '').localeCompare(b.side ?? '') || a.tid - b.tid)
+      .map((t) => ({
+        side: t.side,
+        tid: t.tid,
+        role: t.role,
+        how: t.how ? `${t.strength} ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}` : 'unknown',
+        events: t.events,
+      }));
+  }
+}

@@ -1,0 +1,86 @@
+// Version fingerprinting (§G.1): each fingerprint event proves its process is within a version
+// range; the ranges are intersected. The writer model of postcopy_qemufile_src (§D.0) follows from
+// the source range, or directly from which thread sends urgent pages (§A.2 item 3).
+import type { Evidence, Side, VersionGuess } from '../types.js';
+import type { CatalogRow } from './catalog.js';
+import type { EventRef, ThreadTable } from './threads.js';
+import { ANY, formatRange, intersect, isEmpty, isWithin, parseRange, type VersionRange } from './versions.js';
+
+const LE_7_2 = parseRange('<=7.2')!;
+const GE_8_0 = parseRange('>=8.0')!;
+
+export type WriterModel = 'migration-thread (<=7.2)' | 'return-path-thread (>=8.0)' | 'unknown';
+
+interface SideVersion {
+  range: VersionRange;
+  evidence: Evidence[];
+  seen: Set<string>;
+  contradictions: string[];
+}
+
+export class VersionTracker {
+  private readonly sides: Record<Side, SideVersion> = {
+    src: { range: ANY, evidence: [], seen: new Set(), contradictions: [] },
+    dst: { range: ANY, evidence: [], seen: new Set(), contradictions: [] },
+  };
+  /** First urgent-page write per (tid), to tell the writer model from the writing thread. */
+  private readonly urgentWriters = new Map<number, EventRef>();
+
+  constructor(private readonly fileOf: (input: number) => string) {}
+
+  observe(ref: EventRef, rows: readonly CatalogRow[]): void {
+    for (const row of rows) {
+      if (row.signal === 'urgent-write' && ref.side === 'src' && ref.tid !== null && !this.urgentWriters.has(ref.tid)) {
+        this.urgentWriters.set(ref.tid, ref);
+      }
+      if (row.signal !== 'fingerprint' || ref.side === null) continue;
+      const s = this.sides[ref.side];
+      const key = `${row.event}|${row.versionsText}`;
+      if (s.seen.has(key)) continue; // one piece of evidence per fingerprint is enough
+      s.seen.add(key);
+      const next = intersect(s.range, row.versions);
+      const ev: Evidence = { claim: `${ref.side} ${row.versionsText}`, event: ref.name, file: this.fileOf(ref.input), line: ref.line };
+      if (isEmpty(next)) {
+        s.contradictions.push(`${ref.name} (${row.versionsText}) at ${ev.file}:${ev.line} contradicts ${formatRange(s.range)}`);
+        continue;
+      }
+      s.range = next;
+      s.evidence.push(ev);
+    }
+  }
+
+  range(side: Side): VersionRange {
+    return this.sides[side].range;
+  }
+
+  /** §D.0: ≤7.2 → the migration thread sends urgent pages and the EOS; ≥8.0 → the rp thread. */
+  writerModel(threads: ThreadTable): { model: WriterModel; evidence: Evidence[] } {
+    const evidence: Evidence[] = [];
+    let byThread: WriterModel = 'unknown';
+    for (const [tid, ref] of this.urgentWriters) {
+      const role = threads.roleOf('src', tid);
+      const e = { event: ref.name, file: this.fileOf(ref.input), line: ref.line };
+      if (role === 'rp') {
+        byThread = 'return-path-thread (>=8.0)';
+        evidence.push({ claim: 'urgent pages sent by the return-path thread (>=8.0 writer model)', ...e });
+      } else if (role === 'migration') {
+        byThread = 'migration-thread (<=7.2)';
+        evidence.push({ claim: 'urgent pages sent by the migration thread (<=7.2 writer model)', ...e });
+      }
+    }
+    if (byThread !== 'unknown') return { model: byThread, evidence };
+    const r = this.sides.src.range;
+    if (isWithin(r, LE_7_2)) return { model: 'migration-thread (<=7.2)', evidence: this.sides.src.evidence };
+    if (isWithin(r, GE_8_0)) return { model: 'return-path-thread (>=8.0)', evidence: this.sides.src.evidence };
+    return { model: 'unknown', evidence: [] };
+  }
+
+  guess(side: Side): VersionGuess {
+    const s = this.sides[side];
+    return { range: formatRange(s.range), evidence: s.evidence };
+  }
+
+  contradictions(): string[] {
+    return [...this.sides.src.contradictions, ...this.sides.dst.contradictions];
+  }
+}

@@ -1,0 +1,58 @@
+// Merges the record streams of several inputs into one, in timestamp order. Each input keeps its
+// own file order (so each thread keeps its program order, §G.4); across inputs the smaller
+// timestamp goes first, ties to the earlier input. A record without a timestamp (a message, or a
+// trace written without -msg timestamp=on) sorts with its predecessor in the same file; an input
+// with no timestamps at all is replayed before the others, whole.
+import type { TraceRecord } from '../ingest/trace-input.js';
+
+interface Cursor {
+  it: AsyncIterator<TraceRecord[]>;
+  batch: TraceRecord[];
+  i: number;
+  done: boolean;
+  key: number;
+}
+
+export async function* mergeByTime(sources: AsyncIterable<TraceRecord[]>[], outBatch = 4096): AsyncGenerator<TraceRecord[]> {
+  const cursors: Cursor[] = sources.map((s) => ({ it: s[Symbol.asyncIterator](), batch: [], i: 0, done: false, key: -Infinity }));
+  const fill = async (c: Cursor): Promise<void> => {
+    while (!c.done && c.i >= c.batch.length) {
+      const r = await c.it.next();
+      if (r.done) c.done = true;
+      else {
+        c.batch = r.value;
+        c.i = 0;
+      }
+    }
+  };
+  try {
+    await Promise.all(cursors.map(fill));
+    let out: TraceRecord[] = [];
+    for (;;) {
+      let best: Cursor | null = null;
+      let bestKey = Infinity;
+      for (const c of cursors) {
+        if (c.done) continue;
+        const rec = c.batch[c.i] as TraceRecord;
+        const k = rec.ts ?? c.key;
+        if (best === null || k < bestKey) {
+          best = c;
+          bestKey = k;
+        }
+      }
+      if (best === null) break;
+      const rec = best.batch[best.i++] as TraceRecord;
+      best.key = bestKey;
+      out.push(rec);
+      if (out.length >= outBatch) {
+        yield out;
+        out = [];
+      }
+      if (best.i >= best.batch.length) await fill(best);
+    }
+    if (out.length) yield out;
+  } finally {
+    // Stop the other readers if the consumer quits early or one input fails.
+    await Promise.allSettled(cursors.filter((c) => !c.done).map((c) => c.it.return?.()));
+  }
+}

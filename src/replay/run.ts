@@ -1,0 +1,227 @@
+// One run (a migration's source and/or destination traces) end to end: decide each input's side,
+// stream and merge the inputs in time order, drive the model and the rules, and assemble the
+// result. Pure with respect to output: nothing here prints.
+import { InputError, newCounters, readTraceRecords, type InputCounters, type TraceRecord } from '../ingest/trace-input.js';
+import { rowsFor, type Catalog, type CatalogRow } from '../model/catalog.js';
+import { ModeTracker } from '../model/mode.js';
+import { PreemptLifecycle } from '../model/preempt.js';
+import type { Signal } from '../model/signals.js';
+import { StateHistory } from '../model/states.js';
+import { ThreadTable, type EventRef } from '../model/threads.js';
+import { VersionTracker } from '../model/version.js';
+import { RULES } from '../rules/index.js';
+import type { ReplayEvent, RuleInstance, RuleOutcome, RunFacts } from '../rules/rule.js';
+import type { Finding, Inconclusive, Location, NotApplicable, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
+import { mergeByTime } from './merge.js';
+import { inferSide } from './sides.js';
+
+export interface RunSpec {
+  name: string;
+  inputs: Array<{ path: string; side?: Side }>;
+}
+
+export interface AnalyzeOptions {
+  catalog: Catalog;
+  stuckAfterMs: number;
+  maxUnparsedSamples: number;
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
+  const inputs = await resolveSides(spec, opts.catalog);
+  const fileOf = (i: number) => inputs[i]?.path ?? '?';
+  const counters = inputs.map((i) => newCounters(i.path));
+  const samples: UnparsedSample[] = [];
+
+  const threads = new ThreadTable();
+  const versions = new VersionTracker(fileOf);
+  const mode = new ModeTracker(fileOf);
+  const states = new StateHistory();
+  const preempt = new PreemptLifecycle();
+  const rules: Array<{ id: string; inst: RuleInstance }> = RULES.map((r) => ({ id: r.id, inst: r.create() }));
+  const lastTs: Record<Side, number | null> = { src: null, dst: null };
+
+  const sources = inputs.map((inp, i) =>
+    readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }),
+  );
+  const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
+  const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
+
+  for await (const batch of mergeByTime(sources)) {
+    for (const rec of batch) drive(rec);
+    opts.onProgress?.(bytesRead(), totalBytes());
+  }
+
+  function drive(rec: TraceRecord): void {
+    if (rec.kind === 'message') {
+      for (const r of rules) r.inst.onMessage?.(rec);
+      return;
+    }
+    const ref: EventRef = rec;
+    if (ref.side && ref.ts !== null) lastTs[ref.side] = ref.ts;
+    const rows = rowsFor(opts.catalog, ref.name, ref.args);
+    threads.observe(ref, rows);
+    if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
+    versions.observe(ref, rows);
+    mode.observe(ref, rows, ref.args);
+    if (rows.some((r) => r.signal === 'state')) states.observe(ref, ref.args);
+    preempt.observe(ref, rows, ref.args);
+    const ev: ReplayEvent = { ref, args: ref.args, rows, has: (s: Signal) => hasSignal(rows, s) };
+    for (const r of rules) r.inst.onEvent(ev);
+  }
+
+  const writer = versions.writerModel(threads);
+  const modeResult = mode.result(writer.model);
+  const sideInfo = (side: Side) => {
+    const idx = inputs.map((inp, i) => (inp.side === side ? i : -1)).filter((i) => i >= 0);
+    const cs = idx.map((i) => counters[i] as InputCounters);
+    const events = cs.reduce((a, c) => a + c.events, 0);
+    return {
+      present: idx.length > 0 && events > 0,
+      tids: events > 0 && cs.reduce((a, c) => a + c.eventsWithoutTid, 0) < events,
+      timestamps: events > 0 && cs.reduce((a, c) => a + c.eventsWithoutTs, 0) < events,
+      lastTs: lastTs[side],
+    };
+  };
+  const facts: RunFacts = {
+    threads,
+    versions,
+    writerModel: writer.model,
+    mode: modeResult,
+    preempt,
+    states,
+    sides: { src: sideInfo('src'), dst: sideInfo('dst') },
+    options: { stuckAfterMs: opts.stuckAfterMs },
+    locate: (ref, note) => locate(ref, note),
+  };
+
+  function locate(ref: EventRef, note?: string): Location {
+    const loc: Location = {
+      file: fileOf(ref.input),
+      line: ref.line,
+      tid: ref.tid,
+      role: threads.roleOf(ref.side, ref.tid),
+      side: ref.side,
+      event: ref.name,
+      ts: ref.ts === null ? null : ref.ts / 1e6,
+      text: ref.raw.length > 300 ? `${ref.raw.slice(0, 300)}…` : ref.raw.trimEnd(),
+    };
+    if (note) loc.note = note;
+    return loc;
+  }
+
+  const findings: Finding[] = [];
+  const inconclusive: Inconclusive[] = [];
+  const notApplicable: NotApplicable[] = [];
+  for (const r of rules) {
+    const out: RuleOutcome = r.inst.finish(facts);
+    if (out.kind === 'findings') findings.push(...out.findings);
+    else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
+    else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
+  }
+
+  const { verdict, reasons } = decideVerdict(findings, inconclusive, facts);
+  const notes = dataNotes(counters, facts, versions.contradictions(), states.dropped);
+  return {
+    name: spec.name,
+    inputs,
+    qemu: {
+      src: { ...versions.guess('src'), writerModel: writer.model, evidence: [...versions.guess('src').evidence, ...writer.evidence.slice(0, 2)] },
+      dst: { ...versions.guess('dst'), cleanupThread: preempt.cleanupEntry ? threads.roleOf('dst', preempt.cleanupEntry.tid) : 'unknown' },
+    },
+    mode: { postcopy: modeResult.postcopy, preempt: modeResult.preempt, compatPre72: modeResult.compatPre72, evidence: modeResult.evidence },
+    verdict,
+    verdictReasons: reasons,
+    findings,
+    inconclusive,
+    notApplicable,
+    rulesChecked: RULES.map((r) => r.id),
+    threads: threads.summary(fileOf),
+    stats: {
+      lines: counters.reduce((a, c) => a + c.lines, 0),
+      events: counters.reduce((a, c) => a + c.events, 0),
+      messages: counters.reduce((a, c) => a + c.messages, 0),
+      unparsed: counters.reduce((a, c) => a + c.unparsed, 0),
+    },
+    dataQuality: {
+      perInput: counters.map(({ bytes: _b, totalBytes: _t, ...c }) => c),
+      unparsedSamples: samples,
+      unassignedTids: threads
+        .all()
+        .filter((t) => t.role === 'unknown')
+        .sort((a, b) => b.events - a.events)
+        .slice(0, 20)
+        .map((t) => ({ side: t.side, tid: t.tid, events: t.events })),
+      notes,
+    },
+  };
+}
+
+function hasSignal(rows: readonly CatalogRow[], s: Signal): boolean {
+  for (const r of rows) if (r.signal === s) return true;
+  return false;
+}
+
+/** A run is `findings` if any warning or error was found, else `inconclusive` if any rule could not decide, else `clean`. */
+export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[], facts: RunFacts): { verdict: Verdict; reasons: string[] } {
+  if (findings.some((f) => f.severity !== 'info')) return { verdict: 'findings', reasons: [] };
+  const reasons = inconclusive.map((i) => `${i.rule}: ${i.reason}`);
+  if (!facts.sides.src.present && !facts.sides.dst.present) reasons.push('no trace events in any input');
+  return reasons.length ? { verdict: 'inconclusive', reasons } : { verdict: 'clean', reasons: [] };
+}
+
+function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
+  const notes: string[] = [];
+  for (const c of counters) {
+    if (c.events > 0 && c.eventsWithoutTid === c.events) notes.push(`${c.path}: no thread ids (written without -msg timestamp=on, or by QEMU >= 10.1): thread-ownership rules cannot decide`);
+    else if (c.eventsWithoutTid > 0) notes.push(`${c.path}: ${c.eventsWithoutTid} events without a thread id`);
+    if (c.events > 0 && c.eventsWithoutTs === c.events) notes.push(`${c.path}: no timestamps: replayed in file order, not interleaved with the other process by time`);
+    if (c.outOfOrder > 0) notes.push(`${c.path}: ${c.outOfOrder} events whose timestamp goes back within their own thread`);
+    if (c.unparsed > 0) notes.push(`${c.path}: ${c.unparsed} lines are neither trace events nor QEMU messages (samples below)`);
+    if (c.lines === 0) notes.push(`${c.path}: empty file`);
+  }
+  if (!facts.sides.src.present) notes.push('no source trace events: source-side rules do not apply');
+  if (!facts.sides.dst.present) notes.push('no destination trace events: destination-side rules do not apply');
+  for (const t of facts.threads.all()) for (const c of t.conflicts) notes.push(`TID ${t.tid}: ${c} (TID reused?)`);
+  notes.push(...contradictions.map((c) => `version evidence contradicts itself: ${c}`));
+  if (statesDropped) notes.push(`${statesDropped} state changes beyond the first 10000 were not kept`);
+  return notes;
+}
+
+async function resolveSides(spec: RunSpec, catalog: Catalog): Promise<RunInput[]> {
+  const out: RunInput[] = [];
+  for (const inp of spec.inputs) {
+    if (inp.side) {
+      out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: 'log' });
+      continue;
+    }
+    let guess: { side: Side | null; why: string };
+    try {
+      guess = await inferSide(inp.path, catalog);
+    } catch (e) {
+      throw new InputError(`${inp.path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: 'log' });
+  }
+  const bySide = (s: Side) => out.filter((i) => i.side === s);
+  for (const s of ['src', 'dst'] as const) {
+    const same = bySide(s);
+    if (same.length > 1 && same.some((i) => !i.sideEvidence.startsWith('forced'))) {
+      throw new InputError(`${same.map((i) => i.path).join(' and ')} all look like ${s === 'src' ? 'source' : 'destination'} traces (${same.map((i) => i.sideEvidence).join('; ')}); name each with --src FILE / --dst FILE`);
+    }
+  }
+  const undecided = out.filter((i) => i.side === null);
+  if (undecided.length) {
+    // One undecided input beside a decided one is the other process.
+    const decided = out.filter((i) => i.side !== null);
+    if (undecided.length === 1 && decided.length === 1) {
+      const other: Side = decided[0]!.side === 'src' ? 'dst' : 'src';
+      undecided[0]!.side = other;
+      undecided[0]!.sideEvidence = `the other input is the ${decided[0]!.side} (${undecided[0]!.sideEvidence})`;
+    } else {
+      const u = out.find((i) => i.side === null)!;
+      throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}`);
+    }
+  }
+  return out;
+}

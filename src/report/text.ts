@@ -1,0 +1,128 @@
+// --format text: for people. One block per run: what was inferred, each finding with both sides
+// of the conflict (ThreadSanitizer style: each access with file:line, TID, role, event, time),
+// what every rule concluded, data quality, and one summary line per run at the end.
+import chalk from 'chalk';
+import type { Finding, Location, Report, RunResult } from '../types.js';
+
+export interface TextOptions {
+  verbose: boolean;
+}
+
+const SEV = {
+  error: (s: string) => chalk.red.bold(s),
+  warning: (s: string) => chalk.yellow.bold(s),
+  info: (s: string) => chalk.cyan.bold(s),
+};
+
+function where(l: Location): string {
+  return `${l.file}:${l.line}`;
+}
+
+function ts(t: number | null): string {
+  return t === null ? '-' : t.toFixed(6);
+}
+
+function locLine(l: Location, indent: string): string[] {
+  const who = `TID ${l.tid ?? '?'} ${l.side ?? ''}:${l.role}`;
+  const out = [`${indent}${chalk.bold(where(l))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
+  if (l.note) out.push(`${indent}  ${chalk.dim('↳')} ${l.note}`);
+  if (l.text) out.push(`${indent}  ${chalk.dim(`| ${l.text}`)}`);
+  return out;
+}
+
+function renderFinding(f: Finding): string[] {
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}`;
+  const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`), ''];
+  const [first, second, ...rest] = f.locations;
+  if (first) {
+    out.push(`  ${chalk.underline('Access')}:`);
+    out.push(...locLine(first, '    '));
+  }
+  if (second) {
+    out.push(`  ${chalk.underline(f.rule === 'postcopy-network-failure' ? 'Also' : 'Conflicts with')}:`);
+    out.push(...locLine(second, '    '));
+  }
+  if (rest.length) {
+    out.push(`  ${chalk.underline('Context')}:`);
+    for (const l of rest) out.push(...locLine(l, '    '));
+  }
+  out.push(`  ${chalk.dim(`guards QEMU ${f.commits.join(', ')} · more: migtrace explain ${f.rule}`)}`);
+  return out;
+}
+
+export function wrap(text: string, width: number): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of words) {
+    if (cur && cur.length + 1 + w.length > width) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}
+
+function verdictWord(r: RunResult): string {
+  if (r.verdict === 'findings') return chalk.red.bold('FINDINGS');
+  if (r.verdict === 'inconclusive') return chalk.yellow.bold('INCONCLUSIVE');
+  return chalk.green.bold('CLEAN');
+}
+
+function renderRun(r: RunResult, opts: TextOptions): string[] {
+  const out: string[] = [chalk.bold(`━━ ${r.name}`)];
+  for (const i of r.inputs) out.push(`  input  ${i.side ?? '?'}  ${i.path}  ${chalk.dim(`(${i.format}; side: ${i.sideEvidence})`)}`);
+  const src = r.qemu.src;
+  const dst = r.qemu.dst;
+  out.push(`  qemu   src ${src.range}${src.writerModel && src.writerModel !== 'unknown' ? `, urgent pages by the ${src.writerModel}` : ''} · dst ${dst.range}${dst.cleanupThread && dst.cleanupThread !== 'unknown' ? `, cleanup on the ${dst.cleanupThread} thread` : ''}`);
+  const compat = r.mode.compatPre72 === null ? 'unknown' : r.mode.compatPre72 ? 'yes' : 'no';
+  out.push(`  mode   postcopy ${r.mode.postcopy ? 'yes' : 'no'} · preempt ${r.mode.preempt ? 'yes' : 'no'} · x-preempt-pre-7-2 compat ${compat}`);
+  if (opts.verbose) {
+    for (const e of [...src.evidence, ...dst.evidence, ...r.mode.evidence]) out.push(chalk.dim(`         ${e.claim}${e.file ? ` (${e.event} at ${e.file}:${e.line})` : ''}`));
+    for (const t of r.threads) out.push(chalk.dim(`  thread ${t.side}:${t.tid} ${t.role} — ${t.how}, ${t.events} events`));
+  }
+  out.push('');
+  for (const f of r.findings) out.push(...renderFinding(f), '');
+  out.push(`  ${chalk.underline('Rules')}:`);
+  for (const id of r.rulesChecked) {
+    const fs = r.findings.filter((f) => f.rule === id);
+    const inc = r.inconclusive.find((i) => i.rule === id);
+    const na = r.notApplicable.find((n) => n.rule === id);
+    const state = fs.length
+      ? SEV[fs[0]!.severity](`${fs.length} finding${fs.length > 1 ? 's' : ''}`)
+      : inc
+        ? `${chalk.yellow('inconclusive')}: ${inc.reason}${inc.missing ? ` (missing: ${inc.missing.join(', ')})` : ''}`
+        : na
+          ? `${chalk.dim('not applicable')}: ${na.reason}`
+          : chalk.green('clean');
+    out.push(`    ${id.padEnd(34)} ${state}`);
+  }
+  const s = r.stats;
+  out.push(`  ${chalk.underline('Data')}: ${s.lines} lines: ${s.events} events, ${s.messages} messages, ${s.unparsed} unparsed`);
+  for (const n of r.dataQuality.notes) out.push(`    ${chalk.yellow('!')} ${n}`);
+  for (const u of r.dataQuality.unparsedSamples) out.push(`    ${u.file}:${u.line}: ${u.reason}: ${JSON.stringify(u.text)}`);
+  if (r.stats.unparsed > r.dataQuality.unparsedSamples.length) out.push(chalk.dim(`    (${r.stats.unparsed - r.dataQuality.unparsedSamples.length} more unparsed lines not shown)`));
+  if (opts.verbose && r.dataQuality.unassignedTids.length) {
+    out.push(chalk.dim(`    threads with no migration role: ${r.dataQuality.unassignedTids.map((t) => `${t.side}:${t.tid} (${t.events})`).join(', ')}`));
+  }
+  for (const why of r.verdictReasons) out.push(`  ${chalk.yellow('inconclusive because')} ${why}`);
+  out.push('');
+  return out;
+}
+
+export function summaryLine(r: RunResult): string {
+  const count = (sev: string) => r.findings.filter((f) => f.severity === sev).length;
+  const parts = [['error', count('error')], ['warning', count('warning')], ['info', count('info')]]
+    .filter(([, n]) => (n as number) > 0)
+    .map(([s, n]) => `${n} ${s}${(n as number) > 1 ? 's' : ''}`);
+  const mark = r.verdict === 'findings' ? chalk.red('✖') : r.verdict === 'inconclusive' ? chalk.yellow('?') : chalk.green('✔');
+  return `${mark} ${r.name}: ${verdictWord(r)}${parts.length ? ` (${parts.join(', ')})` : ''}`;
+}
+
+export function renderText(report: Report, opts: TextOptions): string {
+  const out: string[] = [];
+  for (const r of report.runs) out.push(...renderRun(r, opts));
+  for (const r of report.runs) out.push(summaryLine(r));
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,295 @@
+// qemufile-concurrent-access: a thread accesses a QEMUFile while another thread owns it and is
+// alive (§B, §G.2). The seed case is the EOS that the source migration thread writes on
+// postcopy_qemufile_src at completion while the return-path thread, which owns that file during
+// postcopy from 8.0 on, may still be sending urgent pages (§D.1, §D.5). The EOS has no trace event:
+// it is bracketed by the catalog's begin/end rows (migration_completion_postcopy_end …
+// _after_complete, §C.3 S4) and exists only when the source writes an EOS (7.2, or compat mode).
+import type { Finding, Location, Side } from '../types.js';
+import type { CatalogRow } from '../model/catalog.js';
+import { ownersOf } from '../model/ownership.js';
+import type { QemuFileName } from '../model/signals.js';
+import type { EventRef, ThreadInfo } from '../model/threads.js';
+import { formatRange, overlaps } from '../model/versions.js';
+import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+
+export const ID = 'qemufile-concurrent-access';
+const MAX_WINDOWS = 64;
+
+interface Tally {
+  count: number;
+  first: EventRef;
+  last: EventRef;
+}
+
+interface Window {
+  file: QemuFileName;
+  side: Side | null;
+  tid: number | null;
+  begin: EventRef;
+  end: EventRef | null;
+  /** Last to_dst_file write of the same thread inside the window: after it only the EOS is left (§D.1 W_mig). */
+  narrowStart: EventRef | null;
+  /** The access happens only if the source writes an EOS (§B.1 "W (EOS)"). */
+  eos: boolean;
+  /** Other threads' write accesses on the same file inside the window, by kind then TID. */
+  inside: Map<string, Tally>;
+  insideNarrow: Map<string, Tally>;
+  after: Map<string, Tally>;
+}
+
+function bump(m: Map<string, Tally>, key: string, ref: EventRef): void {
+  const t = m.get(key);
+  if (t) {
+    t.count++;
+    t.last = ref;
+  } else m.set(key, { count: 1, first: ref, last: ref });
+}
+
+/** Write-access kinds, strongest evidence first: the urgent-page event itself, then its proxy (§G.6). */
+function writeKind(row: CatalogRow): 'direct' | 'proxy' {
+  return row.signal === 'urgent-write-proxy' ? 'proxy' : 'direct';
+}
+
+class Instance implements RuleInstance {
+  private readonly windows: Window[] = [];
+  private windowsDropped = 0;
+  private readonly open = new Map<string, Window>();
+  private directWrites = 0;
+
+  onEvent(e: ReplayEvent): void {
+    const { ref } = e;
+    for (const row of e.rows) {
+      if (!row.qemufile) continue;
+      if (row.window === 'begin' && row.signal === 'eos-window-begin') {
+        const w: Window = {
+          file: row.qemufile, side: ref.side, tid: ref.tid, begin: ref, end: null, narrowStart: null,
+          eos: true, inside: new Map(), insideNarrow: new Map(), after: new Map(),
+        };
+        if (this.windows.length < MAX_WINDOWS) this.windows.push(w);
+        else this.windowsDropped++;
+        this.open.set(`${row.qemufile}|${ref.side}|${ref.tid}`, w);
+      } else if (row.window === 'end' && row.signal === 'eos-window-end') {
+        const key = `${row.qemufile}|${ref.side}|${ref.tid}`;
+        const w = this.open.get(key);
+        if (w) {
+          w.end = ref;
+          this.open.delete(key);
+        }
+      } else if (row.window === 'point' && row.access === 'write') {
+        const kind = writeKind(row);
+        if (kind === 'direct') this.directWrites++;
+        this.pointWrite(row.qemufile, ref, kind);
+      }
+    }
+    if (e.has('section-end')) {
+      // The last to_dst_file write of the window's own thread marks where only the EOS is left.
+      for (const w of this.open.values()) if (w.tid === ref.tid && w.side === ref.side) w.narrowStart = ref;
+    }
+  }
+
+  private pointWrite(file: QemuFileName, ref: EventRef, kind: string): void {
+    const key = `${kind}|${ref.tid}`;
+    for (const w of this.windows) {
+      if (w.file !== file || w.side !== ref.side || w.tid === ref.tid) continue;
+      if (w.end === null) {
+        bump(w.inside, key, ref);
+        if (w.narrowStart) bump(w.insideNarrow, key, ref);
+      } else bump(w.after, key, ref);
+    }
+  }
+
+  finish(f: RunFacts): RuleOutcome {
+    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace: the source QEMUFiles cannot be followed' };
+    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: postcopy_qemufile_src does not exist, and the precopy channels have a single writer' };
+    if (!f.mode.preempt) return { kind: 'not-applicable', reason: 'postcopy without preempt: there is no postcopy_qemufile_src' };
+    if (!f.sides.src.tids) {
+      return { kind: 'inconclusive', reason: 'the source trace has no thread ids, so who wrote postcopy_qemufile_src cannot be told; run QEMU <= 10.0 with `-msg timestamp=on` (or `-d tid -D src-%d.log`, or the ftrace backend)' };
+    }
+    const done = this.windows.filter((w) => w.end !== null);
+    if (done.length === 0) {
+      const unfinished = this.windows.length > 0;
+      return {
+        kind: 'not-applicable',
+        reason: unfinished
+          ? 'the source entered postcopy completion but the trace ends before migration_completion_postcopy_end_after_complete'
+          : 'the source never reached postcopy completion in this trace (migration_completion_postcopy_end not seen), so no EOS was written',
+      };
+    }
+    const findings: Finding[] = [];
+    const notes: string[] = [];
+    for (const w of done) {
+      const outcome = this.judge(w, f);
+      if (outcome.kind === 'finding') findings.push(outcome.finding);
+      else if (outcome.kind === 'inconclusive') return { kind: 'inconclusive', reason: outcome.reason, missing: outcome.missing };
+      else notes.push(outcome.note);
+    }
+    if (this.windowsDropped) notes.push(`${this.windowsDropped} further completion windows not examined (limit ${MAX_WINDOWS})`);
+    return findings.length ? { kind: 'findings', findings } : { kind: 'clean', note: notes.join('; ') };
+  }
+
+  private judge(w: Window, f: RunFacts):
+    | { kind: 'finding'; finding: Finding }
+    | { kind: 'clean'; note: string }
+    | { kind: 'inconclusive'; reason: string; missing?: string[] } {
+    const side = w.side ?? 'src';
+    const writerRole = f.threads.roleOf(side, w.tid);
+    if (w.eos) {
+      if (f.mode.eosWritten === false) {
+        return { kind: 'clean', note: 'new-mode source (6621883f93): no EOS is written on postcopy_qemufile_src, the return-path thread is its only writer' };
+      }
+      if (f.mode.eosWritten === null) {
+        return {
+          kind: 'inconclusive',
+          reason: 'cannot tell whether the source wrote an EOS on postcopy_qemufile_src: no evidence of compat mode (x-preempt-pre-7-2) or new mode; enable postcopy_preempt_new_channel and source_return_path_thread_pong on the source, or give the destination trace (ram_load_postcopy_loop)',
+          missing: ['postcopy_preempt_new_channel', 'source_return_path_thread_pong', 'ram_load_postcopy_loop'],
+        };
+      }
+    }
+    const owner = this.ownerOf(w.file, side, f);
+    if (owner.kind === 'unknown') return { kind: 'inconclusive', reason: owner.reason, missing: ['migrate_pending_exact', 'migrate_pending', 'postcopy_preempt_send_host_page'] };
+    if (owner.role === writerRole) {
+      return { kind: 'clean', note: `${w.file}: the ${writerRole} thread writes the EOS and is also the file's only writer (${owner.why})` };
+    }
+    const owners = f.threads.withRole(owner.role, side).filter((t) => alive(t, w));
+    if (owners.length === 0) {
+      return { kind: 'clean', note: `${w.file}: EOS written by the ${writerRole} thread while no ${owner.role} thread was alive` };
+    }
+    const ownerTids = new Set(owners.map((t) => String(t.tid)));
+    const pick = (m: Map<string, Tally>): { direct: Tally | null; proxy: Tally | null; total: number } => {
+      let direct: Tally | null = null;
+      let proxy: Tally | null = null;
+      for (const [k, t] of m) {
+        const [kind, tid] = k.split('|') as [string, string];
+        if (!ownerTids.has(tid)) continue;
+        if (kind === 'direct') direct = merge(direct, t);
+        else proxy = merge(proxy, t);
+      }
+      const best = this.directWrites > 0 ? direct : proxy ?? direct;
+      return { direct, proxy, total: best?.count ?? 0 };
+    };
+    const inside = pick(w.inside);
+    const narrow = pick(w.insideNarrow);
+    const after = pick(w.after);
+    const useProxy = this.directWrites === 0;
+    const insideT = useProxy ? inside.proxy : inside.direct;
+    const afterT = useProxy ? after.proxy : after.direct;
+    const evidence = insideT ? 'interleaved' : afterT ? 'after-eos' : 'ownership';
+    const ownerThread = owners[0] as ThreadInfo;
+    const writerTid = w.tid;
+    const eosLoc = f.locate(w.end as EventRef, `EOS write on ${w.file} (no trace event of its own: inferred, it is the last thing before this event, §C.3 S4)`);
+    const locations: Location[] = [eosLoc];
+    let ownerLine: string;
+    if (insideT) {
+      locations.push(f.locate(insideT.last, `owner write on ${w.file} inside the EOS window (last of ${insideT.count})`));
+      ownerLine = `${insideT.count} ${useProxy ? 'urgent-page requests (ram_save_queue_pages, proxy for the write, §G.6)' : 'urgent-page writes'} by the owner inside the window`;
+    } else if (afterT) {
+      locations.push(f.locate(afterT.first, `owner write on ${w.file} after the EOS (first of ${afterT.count})`));
+      ownerLine = `no owner write logged inside the window, but ${afterT.count} after the EOS had terminated the stream`;
+    } else {
+      locations.push(f.locate(ownerThread.start ?? (ownerThread.how as EventRef), `${owner.role} thread, owner of ${w.file}, alive during the window`));
+      ownerLine = 'no owner write logged near the EOS; the owner was alive, so nothing kept it from writing';
+    }
+    locations.push(f.locate(w.begin, `window opens: ${w.file} EOS window begins`));
+    if (w.narrowStart) locations.push(f.locate(w.narrowStart, 'last main-channel write before the EOS'));
+    if (ownerThread.exit) locations.push(f.locate(ownerThread.exit, `${owner.role} thread exits (owner released ${w.file})`));
+    const span = w.begin.ts !== null && w.end?.ts != null ? ms(w.begin.ts, w.end.ts) : null;
+    const message =
+      `${writerRole} thread (TID ${writerTid}) wrote the EOS on ${w.file} while the ${owner.role} thread (TID ${ownerThread.tid}) owns it and was alive: ` +
+      `${ownerLine}. Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
+      `or qemu_fflush runs on a file the other thread is using (the SEGV that 6621883f93 fixed). ` +
+      (f.mode.compatPre72 ? 'The source runs in x-preempt-pre-7-2 compat mode (machine type <= 7.2 or -global migration.x-preempt-pre-7-2=on), which keeps this race by design.' : '');
+    return {
+      kind: 'finding',
+      finding: {
+        rule: ID,
+        severity: 'error',
+        message: message.trim(),
+        evidence,
+        commits: RULE.commits,
+        object: w.file,
+        locations,
+        details: {
+          writerRole,
+          writerTid,
+          ownerRole: owner.role,
+          ownerTid: ownerThread.tid,
+          windowMs: span,
+          ownerWritesInside: insideT?.count ?? 0,
+          ownerWritesInNarrowWindow: (useProxy ? narrow.proxy : narrow.direct)?.count ?? 0,
+          ownerWritesAfter: afterT?.count ?? 0,
+          writeEvidence: useProxy ? 'ram_save_queue_pages (proxy)' : 'postcopy_preempt_send_host_page',
+          compatPre72: f.mode.compatPre72,
+        },
+      },
+    };
+  }
+
+  private ownerOf(file: QemuFileName, side: Side, f: RunFacts): { kind: 'known'; role: ThreadInfo['role']; why: string } | { kind: 'unknown'; reason: string } {
+    const range = f.versions.range(side);
+    const candidates = ownersOf(file).filter((o) => !o.shared && overlaps(range, o.versions));
+    const roles = new Set(candidates.map((o) => o.owner));
+    if (roles.size === 1) {
+      const o = candidates[0]!;
+      return { kind: 'known', role: o.owner, why: o.why };
+    }
+    if (file === 'postcopy_qemufile_src' && f.writerModel !== 'unknown') {
+      const role = f.writerModel.startsWith('return-path') ? 'rp' : 'migration';
+      const o = candidates.find((c) => c.owner === role);
+      return { kind: 'known', role, why: o?.why ?? f.writerModel };
+    }
+    return {
+      kind: 'unknown',
+      reason: `the ${side} QEMU version is ${formatRange(range)}, and who owns ${file} depends on it (<=7.2: the migration thread; >=8.0: the return-path thread, §G.2); enable migrate_pending* or postcopy_preempt_send_host_page so the version can be told`,
+    };
+  }
+}
+
+function merge(a: Tally | null, b: Tally): Tally {
+  if (!a) return { ...b };
+  return {
+    count: a.count + b.count,
+    first: (a.first.ts ?? 0) <= (b.first.ts ?? 0) ? a.first : b.first,
+    last: (a.last.ts ?? 0) >= (b.last.ts ?? 0) ? a.last : b.last,
+  };
+}
+
+/** Alive during the window: started before it ended, not exited before it began. */
+function alive(t: ThreadInfo, w: Window): boolean {
+  const endTs = w.end?.ts ?? null;
+  const beginTs = w.begin.ts;
+  const started = t.start?.ts ?? t.firstTs;
+  if (endTs !== null && started !== null && started > endTs) return false;
+  if (t.exit && beginTs !== null && t.exit.ts !== null && t.exit.ts < beginTs) return false;
+  return true;
+}
+
+export const RULE: Rule = {
+  id: ID,
+  severity: 'error',
+  title: 'QEMUFile written by a thread that does not own it',
+  commits: ['6621883f93', '9358982744'],
+  refs: ['B.1', 'C.3 S4', 'D.1', 'D.5', 'G.2'],
+  explain: `A QEMUFile is not thread-safe: one thread must own it at a time. During a postcopy-preempt
+migration from QEMU 8.0 on, the source return-path thread owns postcopy_qemufile_src: it sends the
+pages the destination asks for (9358982744). Before 6621883f93 the migration thread still wrote an
+EOS on that file at completion, racing with the return-path thread (a SEGV in qemu_fflush was the
+symptom). The fix removed the EOS, except in x-preempt-pre-7-2 compat mode (machine types <= 7.2),
+which keeps the old behaviour, race included. In QEMU 7.2 the migration thread is the only writer,
+EOS included, so there is no race.
+
+The EOS write has no trace event. migtrace infers it between migration_completion_postcopy_end and
+migration_completion_postcopy_end_after_complete on the migration thread (it is the last thing
+before _after_complete), and decides whether it happens from the version (migrate_pending* events,
+which thread sends urgent pages) and compat-mode evidence (preempt channel created before the first
+PONG, an EOS arriving on the destination preempt channel).
+
+Evidence, strongest first:
+  interleaved  the owner logged writes inside the non-owner's access window: both threads were
+               writing the file in the same interval
+  after-eos    the owner wrote after the other thread terminated the stream with EOS
+  ownership    the owner was alive during the window; no write of its own was logged near it
+Read the report like a ThreadSanitizer one: the first location is the non-owner access (the
+inferred EOS), the second the owner's conflicting access, then the window bounds and the owner's
+exit. Silent for 7.2 (single writer) and for 8.0+ default mode (no EOS).`,
+  create: () => new Instance(),
+};

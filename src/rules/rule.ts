@@ -1,0 +1,66 @@
+// What a rule is: an observer of the replayed events that keeps only what it needs, and decides at
+// the end of the run with the whole model (roles, versions, mode) in hand. Rules never read files
+// and never print: they return findings or say why they cannot decide.
+import type { Finding, Location, Severity, Side, TraceMessage } from '../types.js';
+import type { CatalogRow } from '../model/catalog.js';
+import type { Signal } from '../model/signals.js';
+import type { EventRef, ThreadTable } from '../model/threads.js';
+import type { VersionTracker, WriterModel } from '../model/version.js';
+import type { ModeInference } from '../types.js';
+import type { PreemptLifecycle } from '../model/preempt.js';
+import type { StateHistory } from '../model/states.js';
+
+export interface ReplayEvent {
+  ref: EventRef;
+  args: string;
+  rows: readonly CatalogRow[];
+  has(signal: Signal): boolean;
+}
+
+export interface RunFacts {
+  threads: ThreadTable;
+  versions: VersionTracker;
+  writerModel: WriterModel;
+  mode: ModeInference & { eosWritten: boolean | null };
+  preempt: PreemptLifecycle;
+  states: StateHistory;
+  /** Which sides have an input, and whether their events carry thread ids and timestamps. */
+  sides: Record<Side, { present: boolean; tids: boolean; timestamps: boolean; lastTs: number | null }>;
+  options: { stuckAfterMs: number };
+  /** Turns a kept event into a report location (role resolved with the final thread table). */
+  locate(ref: EventRef, note?: string): Location;
+}
+
+export type RuleOutcome =
+  | { kind: 'findings'; findings: Finding[] }
+  | { kind: 'clean'; note?: string }
+  | { kind: 'not-applicable'; reason: string }
+  | { kind: 'inconclusive'; reason: string; missing?: string[] };
+
+export interface RuleInstance {
+  onEvent(e: ReplayEvent): void;
+  /** QEMU messages (error_report lines) on the same stream, for rules that use them as evidence. */
+  onMessage?(m: TraceMessage): void;
+  finish(facts: RunFacts): RuleOutcome;
+}
+
+export interface Rule {
+  id: string;
+  severity: Severity;
+  title: string;
+  /** QEMU commits whose regression the rule catches. */
+  commits: string[];
+  /** Model sections the rule implements. */
+  refs: string[];
+  /** Long help: what it means, how to read the evidence (shown by `migtrace explain`). */
+  explain: string;
+  create(): RuleInstance;
+}
+
+export const SECONDS = 1e-6; // µs → s
+export function tsSeconds(ts: number | null): number | null {
+  return ts === null ? null : ts * SECONDS;
+}
+export function ms(a: number, b: number): number {
+  return Math.round((b - a) / 10) / 100;
+}

@@ -1,0 +1,193 @@
+// Types shared by every stage of the pipeline (ingest → model → replay → rules → report → cli).
+// The JSON report (src/report/json.ts) is a direct serialisation of `Report`; keep field names
+// stable: other tools read them.
+
+export type Side = 'src' | 'dst';
+
+/** Thread roles of docs/model §A.1. `unknown` = a TID no anchor or secondary event identified. */
+export type Role =
+  | 'main'
+  | 'migration'
+  | 'rp'
+  | 'listen'
+  | 'fault'
+  | 'preempt'
+  | 'multifd'
+  | 'io-task'
+  | 'vcpu'
+  | 'unknown';
+
+/** One trace event, as the ingest stage produces it. `ts` is microseconds since the epoch. */
+export interface TraceEvent {
+  name: string;
+  /** The process the event's input belongs to (decided before replay; null = undecided). */
+  side: Side | null;
+  args: string;
+  tid: number | null;
+  ts: number | null;
+  /** Index of the input file in the run (RunInput[]). */
+  input: number;
+  line: number;
+  raw: string;
+}
+
+/** A non-trace line that QEMU itself wrote (error_report), kept as evidence. */
+export interface TraceMessage {
+  text: string;
+  program: string | null;
+  ts: number | null;
+  input: number;
+  line: number;
+}
+
+/** Where something happened: a trace record, named as a person would look it up. */
+export interface Location {
+  file: string;
+  line: number;
+  tid: number | null;
+  role: Role;
+  side: Side | null;
+  event: string;
+  /** Seconds since the epoch, as printed by QEMU (sec.usec), or null when the trace has none. */
+  ts: number | null;
+  /** The trace line itself (trimmed), so a report can be read without opening the file. */
+  text?: string;
+  /** What this location stands for in the finding, e.g. "EOS write (inferred)". */
+  note?: string;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  message: string;
+  /** Strength of the evidence, rule-specific (e.g. interleaved | after-eos | ownership). */
+  evidence: string;
+  /** QEMU commits the rule guards. */
+  commits: string[];
+  /** The QEMUFile (or other object) concerned, when there is one. */
+  object?: string;
+  /** First the offending access, then the access it conflicts with, then context. */
+  locations: Location[];
+  /** Numbers behind the verdict (e.g. owner writes inside the window). */
+  details?: Record<string, number | string | boolean | null>;
+}
+
+/** A rule that could not decide, and why. */
+export interface Inconclusive {
+  rule: string;
+  reason: string;
+  /** Events whose absence makes the rule undecidable, when that is the reason. */
+  missing?: string[];
+}
+
+export interface NotApplicable {
+  rule: string;
+  reason: string;
+}
+
+export interface RunInput {
+  path: string;
+  side: Side | null;
+  /** How the side was decided: "forced", or the inference evidence. */
+  sideEvidence: string;
+  format: string;
+}
+
+export interface Evidence {
+  claim: string;
+  event?: string;
+  file?: string;
+  line?: number;
+}
+
+export interface QemuInference {
+  /** Per side: version range the evidence allows, e.g. ">=10.0", "<=7.2", or "unknown". */
+  src: VersionGuess;
+  dst: VersionGuess;
+}
+
+export interface VersionGuess {
+  range: string;
+  /** Writer model for postcopy_qemufile_src (§D.0): who sends urgent pages. Source only. */
+  writerModel?: 'migration-thread (<=7.2)' | 'return-path-thread (>=8.0)' | 'unknown';
+  /** Destination: which thread runs the preempt cleanup (§A.3). */
+  cleanupThread?: Role | 'unknown';
+  evidence: Evidence[];
+}
+
+export interface ModeInference {
+  postcopy: boolean;
+  preempt: boolean;
+  /** true / false / null when the trace cannot tell. */
+  compatPre72: boolean | null;
+  evidence: Evidence[];
+}
+
+export interface ThreadSummary {
+  side: Side | null;
+  tid: number;
+  role: Role;
+  /** The event that identified the role, with file:line. */
+  how: string;
+  events: number;
+}
+
+export interface UnparsedSample {
+  file: string;
+  line: number;
+  text: string;
+  reason: string;
+}
+
+export interface DataQuality {
+  /** Per input: lines, events, messages, unparsed (lines = events + messages + unparsed + blank). */
+  perInput: Array<{
+    path: string;
+    lines: number;
+    blank: number;
+    events: number;
+    eventsWithoutTid: number;
+    eventsWithoutTs: number;
+    messages: number;
+    unparsed: number;
+    outOfOrder: number;
+    overlong: number;
+  }>;
+  unparsedSamples: UnparsedSample[];
+  /** Events from TIDs no rule could place. */
+  unassignedTids: Array<{ side: Side | null; tid: number; events: number }>;
+  notes: string[];
+}
+
+export interface Stats {
+  lines: number;
+  events: number;
+  messages: number;
+  unparsed: number;
+}
+
+export type Verdict = 'clean' | 'findings' | 'inconclusive';
+
+export interface RunResult {
+  name: string;
+  inputs: RunInput[];
+  qemu: QemuInference;
+  mode: ModeInference;
+  verdict: Verdict;
+  /** Why the verdict is inconclusive (empty otherwise). */
+  verdictReasons: string[];
+  findings: Finding[];
+  inconclusive: Inconclusive[];
+  notApplicable: NotApplicable[];
+  rulesChecked: string[];
+  threads: ThreadSummary[];
+  stats: Stats;
+  dataQuality: DataQuality;
+}
+
+export interface Report {
+  tool: { name: string; version: string };
+  runs: RunResult[];
+}
