@@ -77,7 +77,7 @@ class Instance implements RuleInstance {
         }
       } else if (row.window === 'point' && row.access === 'write') {
         const kind = writeKind(row);
-        if (kind === 'direct') this.directWrites++;
+        if (row.signal === 'urgent-write') this.directWrites++;
         this.pointWrite(row.qemufile, ref, kind);
       }
     }
@@ -226,16 +226,18 @@ class Instance implements RuleInstance {
 
   private ownerOf(file: QemuFileName, side: Side, f: RunFacts): { kind: 'known'; role: ThreadInfo['role']; why: string } | { kind: 'unknown'; reason: string } {
     const range = f.versions.range(side);
+    // The writer model (from which thread sends urgent pages, else the version) decides
+    // postcopy_qemufile_src's owner; other files go by the version table.
+    if (file === 'postcopy_qemufile_src' && f.writerModel !== 'unknown') {
+      const role = f.writerModel.startsWith('return-path') ? 'rp' : 'migration';
+      const o = ownersOf(file).find((c) => c.owner === role);
+      return { kind: 'known', role, why: o?.why ?? f.writerModel };
+    }
     const candidates = ownersOf(file).filter((o) => !o.shared && overlaps(range, o.versions));
     const roles = new Set(candidates.map((o) => o.owner));
     if (roles.size === 1) {
       const o = candidates[0]!;
       return { kind: 'known', role: o.owner, why: o.why };
-    }
-    if (file === 'postcopy_qemufile_src' && f.writerModel !== 'unknown') {
-      const role = f.writerModel.startsWith('return-path') ? 'rp' : 'migration';
-      const o = candidates.find((c) => c.owner === role);
-      return { kind: 'known', role, why: o?.why ?? f.writerModel };
     }
     return {
       kind: 'unknown',

@@ -5,7 +5,7 @@ import { analyzeRun } from '../../replay/run.js';
 import { FORMATS, REPORTERS, type Format } from '../../report/index.js';
 import { RULES } from '../../rules/index.js';
 import type { Report, RunResult } from '../../types.js';
-import { exitCodeFor, type FailOn } from '../exit-codes.js';
+import { EXIT_HELP, exitCodeFor, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../runs.js';
 import { VERSION } from '../version.js';
@@ -44,6 +44,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('max-unparsed', { type: 'number', default: 20, describe: 'Unparsed lines to show per input (all are counted)' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show inference evidence, threads and roles' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
+      .epilogue(EXIT_HELP)
       .example('$0 check traces/10.0.13/c-postcopy-preempt-pre72-2', 'Check one run (a folder with src.log and dst.log)')
       .example('$0 check --src a/src.log --dst b/dst.log', 'Check two files whose sides you name')
       .example('$0 check traces --format json > report.json', 'Check every run under traces/, machine-readable')

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CatalogError, buildCatalog, loadCatalog, parseCatalog, rowsFor } from '../src/model/catalog.js';
+import { tempRun } from './helpers.js';
+import { join } from 'node:path';
+
+const HEADER = 'event,match,side,role,identifies,qemufile,access,window,versions,signal,ref\n';
+
+describe('event catalog', () => {
+  it('loads the built-in catalog and matches rows by argument regex', () => {
+    const c = loadCatalog();
+    const eos = rowsFor(c, 'ram_load_postcopy_loop', 'chan=1 addr=0x0 flags=0x10').map((r) => r.signal);
+    assert.ok(eos.includes('preempt-eos'));
+    const page = rowsFor(c, 'ram_load_postcopy_loop', 'chan=1 addr=0x1000 flags=0x8').map((r) => r.signal);
+    assert.ok(!page.includes('preempt-eos'));
+    assert.equal(rowsFor(c, 'ram_load_postcopy_loop', 'chan=0 addr=0x0 flags=0x10')[0]?.role, 'listen');
+    assert.deepEqual(rowsFor(c, 'no_such_event', ''), []);
+  });
+  it('reports every bad row with file:line', () => {
+    const text = `${HEADER}# comment\ngood_event,,src,rp,anchor,,read,point,*,none,A\nbad-name,,src,rp,,,read,point,*,none,A\nx_y,,sideways,rp,,,read,point,*,none,A\nx_z,([,src,rp,,,read,point,>=8,none,A\n`;
+    assert.throws(
+      () => parseCatalog(text, 'extra.csv'),
+      (e: unknown) => {
+        assert.ok(e instanceof CatalogError);
+        const p = e.problems.join('\n');
+        assert.match(p, /extra\.csv:4: event 'bad-name'/);
+        assert.match(p, /extra\.csv:5: side 'sideways'/);
+        assert.match(p, /extra\.csv:6: match \/\(\[\/ is not a valid regex/);
+        assert.match(p, /extra\.csv:6: versions '>=8'/);
+        return true;
+      },
+    );
+  });
+  it('rejects a wrong header', () => {
+    assert.throws(() => parseCatalog('event,side\nx_y,src\n', 'h.csv'), /h\.csv:1: header must be/);
+  });
+  it('lets an extra catalog teach a renamed event and override an existing one', () => {
+    const dir = tempRun({ 'extra.csv': `${HEADER}mig_rp_thread_begin,,src,rp,anchor,,lifecycle,point,*,thread-start,A.2\npostcopy_preempt_thread_exit,,dst,preempt,secondary,,lifecycle,point,*,none,X\n` });
+    const c = loadCatalog([join(dir, 'extra.csv')]);
+    assert.equal(rowsFor(c, 'mig_rp_thread_begin', '')[0]?.role, 'rp');
+    const exit = rowsFor(c, 'postcopy_preempt_thread_exit', '');
+    assert.equal(exit.length, 1);
+    assert.equal(exit[0]?.signal, 'none');
+    assert.equal(buildCatalog([]).byEvent.size, 0);
+  });
+  it('says which catalog file cannot be read', () => {
+    assert.throws(() => loadCatalog(['/nonexistent/x.csv']), /\/nonexistent\/x\.csv: cannot read catalog \(ENOENT\)/);
+  });
+});

@@ -1,0 +1,89 @@
+// CLI conventions: exit codes, stdout for the report only, errors as one line on stderr with
+// file:line, --help that teaches, explain, and the JSON contract.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Report } from '../src/types.js';
+import { runCli, tempRun } from './helpers.js';
+import { join } from 'node:path';
+
+describe('exit codes and errors', () => {
+  it('0 on a clean run', () => assert.equal(runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '-q']).code, 0));
+  it('2 on an unknown option, with the usage hint on stderr and nothing on stdout', () => {
+    const r = runCli(['check', '--frobnicate', 'traces']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /Unknown argument: frobnicate/);
+  });
+  it('2 on a missing path, naming it', () => {
+    const r = runCli(['check', 'no/such/run']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no\/such\/run: no such file or directory/);
+  });
+  it('2 on a bad extra catalog, with file:line', () => {
+    const dir = tempRun({ 'bad.csv': 'event,match,side,role,identifies,qemufile,access,window,versions,signal,ref\nx_y,,src,rp,,,read,point,*,no-such-signal,A\n' });
+    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '--catalog', join(dir, 'bad.csv')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.csv:2: signal 'no-such-signal'/);
+  });
+  it('2 on a file that is no trace at all, saying it cannot tell the side', () => {
+    const dir = tempRun({ 'junk.log': 'hello\nworld\n' });
+    const r = runCli(['check', join(dir, 'junk.log')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /junk\.log: cannot tell whether this is the source or the destination trace/);
+  });
+  it('2 when two files look like the same side', () => {
+    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1/src.log', 'traces/10.0.13/c-postcopy-preempt-2/src.log']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /look like source traces/);
+  });
+  it('--src/--dst force the sides', () => {
+    const r = runCli(['check', '--src', 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log', '--dst', 'traces/10.0.13/c-postcopy-preempt-pre72-2/dst.log', '-f', 'json']);
+    assert.equal(r.code, 1);
+    const rep = JSON.parse(r.stdout) as Report;
+    assert.deepEqual(rep.runs[0]!.inputs.map((i) => [i.side, i.sideEvidence]), [['src', 'forced (--src/--dst)'], ['dst', 'forced (--src/--dst)']]);
+  });
+  it('--fail-on never turns findings into exit 0', () => {
+    assert.equal(runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--fail-on', 'never', '-q']).code, 0);
+  });
+  it('the worst run decides the exit code of a batch', () => {
+    assert.equal(runCli(['check', 'traces/10.0.13', '-q']).code, 1);
+  });
+});
+
+describe('JSON contract', () => {
+  it('has the documented shape', () => {
+    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '-f', 'json']);
+    const rep = JSON.parse(r.stdout) as Report;
+    assert.equal(rep.tool.name, 'migtrace');
+    const run = rep.runs[0]!;
+    for (const k of ['name', 'inputs', 'qemu', 'mode', 'verdict', 'findings', 'stats']) assert.ok(k in run, k);
+    assert.deepEqual(Object.keys(run.mode).sort(), ['compatPre72', 'evidence', 'postcopy', 'preempt']);
+    assert.deepEqual(Object.keys(run.stats).sort(), ['events', 'lines', 'messages', 'unparsed']);
+    const f = run.findings[0]!;
+    for (const k of ['rule', 'severity', 'message', 'evidence', 'locations']) assert.ok(k in f, k);
+    for (const k of ['file', 'line', 'tid', 'role', 'event', 'ts']) assert.ok(k in f.locations[0]!, k);
+    assert.deepEqual(run.inputs.map((i) => i.format), ['log', 'log']);
+  });
+});
+
+describe('help and explain', () => {
+  it('--help lists commands, formats and exit codes', () => {
+    const r = runCli(['check', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--format/);
+    assert.match(r.stdout, /--stuck-after/);
+    assert.match(r.stdout, /3 +inconclusive/);
+  });
+  it('explain <rule> gives the meaning and the commits', () => {
+    const r = runCli(['explain', 'qemufile-concurrent-access']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /6621883f93/);
+    assert.match(r.stdout, /interleaved/);
+  });
+  it('explain lists all rules; an unknown rule is a usage error', () => {
+    assert.match(runCli(['explain']).stdout, /preempt-quit-stuck/);
+    const r = runCli(['explain', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no rule 'nope'/);
+  });
+});
