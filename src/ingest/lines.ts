@@ -38,7 +38,8 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
 
   const decode = (buf: Buffer, start: number, end: number): string => {
     if (end > start && buf[end - 1] === 0x0d) end--;
-    return buf.toString('utf8', start, end);
+    // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
+    return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
   };
   const push = (text: string, overlong: boolean) => {
     if (batch.lines.length === 0) batch.firstLine = lineNo;

@@ -6,6 +6,23 @@
 // and error_report() lines QEMU writes into the same stream, e.g.
 //   2023-04-12T19:18:35.123456Z qemu-system-x86_64: Detected IO failure for postcopy. Migration paused.
 // Empty-format events end with a trailing space; it is not part of the arguments.
+// The TID@sec.usec form is the hot path on gigabyte traces: it is scanned by hand, without regexes
+// or intermediate objects (parseInto fills a caller-owned scratch object).
+
+export type LineKind = 'event' | 'message' | 'unparsed' | 'blank';
+
+/** Filled by parseInto; fields not relevant to `kind` are stale. */
+export interface ParseScratch {
+  kind: LineKind;
+  name: string;
+  args: string;
+  tid: number | null;
+  ts: number | null;
+  threadName: string | undefined;
+  text: string;
+  program: string | null;
+  reason: string;
+}
 
 export type ParsedLine =
   | { kind: 'event'; name: string; args: string; tid: number | null; ts: number | null; threadName?: string }
@@ -13,87 +30,146 @@ export type ParsedLine =
   | { kind: 'unparsed'; reason: string }
   | { kind: 'blank' };
 
+export function newScratch(): ParseScratch {
+  return { kind: 'blank', name: '', args: '', tid: null, ts: null, threadName: undefined, text: '', program: null, reason: '' };
+}
+
 const ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z /;
 const PROGRAM_CTX = /^([\w./-]+)\((\d+)(?::([^)]*))?\): /;
 const PROGRAM_MSG = /^([\w./-]*qemu[\w./-]*):\s?(.*)$/i;
-// An event name: an identifier with at least one underscore (every QEMU trace event has one),
-// which keeps prose and garbage from being taken for bare events.
-const EVENT = /^([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*)(?: (.*))?$/;
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
-
-/** Microseconds since the epoch from "sec" and the fractional digits after the dot. */
-function micros(sec: number, frac: string): number {
-  const us = frac.length >= 6 ? Number(frac.slice(0, 6)) : Number(frac.padEnd(6, '0'));
-  return sec * 1e6 + us;
+function isAlpha(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
 }
 
-function splitEvent(rest: string): { name: string; args: string } | null {
-  const m = EVENT.exec(rest);
-  if (!m) return null;
-  return { name: m[1] as string, args: (m[2] ?? '').trimEnd() };
+/**
+ * Splits `name args` starting at `from`. An event name is an identifier with at least one
+ * underscore (every QEMU trace event has one), which keeps prose and garbage from passing as
+ * bare events. Returns false when there is no such name.
+ */
+function splitEventAt(line: string, from: number, out: ParseScratch): boolean {
+  const n = line.length;
+  if (from >= n || !isAlpha(line.charCodeAt(from))) return false;
+  let i = from + 1;
+  let underscore = false;
+  for (; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 95) underscore = true;
+    else if (!(isAlpha(c) || isDigit(c))) break;
+  }
+  if (!underscore) return false;
+  if (i < n && line.charCodeAt(i) !== 32) return false;
+  out.name = line.slice(from, i);
+  let end = n;
+  while (end > i + 1 && line.charCodeAt(end - 1) <= 32) end--;
+  out.args = i + 1 < end ? line.slice(i + 1, end) : '';
+  return true;
 }
 
-export function parseLogLine(line: string): ParsedLine {
-  if (line.length === 0 || line.trim().length === 0) return { kind: 'blank' };
+function setUnparsed(out: ParseScratch, reason: string): LineKind {
+  out.kind = 'unparsed';
+  out.reason = reason;
+  return 'unparsed';
+}
+
+function setEvent(out: ParseScratch, tid: number | null, ts: number | null, threadName?: string): LineKind {
+  out.kind = 'event';
+  out.tid = tid;
+  out.ts = ts;
+  out.threadName = threadName;
+  return 'event';
+}
+
+function setMessage(out: ParseScratch, text: string, program: string | null, ts: number | null): LineKind {
+  out.kind = 'message';
+  out.text = text;
+  out.program = program;
+  out.ts = ts;
+  return 'message';
+}
+
+export function parseInto(line: string, out: ParseScratch): LineKind {
+  const n = line.length;
+  let first = 0;
+  while (first < n && line.charCodeAt(first) <= 32) first++;
+  if (first === n) {
+    out.kind = 'blank';
+    return 'blank';
+  }
   const c0 = line.charCodeAt(0);
-
   if (isDigit(c0)) {
-    // TID@sec.usec:name args — scanned by hand: this is the hot path on gigabyte traces.
     let i = 0;
-    while (i < line.length && isDigit(line.charCodeAt(i))) i++;
+    let tid = 0;
+    while (i < n && isDigit(line.charCodeAt(i))) tid = tid * 10 + (line.charCodeAt(i++) - 48);
     if (line.charCodeAt(i) === 64 /* @ */) {
-      const tid = Number(line.slice(0, i));
       const secStart = ++i;
-      while (i < line.length && isDigit(line.charCodeAt(i))) i++;
-      const secEnd = i;
-      if (secEnd > secStart && line.charCodeAt(i) === 46 /* . */) {
+      let sec = 0;
+      while (i < n && isDigit(line.charCodeAt(i))) sec = sec * 10 + (line.charCodeAt(i++) - 48);
+      if (i > secStart && line.charCodeAt(i) === 46 /* . */) {
         const fracStart = ++i;
-        while (i < line.length && isDigit(line.charCodeAt(i))) i++;
+        let us = 0;
+        while (i < n && isDigit(line.charCodeAt(i))) {
+          if (i - fracStart < 6) us = us * 10 + (line.charCodeAt(i) - 48);
+          i++;
+        }
+        for (let k = i - fracStart; k < 6; k++) us *= 10;
         if (i > fracStart && line.charCodeAt(i) === 58 /* : */) {
-          const ev = splitEvent(line.slice(i + 1));
-          if (!ev) return { kind: 'unparsed', reason: 'TID@sec.usec: prefix not followed by an event name' };
-          const ts = micros(Number(line.slice(secStart, secEnd)), line.slice(fracStart, i));
-          return { kind: 'event', name: ev.name, args: ev.args, tid, ts };
+          if (!splitEventAt(line, i + 1, out)) return setUnparsed(out, 'TID@sec.usec: prefix not followed by an event name');
+          return setEvent(out, tid, sec * 1e6 + us);
         }
       }
-      return { kind: 'unparsed', reason: 'malformed TID@sec.usec: prefix' };
+      return setUnparsed(out, 'malformed TID@sec.usec: prefix');
     }
     const iso = ISO.exec(line);
-    if (iso) return parseAfterIso(line.slice(iso[0].length), isoMicros(iso));
-    return { kind: 'unparsed', reason: 'not a trace event or QEMU message' };
+    if (iso) return parseAfterIso(line.slice(iso[0].length), isoMicros(iso), out);
+    return setUnparsed(out, 'not a trace event or QEMU message');
   }
-
   const ctx = PROGRAM_CTX.exec(line);
   if (ctx) {
-    const ev = splitEvent(line.slice(ctx[0].length));
-    if (ev) return { kind: 'event', name: ev.name, args: ev.args, tid: Number(ctx[2]), ts: null, threadName: ctx[3] };
-    return { kind: 'message', text: line.slice(ctx[0].length), program: ctx[1] as string, ts: null };
+    if (splitEventAt(line, ctx[0].length, out)) return setEvent(out, Number(ctx[2]), null, ctx[3]);
+    return setMessage(out, line.slice(ctx[0].length), ctx[1] as string, null);
   }
   const msg = PROGRAM_MSG.exec(line);
-  if (msg) return { kind: 'message', text: msg[2] as string, program: msg[1] as string, ts: null };
-  const ev = splitEvent(line);
-  if (ev) return { kind: 'event', name: ev.name, args: ev.args, tid: null, ts: null };
-  return { kind: 'unparsed', reason: 'not a trace event or QEMU message' };
+  if (msg) return setMessage(out, msg[2] as string, msg[1] as string, null);
+  if (splitEventAt(line, 0, out)) return setEvent(out, null, null);
+  return setUnparsed(out, 'not a trace event or QEMU message');
 }
 
 function isoMicros(m: RegExpExecArray): number {
   const sec = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) / 1000;
-  return micros(sec, m[7] ?? '');
+  const frac = m[7] ?? '';
+  return sec * 1e6 + Number(frac.slice(0, 6).padEnd(6, '0'));
 }
 
-function parseAfterIso(rest: string, ts: number): ParsedLine {
+function parseAfterIso(rest: string, ts: number, out: ParseScratch): LineKind {
   const ctx = PROGRAM_CTX.exec(rest);
   if (ctx) {
-    const ev = splitEvent(rest.slice(ctx[0].length));
-    if (ev) return { kind: 'event', name: ev.name, args: ev.args, tid: Number(ctx[2]), ts, threadName: ctx[3] };
-    return { kind: 'message', text: rest.slice(ctx[0].length), program: ctx[1] as string, ts };
+    if (splitEventAt(rest, ctx[0].length, out)) return setEvent(out, Number(ctx[2]), ts, ctx[3]);
+    return setMessage(out, rest.slice(ctx[0].length), ctx[1] as string, ts);
   }
-  const ev = splitEvent(rest);
-  if (ev) return { kind: 'event', name: ev.name, args: ev.args, tid: null, ts };
+  if (splitEventAt(rest, 0, out)) return setEvent(out, null, ts);
   const msg = /^([^\s:]+):\s?(.*)$/.exec(rest);
-  if (msg) return { kind: 'message', text: msg[2] as string, program: msg[1] as string, ts };
-  return { kind: 'message', text: rest, program: null, ts };
+  if (msg) return setMessage(out, msg[2] as string, msg[1] as string, ts);
+  return setMessage(out, rest, null, ts);
+}
+
+/** Convenience form for tests and cold paths: one object per line. */
+export function parseLogLine(line: string): ParsedLine {
+  const s = newScratch();
+  switch (parseInto(line, s)) {
+    case 'event': {
+      const e: ParsedLine = { kind: 'event', name: s.name, args: s.args, tid: s.tid, ts: s.ts };
+      if (s.threadName !== undefined) e.threadName = s.threadName;
+      return e;
+    }
+    case 'message':
+      return { kind: 'message', text: s.text, program: s.program, ts: s.ts };
+    case 'unparsed':
+      return { kind: 'unparsed', reason: s.reason };
+    default:
+      return { kind: 'blank' };
+  }
 }

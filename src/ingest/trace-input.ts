@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import type { Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
 import { readLineBatches } from './lines.js';
-import { parseLogLine } from './log-format.js';
+import { newScratch, parseInto } from './log-format.js';
 
 export type TraceRecord = ({ kind: 'event' } & TraceEvent) | ({ kind: 'message' } & TraceMessage);
 
@@ -59,6 +59,7 @@ export async function* readTraceRecords(
 ): AsyncGenerator<TraceRecord[]> {
   counters.totalBytes = await fileSize(path);
   const lastTsByTid = new Map<number, number>();
+  const p = newScratch();
   let samples = 0;
   try {
     for await (const batch of readLineBatches(path)) {
@@ -76,8 +77,7 @@ export async function* readTraceRecords(
           lineNo++;
           continue;
         }
-        const p = parseLogLine(raw);
-        switch (p.kind) {
+        switch (parseInto(raw, p)) {
           case 'blank':
             counters.blank++;
             break;

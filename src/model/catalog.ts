@@ -23,6 +23,10 @@ export interface CatalogRow {
   ref: string;
   /** Where the row was defined, for messages. */
   origin: string;
+  /** Literal prefix of `match` (e.g. "chan=1"), tested before the regex. */
+  matchPrefix: string | null;
+  /** `match` is exactly `^<matchPrefix>`: no regex needed. */
+  matchIsPrefix: boolean;
 }
 
 export class CatalogError extends Error {
@@ -34,7 +38,17 @@ export class CatalogError extends Error {
 export interface Catalog {
   /** Rows per event name, in file order (more specific match first). */
   byEvent: Map<string, CatalogRow[]>;
+  /** The same rows prepared for lookup on the hot path: one map access per event. */
+  lookup: Map<string, LookupEntry>;
   sources: string[];
+}
+
+interface LookupEntry {
+  rows: CatalogRow[];
+  /** No row has a match regex: the rows apply as they are, no filtering, no allocation. */
+  unconditional: boolean;
+  /** Which subset of the rows matched (bitmask) → that subset, built once. */
+  subsets: Map<number, CatalogRow[]>;
 }
 
 export const BUILTIN_CATALOG = fileURLToPath(new URL('../../../src/model/catalog.csv', import.meta.url));
@@ -98,7 +112,10 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
       problems.push(`${at}: a fingerprint row must name the versions the event proves`);
     }
     if (problems.length > before) continue;
+    const lp = match ? literalPrefix(r.match as string) : { prefix: null, whole: false };
     rows.push({
+      matchPrefix: lp.prefix,
+      matchIsPrefix: lp.whole,
       event: r.event as string,
       match,
       side: side!,
@@ -130,7 +147,9 @@ export function buildCatalog(layers: Array<{ file: string; rows: CatalogRow[] }>
     }
     for (const [event, rows] of named) byEvent.set(event, rows);
   }
-  return { byEvent, sources: layers.map((l) => l.file) };
+  const lookup = new Map<string, LookupEntry>();
+  for (const [event, rows] of byEvent) lookup.set(event, { rows, unconditional: rows.every((r) => r.match === null), subsets: new Map() });
+  return { byEvent, lookup, sources: layers.map((l) => l.file) };
 }
 
 export function loadCatalog(extraFiles: string[] = []): Catalog {
@@ -148,13 +167,48 @@ export function loadCatalog(extraFiles: string[] = []): Catalog {
 
 /** The rows that apply to one event occurrence (the match regex is tested on its arguments). */
 export function rowsFor(catalog: Catalog, name: string, args: string): CatalogRow[] {
-  const rows = catalog.byEvent.get(name);
-  if (!rows) return NONE;
-  let out: CatalogRow[] | null = null;
-  for (const row of rows) {
-    if (row.match && !row.match.test(args)) continue;
-    (out ??= []).push(row);
+  const entry = catalog.lookup.get(name);
+  if (!entry) return NONE;
+  const rows = entry.rows;
+  if (entry.unconditional) return rows; // hot path: no allocation
+  // Conditional rows: compute which match, and hand out one shared array per combination.
+  let mask = 0;
+  for (let i = 0; i < rows.length && i < 31; i++) {
+    const row = rows[i] as CatalogRow;
+    if (row.match === null || matches(row, args)) mask |= 1 << i;
   }
-  return out ?? NONE;
+  if (mask === 0) return NONE;
+  let subset = entry.subsets.get(mask);
+  if (!subset) entry.subsets.set(mask, (subset = rows.filter((_, i) => i < 31 && (mask & (1 << i)) !== 0)));
+  return subset;
+}
+
+/** Tests a row's regex, with a cheap literal-prefix check first (most are `^literal...`). */
+function matches(row: CatalogRow, args: string): boolean {
+  if (row.matchPrefix !== null) {
+    if (!args.startsWith(row.matchPrefix)) return false;
+    if (row.matchIsPrefix) return true;
+  }
+  return (row.match as RegExp).test(args);
+}
+
+/** `^chan=1 addr=\S+` → prefix "chan=1 addr="; whether the regex is nothing but that prefix. */
+export function literalPrefix(source: string): { prefix: string | null; whole: boolean } {
+  if (!source.startsWith('^')) return { prefix: null, whole: false };
+  let i = 1;
+  let lit = '';
+  while (i < source.length && /[A-Za-z0-9=_:,. -]/.test(source[i] as string)) {
+    // a literal followed by a quantifier is not a literal
+    if (/[*+?{]/.test(source[i + 1] ?? '')) break;
+    lit += source[i];
+    i++;
+  }
+  // "." is a metacharacter: stop the literal before it
+  const dot = lit.indexOf('.');
+  if (dot >= 0) {
+    lit = lit.slice(0, dot);
+    return { prefix: lit || null, whole: false };
+  }
+  return { prefix: lit || null, whole: i === source.length && lit.length > 0 };
 }
 const NONE: CatalogRow[] = [];

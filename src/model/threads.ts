@@ -24,14 +24,15 @@ export interface ThreadInfo {
 }
 
 export class ThreadTable {
-  private readonly byKey = new Map<string, ThreadInfo>();
+  // One map per side, keyed by TID: no string keys built per event.
+  private readonly bySide = { src: new Map<number, ThreadInfo>(), dst: new Map<number, ThreadInfo>(), none: new Map<number, ThreadInfo>() };
 
-  private key(side: Side | null, tid: number): string {
-    return `${side ?? '?'}:${tid}`;
+  private map(side: Side | null): Map<number, ThreadInfo> {
+    return side === null ? this.bySide.none : this.bySide[side];
   }
 
   get(side: Side | null, tid: number | null): ThreadInfo | undefined {
-    return tid === null ? undefined : this.byKey.get(this.key(side, tid));
+    return tid === null ? undefined : this.map(side).get(tid);
   }
 
   roleOf(side: Side | null, tid: number | null): Role {
@@ -41,11 +42,11 @@ export class ThreadTable {
   /** Records one event of a thread and whatever its catalog rows say about the thread. */
   observe(ref: EventRef, rows: readonly CatalogRow[]): ThreadInfo | undefined {
     if (ref.tid === null) return undefined;
-    const k = this.key(ref.side, ref.tid);
-    let t = this.byKey.get(k);
+    const m = this.map(ref.side);
+    let t = m.get(ref.tid);
     if (!t) {
       t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, conflicts: [] };
-      this.byKey.set(k, t);
+      m.set(ref.tid, t);
     }
     t.events++;
     if (ref.ts !== null) t.lastTs = ref.ts;
@@ -72,7 +73,7 @@ export class ThreadTable {
   }
 
   all(): ThreadInfo[] {
-    return [...this.byKey.values()];
+    return [...this.bySide.src.values(), ...this.bySide.dst.values(), ...this.bySide.none.values()];
   }
 
   withRole(role: Role, side?: Side): ThreadInfo[] {

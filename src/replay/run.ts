@@ -47,6 +47,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
 
+  // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
+  const ev = new MutableReplayEvent();
   for await (const batch of mergeByTime(sources)) {
     for (const rec of batch) drive(rec);
     opts.onProgress?.(bytesRead(), totalBytes());
@@ -64,9 +66,11 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
     versions.observe(ref, rows);
     mode.observe(ref, rows, ref.args);
-    if (rows.some((r) => r.signal === 'state')) states.observe(ref, ref.args);
+    if (hasSignal(rows, 'state')) states.observe(ref, ref.args);
     preempt.observe(ref, rows, ref.args);
-    const ev: ReplayEvent = { ref, args: ref.args, rows, has: (s: Signal) => hasSignal(rows, s) };
+    ev.ref = ref;
+    ev.args = ref.args;
+    ev.rows = rows;
     for (const r of rules) r.inst.onEvent(ev);
   }
 
@@ -155,6 +159,15 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       notes,
     },
   };
+}
+
+class MutableReplayEvent implements ReplayEvent {
+  ref!: EventRef;
+  args = '';
+  rows: readonly CatalogRow[] = [];
+  has(s: Signal): boolean {
+    return hasSignal(this.rows, s);
+  }
 }
 
 function hasSignal(rows: readonly CatalogRow[], s: Signal): boolean {

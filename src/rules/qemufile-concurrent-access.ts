@@ -13,7 +13,7 @@ import { formatRange, overlaps } from '../model/versions.js';
 import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'qemufile-concurrent-access';
-const MAX_WINDOWS = 64;
+const MAX_WINDOWS = 10_000;
 
 interface Tally {
   count: number;
@@ -54,6 +54,8 @@ class Instance implements RuleInstance {
   private readonly windows: Window[] = [];
   private windowsDropped = 0;
   private readonly open = new Map<string, Window>();
+  /** The last closed window per file and side: the owner's writes after its EOS count against it until the next window opens. */
+  private readonly lastClosed = new Map<string, Window>();
   private directWrites = 0;
 
   onEvent(e: ReplayEvent): void {
@@ -68,12 +70,14 @@ class Instance implements RuleInstance {
         if (this.windows.length < MAX_WINDOWS) this.windows.push(w);
         else this.windowsDropped++;
         this.open.set(`${row.qemufile}|${ref.side}|${ref.tid}`, w);
+        this.lastClosed.delete(`${row.qemufile}|${ref.side}`);
       } else if (row.window === 'end' && row.signal === 'eos-window-end') {
         const key = `${row.qemufile}|${ref.side}|${ref.tid}`;
         const w = this.open.get(key);
         if (w) {
           w.end = ref;
           this.open.delete(key);
+          this.lastClosed.set(`${row.qemufile}|${ref.side}`, w);
         }
       } else if (row.window === 'point' && row.access === 'write') {
         const kind = writeKind(row);
@@ -88,14 +92,15 @@ class Instance implements RuleInstance {
   }
 
   private pointWrite(file: QemuFileName, ref: EventRef, kind: string): void {
+    if (this.open.size === 0 && this.lastClosed.size === 0) return;
     const key = `${kind}|${ref.tid}`;
-    for (const w of this.windows) {
+    for (const w of this.open.values()) {
       if (w.file !== file || w.side !== ref.side || w.tid === ref.tid) continue;
-      if (w.end === null) {
-        bump(w.inside, key, ref);
-        if (w.narrowStart) bump(w.insideNarrow, key, ref);
-      } else bump(w.after, key, ref);
+      bump(w.inside, key, ref);
+      if (w.narrowStart) bump(w.insideNarrow, key, ref);
     }
+    const closed = this.lastClosed.get(`${file}|${ref.side}`);
+    if (closed && closed.tid !== ref.tid) bump(closed.after, key, ref);
   }
 
   finish(f: RunFacts): RuleOutcome {

@@ -1,0 +1,83 @@
+// Builds a large, realistic log-format trace pair from the real runs in traces/: every run's
+// src.log and dst.log are appended again and again, each repetition shifted in time (after the
+// previous one ends) and given fresh TIDs (+1 000 000 per repetition), so the result reads like one
+// long-lived pair of QEMU processes migrating over and over: the real event mix, real thread
+// structure, real race windows. Lines without a TID@ prefix are copied unchanged.
+import { createWriteStream, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface MadeTrace {
+  src: string;
+  dst: string;
+  bytes: number;
+  lines: number;
+  repetitions: number;
+}
+
+function runsUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const v of readdirSync(root, { withFileTypes: true })) {
+    if (!v.isDirectory()) continue;
+    for (const r of readdirSync(join(root, v.name), { withFileTypes: true })) {
+      const d = join(root, v.name, r.name);
+      if (r.isDirectory() && existsSync(join(d, 'src.log')) && existsSync(join(d, 'dst.log'))) out.push(d);
+    }
+  }
+  return out.sort();
+}
+
+const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
+
+/** Parses once: per run and side, lines split into [tid, µs, rest]. */
+function load(path: string): Array<[number, number, string] | string> {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const m = PREFIX.exec(l);
+      return m ? [Number(m[1]), Number(m[2]) * 1e6 + Number(m[3]), l.slice(m[0].length)] : l;
+    });
+}
+
+async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!stream.write(text)) await new Promise((r) => stream.once('drain', r));
+}
+
+export async function makeTrace(tracesDir: string, outDir: string, targetBytes: number): Promise<MadeTrace> {
+  const runs = runsUnder(tracesDir).map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
+  if (runs.length === 0) throw new Error(`no runs under ${tracesDir}`);
+  const out = { src: createWriteStream(join(outDir, 'src.log')), dst: createWriteStream(join(outDir, 'dst.log')) };
+  let bytes = 0;
+  let lines = 0;
+  let rep = 0;
+  let clock = 1_800_000_000 * 1e6; // µs; each repetition starts after the previous one ended
+  while (bytes < targetBytes) {
+    const run = runs[rep % runs.length]!;
+    const t0 = Math.min(...[...run.src, ...run.dst].filter((x): x is [number, number, string] => typeof x !== 'string').map((x) => x[1]));
+    let tEnd = clock;
+    for (const side of ['src', 'dst'] as const) {
+      let chunk = '';
+      for (const x of run[side]) {
+        if (typeof x === 'string') chunk += `${x}\n`;
+        else {
+          const t = clock + (x[1] - t0);
+          tEnd = Math.max(tEnd, t);
+          const sec = Math.floor(t / 1e6);
+          chunk += `${x[0] + (rep + 1) * 1_000_000}@${sec}.${String(t - sec * 1e6).padStart(6, '0')}:${x[2]}\n`;
+        }
+        lines++;
+        if (chunk.length > 1 << 20) {
+          bytes += Buffer.byteLength(chunk);
+          await write(out[side], chunk);
+          chunk = '';
+        }
+      }
+      bytes += Buffer.byteLength(chunk);
+      await write(out[side], chunk);
+    }
+    clock = tEnd + 1e6;
+    rep++;
+  }
+  await Promise.all([out.src, out.dst].map((s) => new Promise((r) => s.end(r))));
+  return { src: join(outDir, 'src.log'), dst: join(outDir, 'dst.log'), bytes, lines, repetitions: rep };
+}

@@ -1,0 +1,47 @@
+// One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import { loadCatalog } from '../src/model/catalog.js';
+import { analyzeRun } from '../src/replay/run.js';
+
+async function scan(files: string[]): Promise<{ lines: number; events: number }> {
+  let lines = 0;
+  for (const f of files) {
+    for await (const chunk of createReadStream(f, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      let i = -1;
+      while ((i = chunk.indexOf(10, i + 1)) !== -1) lines++;
+    }
+  }
+  return { lines, events: lines };
+}
+
+const LINE = /^(\d+)@(\d+)\.(\d+):(\w+) ?(.*)$/;
+async function readlineRegex(files: string[]): Promise<{ lines: number; events: number }> {
+  let lines = 0;
+  let events = 0;
+  for (const f of files) {
+    const rl = createInterface({ input: createReadStream(f, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+    for await (const l of rl) {
+      lines++;
+      if (LINE.exec(l)) events++;
+    }
+  }
+  return { lines, events };
+}
+
+async function migtrace(files: string[]): Promise<{ lines: number; events: number }> {
+  const r = await analyzeRun(
+    { name: 'bench', inputs: [{ path: files[0]!, side: 'src' }, { path: files[1]!, side: 'dst' }] },
+    { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 },
+  );
+  return { lines: r.stats.lines, events: r.stats.events };
+}
+
+const [kind, ...files] = process.argv.slice(2);
+const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'migtrace' ? migtrace : null;
+if (!fn) throw new Error(`unknown pass ${kind}`);
+const t0 = performance.now();
+const r = await fn(files);
+const ms = performance.now() - t0;
+process.stdout.write(JSON.stringify({ ms, ...r, maxRssKiB: process.resourceUsage().maxRSS }));
