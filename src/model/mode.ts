@@ -6,6 +6,8 @@ import type { CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
 
+const MODE_SIGNALS = new Set<string>(['postcopy-start', 'listen-exit', 'thread-start', 'preempt-on', 'preempt-off', 'pong', 'state', 'resume-prepared', 'preempt-channel', 'preempt-eos', 'urgent-write']);
+
 export class ModeTracker {
   private postcopy: Evidence | null = null;
   private preemptOn: Evidence | null = null;
@@ -22,6 +24,10 @@ export class ModeTracker {
 
   private ev(ref: EventRef, claim: string): Evidence {
     return { claim, event: ref.name, file: this.fileOf(ref.input), line: ref.line };
+  }
+
+  static wants(row: CatalogRow): boolean {
+    return MODE_SIGNALS.has(row.signal);
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {

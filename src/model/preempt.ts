@@ -14,6 +14,11 @@ export interface Pause {
   incomingPauseBetween: boolean;
 }
 
+const PREEMPT_SIGNALS = new Set<string>([
+  'thread-start', 'thread-exit', 'preempt-eos', 'preempt-pause', 'preempt-continue', 'cleanup-entry', 'cleanup-join',
+  'cleanup-exit', 'load-eof', 'send-shut', 'incoming-pause', 'state', 'page-req-add', 'page-req-del',
+]);
+
 export class PreemptLifecycle {
   entry: EventRef | null = null;
   firstRead: EventRef | null = null;
@@ -35,6 +40,10 @@ export class PreemptLifecycle {
   pageReqAtCleanup: number | null = null;
   lastDstEventTs: number | null = null;
   private lastIncomingPauseSinceEntry = false;
+
+  static wants(row: CatalogRow): boolean {
+    return row.side !== 'src' && (PREEMPT_SIGNALS.has(row.signal) || (row.signal === 'none' && row.role === 'preempt' && row.qemufile === 'postcopy_qemufile_dst'));
+  }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {
     if (ref.side !== 'dst') return;

@@ -28,6 +28,10 @@ export class VersionTracker {
 
   constructor(private readonly fileOf: (input: number) => string) {}
 
+  static wants(row: CatalogRow): boolean {
+    return row.signal === 'fingerprint' || row.signal === 'urgent-write';
+  }
+
   observe(ref: EventRef, rows: readonly CatalogRow[]): void {
     for (const row of rows) {
       if (row.signal === 'urgent-write' && ref.side === 'src' && ref.tid !== null && !this.urgentWriters.has(ref.tid)) {

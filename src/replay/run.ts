@@ -47,6 +47,25 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
 
+  // Which consumers want which rows, computed once per row set: most events concern one or two.
+  const maskCache = new WeakMap<readonly CatalogRow[], number>();
+  const maskOf = (rows: readonly CatalogRow[]): number => {
+    let m = maskCache.get(rows);
+    if (m === undefined) {
+      m = 0;
+      for (const row of rows) {
+        if (VersionTracker.wants(row)) m |= VERSION;
+        if (ModeTracker.wants(row)) m |= MODE;
+        if (row.signal === 'state') m |= STATE;
+        if (PreemptLifecycle.wants(row)) m |= PREEMPT;
+        rules.forEach((r, i) => {
+          if (!r.inst.wants || r.inst.wants(row)) m! |= RULE0 << i;
+        });
+      }
+      maskCache.set(rows, m);
+    }
+    return m;
+  };
   // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
   const ev = new MutableReplayEvent();
   for await (const batch of mergeByTime(sources)) {
@@ -64,14 +83,16 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     const rows = rowsFor(opts.catalog, ref.name, ref.args);
     threads.observe(ref, rows);
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
-    versions.observe(ref, rows);
-    mode.observe(ref, rows, ref.args);
-    if (hasSignal(rows, 'state')) states.observe(ref, ref.args);
-    preempt.observe(ref, rows, ref.args);
+    const m = maskOf(rows);
+    if (m & VERSION) versions.observe(ref, rows);
+    if (m & MODE) mode.observe(ref, rows, ref.args);
+    if (m & STATE) states.observe(ref, ref.args);
+    if (m & PREEMPT) preempt.observe(ref, rows, ref.args);
+    if (m < RULE0) return;
     ev.ref = ref;
     ev.args = ref.args;
     ev.rows = rows;
-    for (const r of rules) r.inst.onEvent(ev);
+    for (let i = 0; i < rules.length; i++) if (m & (RULE0 << i)) rules[i]!.inst.onEvent(ev);
   }
 
   const writer = versions.writerModel(threads);
@@ -160,6 +181,12 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     },
   };
 }
+
+const VERSION = 1;
+const MODE = 2;
+const STATE = 4;
+const PREEMPT = 8;
+const RULE0 = 16; // rule i is bit RULE0 << i
 
 class MutableReplayEvent implements ReplayEvent {
   ref!: EventRef;

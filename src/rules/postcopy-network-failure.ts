@@ -3,6 +3,7 @@
 // postcopy_pause_incoming) — with whether and when the migration recovered. Reported so a reader
 // knows the run was not clean sailing; it is not a regression.
 import type { Finding, Location, TraceMessage } from '../types.js';
+import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
 import type { EventRef } from '../model/threads.js';
 import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
@@ -14,6 +15,10 @@ const FAILURE_TEXT = /Detected IO failure for postcopy|Unable to (read from|writ
 class Instance implements RuleInstance {
   private readonly errors: EventRef[] = [];
   private readonly messages: TraceMessage[] = [];
+
+  wants(row: CatalogRow): boolean {
+    return row.signal === 'migrate-error';
+  }
 
   onEvent(e: ReplayEvent): void {
     if (e.has('migrate-error') && this.errors.length < MAX_KEPT) this.errors.push(e.ref);

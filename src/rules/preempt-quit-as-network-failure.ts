@@ -11,6 +11,10 @@ export const ID = 'preempt-quit-as-network-failure';
 const LE_7_2 = parseRange('<=7.2')!;
 
 class Instance implements RuleInstance {
+  wants(): boolean {
+    return false;
+  }
+
   onEvent(_e: ReplayEvent): void {
     // Everything this rule needs is in the preempt lifecycle the replay keeps (src/model/preempt.ts).
   }

@@ -9,6 +9,10 @@ export const ID = 'preempt-quit-stuck';
 const LE_7_2 = parseRange('<=7.2')!;
 
 class Instance implements RuleInstance {
+  wants(): boolean {
+    return false;
+  }
+
   onEvent(_e: ReplayEvent): void {}
 
   finish(f: RunFacts): RuleOutcome {

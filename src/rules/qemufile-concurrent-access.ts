@@ -58,6 +58,10 @@ class Instance implements RuleInstance {
   private readonly lastClosed = new Map<string, Window>();
   private directWrites = 0;
 
+  wants(row: CatalogRow): boolean {
+    return row.qemufile !== null || row.signal === 'section-end';
+  }
+
   onEvent(e: ReplayEvent): void {
     const { ref } = e;
     for (const row of e.rows) {

@@ -38,6 +38,8 @@ export type RuleOutcome =
   | { kind: 'inconclusive'; reason: string; missing?: string[] };
 
 export interface RuleInstance {
+  /** Which catalog rows the rule wants to see (the replay skips it for others); all when absent. */
+  wants?(row: CatalogRow): boolean;
   onEvent(e: ReplayEvent): void;
   /** QEMU messages (error_report lines) on the same stream, for rules that use them as evidence. */
   onMessage?(m: TraceMessage): void;
