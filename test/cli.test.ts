@@ -25,11 +25,23 @@ describe('exit codes and errors', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.csv:2: signal 'no-such-signal'/);
   });
-  it('2 on a file that is no trace at all, saying it cannot tell the side', () => {
+  it('2 on a file that is no trace at all, naming it and what was expected', () => {
     const dir = tempRun({ 'junk.log': 'hello\nworld\n' });
     const r = runCli(['check', join(dir, 'junk.log')]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /junk\.log: cannot tell whether this is the source or the destination trace/);
+    assert.match(r.stderr, /junk\.log: not a recognised trace \(expected one of: log — /);
+  });
+  it('2 on a trace whose side cannot be told, asking for --src/--dst', () => {
+    const dir = tempRun({ 'x.log': '1@1.000001:qemu_file_fclose \n' });
+    const r = runCli(['check', join(dir, 'x.log')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /x\.log: cannot tell whether this is the source or the destination trace .*--src/);
+  });
+  it('2 on an empty file', () => {
+    const dir = tempRun({ 'empty.log': '' });
+    const r = runCli(['check', join(dir, 'empty.log')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /empty\.log: cannot tell .*no trace events in it/);
   });
   it('2 when two files look like the same side', () => {
     const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1/src.log', 'traces/10.0.13/c-postcopy-preempt-2/src.log']);

@@ -1,7 +1,7 @@
 // One run (a migration's source and/or destination traces) end to end: decide each input's side,
 // stream and merge the inputs in time order, drive the model and the rules, and assemble the
 // result. Pure with respect to output: nothing here prints.
-import { InputError, newCounters, readTraceRecords, type InputCounters, type TraceRecord } from '../ingest/trace-input.js';
+import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
 import { rowsFor, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { ModeTracker } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
@@ -17,7 +17,7 @@ import { inferSide } from './sides.js';
 
 export interface RunSpec {
   name: string;
-  inputs: Array<{ path: string; side?: Side }>;
+  inputs: Array<{ path: string; side?: Side; format?: string }>;
 }
 
 export interface AnalyzeOptions {
@@ -28,7 +28,7 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
-  const inputs = await resolveSides(spec, opts.catalog);
+  const { inputs, formats } = await resolveInputs(spec, opts.catalog);
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
@@ -42,7 +42,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const lastTs: Record<Side, number | null> = { src: null, dst: null };
 
   const sources = inputs.map((inp, i) =>
-    readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }),
+    readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }, formats[i]),
   );
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
@@ -228,20 +228,19 @@ function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: s
   return notes;
 }
 
-async function resolveSides(spec: RunSpec, catalog: Catalog): Promise<RunInput[]> {
+/** Each input's format (detected, or forced) and side (inferred, or forced). */
+async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs: RunInput[]; formats: TraceFormat[] }> {
   const out: RunInput[] = [];
+  const formats: TraceFormat[] = [];
   for (const inp of spec.inputs) {
+    const format = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
+    formats.push(format);
     if (inp.side) {
-      out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: 'log' });
+      out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: format.name });
       continue;
     }
-    let guess: { side: Side | null; why: string };
-    try {
-      guess = await inferSide(inp.path, catalog);
-    } catch (e) {
-      throw new InputError(`${inp.path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: 'log' });
+    const guess = await inferSide(inp.path, format, catalog);
+    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name });
   }
   const bySide = (s: Side) => out.filter((i) => i.side === s);
   for (const s of ['src', 'dst'] as const) {
@@ -263,5 +262,5 @@ async function resolveSides(spec: RunSpec, catalog: Catalog): Promise<RunInput[]
       throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}`);
     }
   }
-  return out;
+  return { inputs: out, formats };
 }

@@ -1,25 +1,26 @@
-// Decides each input's side before the replay, from the head of the file (see model/side.ts).
-import { readLineBatches } from '../ingest/lines.js';
-import { newScratch, parseInto } from '../ingest/log-format.js';
+// Decides each input's side before the replay, from its first events (see model/side.ts).
+import { newCounters, readTraceRecords, type TraceFormat } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
 import { decideSide, newSideScore, scoreEvent } from '../model/side.js';
 import type { Side } from '../types.js';
 
 const HEAD_EVENTS = 50_000;
 
-export async function inferSide(path: string, catalog: Catalog): Promise<{ side: Side | null; why: string }> {
+export async function inferSide(path: string, format: TraceFormat, catalog: Catalog): Promise<{ side: Side | null; why: string }> {
   const score = newSideScore();
   let events = 0;
-  const p = newScratch();
-  outer: for await (const batch of readLineBatches(path, { highWaterMark: 1 << 16, batchLines: 1024 })) {
-    let line = batch.firstLine;
-    for (const text of batch.lines) {
-      if (parseInto(text, p) === 'event') {
+  const it = readTraceRecords(path, 0, null, newCounters(path), { maxSamples: 0 }, format);
+  try {
+    outer: for await (const batch of it) {
+      for (const rec of batch) {
+        if (rec.kind !== 'event') continue;
         events++;
-        if (scoreEvent(score, catalog, p.name, p.args, `${path}:${line}`) || events >= HEAD_EVENTS) break outer;
+        if (scoreEvent(score, catalog, rec.name, rec.args, `${path}:${rec.line}`) || events >= HEAD_EVENTS) break outer;
       }
-      line++;
     }
+  } finally {
+    await it.return(undefined);
   }
-  return decideSide(score);
+  const d = decideSide(score);
+  return events === 0 ? { side: null, why: 'no trace events in it' } : d;
 }
