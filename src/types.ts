@@ -72,6 +72,27 @@ export interface Finding {
   locations: Location[];
   /** Numbers behind the verdict (e.g. owner writes inside the window). */
   details?: Record<string, number | string | boolean | null>;
+  /** Stable key across runs of the same scenario (src/report/fingerprint.ts); set by `check`. */
+  fingerprint?: string;
+  /** With --baseline/--write-baseline: whether the fingerprint is in the baseline. */
+  baseline?: 'new' | 'known';
+  /** Set when a --suppressions entry accepted this finding; it then does not affect the exit code. */
+  suppressed?: Suppressed;
+}
+
+export interface Suppressed {
+  reason: string;
+  /** Last day (YYYY-MM-DD) the suppression applies. */
+  until?: string;
+  /** Where the suppression is written, file:line. */
+  source: string;
+}
+
+/** One baseline entry (src/baseline/baseline.ts). */
+export interface BaselineEntry {
+  key: string;
+  rule: string;
+  summary: string;
 }
 
 /** A rule that could not decide, and why. */
@@ -190,4 +211,6 @@ export interface RunResult {
 export interface Report {
   tool: { name: string; version: string };
   runs: RunResult[];
+  /** With --baseline: entries no finding of this check matched any more (fixed, or not re-run). */
+  baselineGone?: BaselineEntry[];
 }

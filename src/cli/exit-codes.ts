@@ -1,20 +1,30 @@
 // Every exit code migtrace returns is decided here (and documented in the README and --help).
-import type { RunResult, Severity } from '../types.js';
+import type { Finding, RunResult, Severity } from '../types.js';
 
 export const EXIT = {
   clean: 0,
   findings: 1,
   error: 2,
   inconclusive: 3,
+  /** migtrace capture only: the migration could not be run as the scenario intends. */
+  captureFailed: 4,
 } as const;
 
 export type FailOn = Severity | 'never';
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
-/** Findings at or above --fail-on → 1; otherwise any inconclusive run → 3; otherwise 0. */
+/** Whether a finding can fail the run: accepted ones (in the baseline, or suppressed) cannot. */
+export function isActionable(f: Finding): boolean {
+  return f.baseline !== 'known' && f.suppressed === undefined;
+}
+
+/**
+ * Findings at or above --fail-on → 1; otherwise any inconclusive run → 3; otherwise 0.
+ * Findings marked `known` (--baseline) or suppressed (--suppressions) are reported but never fail.
+ */
 export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warning'): number {
-  const failing = failOn !== 'never' && runs.some((r) => r.findings.some((f) => RANK[f.severity] >= RANK[failOn]));
+  const failing = failOn !== 'never' && runs.some((r) => r.findings.some((f) => isActionable(f) && RANK[f.severity] >= RANK[failOn]));
   if (failing) return EXIT.findings;
   if (runs.some((r) => r.verdict === 'inconclusive')) return EXIT.inconclusive;
   return EXIT.clean;
@@ -22,6 +32,8 @@ export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warnin
 
 export const EXIT_HELP = `Exit codes:
   0  clean: every rule decided and found nothing at or above --fail-on
-  1  findings at or above --fail-on (default: warning)
+  1  findings at or above --fail-on (default: warning); with --baseline only new ones count,
+     and suppressed findings (--suppressions) never do
   2  usage or input error (bad option, unreadable or unrecognisable file, bad catalog)
-  3  inconclusive: the trace cannot decide a rule (no thread ids, missing events); says why`;
+  3  inconclusive: the trace cannot decide a rule (no thread ids, missing events); says why
+  4  (capture only) the migration could not be run as the scenario intends; says what happened`;

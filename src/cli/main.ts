@@ -4,6 +4,7 @@
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { captureCommand } from './commands/capture.js';
 import { checkCommand } from './commands/check.js';
 import { explainCommand } from './commands/explain.js';
 import { describeError } from './errors.js';
@@ -29,7 +30,8 @@ try {
     )
     .command(checkCommand)
     .command(explainCommand)
-    .demandCommand(1, 'name a command: check or explain')
+    .command(captureCommand)
+    .demandCommand(1, 'name a command: check, explain or capture')
     .option('color', { type: 'boolean', describe: 'Force colour on (or off with --no-color); default: only on a TTY' })
     .option('debug', { type: 'boolean', hidden: true })
     .strict()

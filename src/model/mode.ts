@@ -15,6 +15,12 @@ export class ModeTracker {
   private compatEvidence: Evidence[] = [];
   private newModeEvidence: Evidence[] = [];
   private srcPongs = 0;
+  /** The source's first preempt channel, and whether it came before the first PONG (§D.0 a). */
+  srcFirstChannel: EventRef | null = null;
+  srcChannelBeforePong = false;
+  firstSrcPong: EventRef | null = null;
+  /** An EOS received on the destination preempt channel (§D.0 c). */
+  dstEos: EventRef | null = null;
   private srcPostcopyStarted = false;
   private srcChannels = 0;
   private srcInResume = false;
@@ -49,7 +55,10 @@ export class ModeTracker {
           this.preemptOff ??= this.ev(ref, 'postcopy_preempt_enabled 0');
           break;
         case 'pong':
-          if (ref.side === 'src') this.srcPongs++;
+          if (ref.side === 'src') {
+            this.srcPongs++;
+            this.firstSrcPong ??= ref;
+          }
           break;
         case 'state':
           if (ref.side === 'src' && /new state postcopy-paused/.test(args)) {
@@ -72,6 +81,8 @@ export class ModeTracker {
             else this.compatEvidence.push(this.ev(ref, 'resume: preempt channel created before ram_state_resume_prepare (pre-7.2 behaviour)'));
             this.srcInResume = false;
           } else if (this.srcChannels === 1 && !this.srcPostcopyStarted) {
+            this.srcFirstChannel = ref;
+            this.srcChannelBeforePong = this.srcPongs === 0;
             // §D.0 (a): new mode waits for the first PONG (5655aab079) and creates the channel at
             // postcopy_start; compat mode and 7.2 create it at setup.
             if (this.srcPongs === 0) this.compatEvidence.push(this.ev(ref, 'preempt channel created at setup, before the first PONG (pre-7.2 behaviour)'));
@@ -81,6 +92,7 @@ export class ModeTracker {
         case 'preempt-eos':
           this.preemptOn ??= this.ev(ref, 'page on the preempt channel');
           // §D.0 (c): never happens in new mode.
+          this.dstEos ??= ref;
           this.compatEvidence.push(this.ev(ref, 'EOS received on the destination preempt channel (pre-7.2 behaviour)'));
           break;
         case 'urgent-write':

@@ -16,7 +16,7 @@ export interface Pause {
 
 const PREEMPT_SIGNALS = new Set<string>([
   'thread-start', 'thread-exit', 'preempt-eos', 'preempt-pause', 'preempt-continue', 'cleanup-entry', 'cleanup-join',
-  'cleanup-exit', 'load-eof', 'send-shut', 'incoming-pause', 'state', 'page-req-add', 'page-req-del',
+  'cleanup-exit', 'load-eof', 'send-shut', 'incoming-pause', 'state', 'page-req-add', 'page-req-del', 'dst-listen', 'dst-run', 'preempt-channel',
 ]);
 
 export class PreemptLifecycle {
@@ -38,6 +38,13 @@ export class PreemptLifecycle {
   /** Outstanding page requests (`total N` of the last postcopy_page_req_add/_del). */
   pageReqTotal: number | null = null;
   pageReqAtCleanup: number | null = null;
+  /** Outstanding page requests when the preempt thread exited, and the requests seen at all. */
+  pageReqAtExit: number | null = null;
+  pageReqEvents = 0;
+  lastPageReqAdd: EventRef | null = null;
+  dstListen: EventRef | null = null;
+  dstRun: EventRef | null = null;
+  dstPreemptChannel: EventRef | null = null;
   lastDstEventTs: number | null = null;
   private lastIncomingPauseSinceEntry = false;
 
@@ -54,7 +61,19 @@ export class PreemptLifecycle {
           if (row.role === 'preempt' && !this.entry) this.entry = ref;
           break;
         case 'thread-exit':
-          if (row.role === 'preempt' && !this.exit) this.exit = ref;
+          if (row.role === 'preempt' && !this.exit) {
+            this.exit = ref;
+            this.pageReqAtExit = this.pageReqTotal;
+          }
+          break;
+        case 'dst-listen':
+          this.dstListen ??= ref;
+          break;
+        case 'dst-run':
+          this.dstRun ??= ref;
+          break;
+        case 'preempt-channel':
+          this.dstPreemptChannel ??= ref;
           break;
         case 'preempt-eos':
           this.eos ??= ref;
@@ -103,6 +122,8 @@ export class PreemptLifecycle {
         case 'page-req-del': {
           const m = /total (\d+)/.exec(args);
           if (m) this.pageReqTotal = Number(m[1]);
+          this.pageReqEvents++;
+          if (row.signal === 'page-req-add') this.lastPageReqAdd = ref;
           break;
         }
         case 'none':

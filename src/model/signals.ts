@@ -33,6 +33,8 @@ export const SIGNALS = [
   'incoming-continue',
   'resume',
   'resume-prepared',
+  'dst-listen',
+  'dst-run',
   'send-shut',
   'cleanup-entry',
   'cleanup-join',

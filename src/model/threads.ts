@@ -19,6 +19,8 @@ export interface ThreadInfo {
   lastTs: number | null;
   start: EventRef | null;
   exit: EventRef | null;
+  /** The thread's latest event (what it last did, for a stuck migration). */
+  last: EventRef;
   /** Anchors for a different role seen on this TID (TID reuse or a catalog problem). */
   conflicts: string[];
 }
@@ -45,10 +47,11 @@ export class ThreadTable {
     const m = this.map(ref.side);
     let t = m.get(ref.tid);
     if (!t) {
-      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, conflicts: [] };
+      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, conflicts: [] };
       m.set(ref.tid, t);
     }
     t.events++;
+    t.last = ref;
     if (ref.ts !== null) t.lastTs = ref.ts;
     for (const row of rows) {
       if (row.identifies && row.role !== '*') {
