@@ -207,3 +207,142 @@ describe('postcopy-network-failure', () => {
     assert.equal(outcome(await analyze({ dst: dst({ after: 'exit' }) }), R), 'clean');
   });
 });
+
+describe('preempt-quit-too-early (#1886)', () => {
+  const R = 'preempt-quit-too-early';
+  const withReqs = (after: 'resolved' | 'outstanding') => {
+    const base = dst({ after: 'exit' }).split('\n');
+    const at = base.findIndex((l) => l.includes('postcopy_ram_incoming_cleanup_entry'));
+    const add = logLines([[FAULT, 1.2, 'postcopy_page_req_add new page req 0x7f00 total 1']]).trim();
+    const del = logLines([[PRE, 1.25025, 'postcopy_page_req_del resolved page req 0x7f00 total 0']]).trim();
+    base.splice(at, 0, add);
+    if (after === 'resolved') base.splice(at + 2, 0, del); // resolved after the cleanup started, before the exit
+    return base.join('\n');
+  };
+  it('fires when the preempt thread exits with a request outstanding', async () => {
+    const r = await analyze({ dst: withReqs('outstanding') });
+    assert.equal(outcome(r, R), 'finding:outstanding-at-exit');
+    assert.equal(r.findings.find((f) => f.rule === R)!.details?.outstandingAtExit, 1);
+  });
+  it('is silent when the request is resolved before the exit (the cf02f29e1e wait)', async () => {
+    assert.equal(outcome(await analyze({ dst: withReqs('resolved') }), R), 'clean');
+  });
+  it('is inconclusive when page requests were not traced', async () => {
+    const r = await analyze({ dst: dst({ after: 'exit' }) });
+    assert.equal(outcome(r, R), 'inconclusive');
+    assert.deepEqual(r.inconclusive.find((i) => i.rule === R)?.missing, ['postcopy_page_req_add', 'postcopy_page_req_del']);
+  });
+});
+
+describe('postcopy-split-brain', () => {
+  const R = 'postcopy-split-brain';
+  const srcFailing = (fail: boolean) =>
+    logLines([
+      [MIG, 0.001, 'migration_thread_setup_complete '],
+      [MIG, 1.0, 'postcopy_start '],
+      [MIG, 1.001, 'migrate_set_state new state postcopy-active'],
+      ...(fail ? ([[MIG, 1.3, 'migrate_set_state new state failed']] as Array<[number, number, string]>) : []),
+      [MAIN, 3, 'migration_cancel '],
+    ]);
+  const dstRunning = logLines([
+    [DMAIN, 0.0, 'migration_socket_incoming_accepted '],
+    [LISTEN, 1.0002, 'migrate_set_state new state postcopy-active'],
+    [LISTEN, 1.0003, 'postcopy_ram_listen_thread_start '],
+    [DMAIN, 1.0004, 'loadvm_postcopy_handle_run '],
+    [LISTEN, 1.31, 'migrate_set_state new state postcopy-paused'],
+    [DMAIN, 3, 'migration_cancel '],
+  ]);
+  it('fires when the source fails after the destination started the guest', async () => {
+    const r = await analyze({ src: srcFailing(true), dst: dstRunning });
+    assert.equal(outcome(r, R), 'finding:source-failed-after-dst-run');
+    assert.equal(r.findings.find((f) => f.rule === R)!.locations[1]!.event, 'loadvm_postcopy_handle_run');
+  });
+  it('is silent when the source does not fail', async () => {
+    assert.equal(outcome(await analyze({ src: srcFailing(false), dst: dstRunning }), R), 'clean');
+  });
+  it('is inconclusive without the destination trace', async () => {
+    assert.equal(outcome(await analyze({ src: srcFailing(true) }), R), 'inconclusive');
+  });
+});
+
+describe('preempt-channel-before-main (5655aab079)', () => {
+  const R = 'preempt-channel-before-main';
+  it('warns when a >= 8.0 source creates the channel before the first PONG, compat unconfirmed', async () => {
+    const r = await analyze({ src: src({ channelBeforePong: true }) });
+    assert.equal(outcome(r, R), 'finding:channel-before-pong');
+    assert.equal(r.findings.find((f) => f.rule === R)!.severity, 'warning');
+  });
+  it('is silent in new mode', async () => {
+    assert.equal(outcome(await analyze({ src: src({ channelBeforePong: false }) }), R), 'clean');
+  });
+  it('does not apply to a 7.2 source', async () => {
+    assert.equal(outcome(await analyze({ src: src({ version: 'old', channelBeforePong: true }) }), R), 'not-applicable');
+  });
+});
+
+describe('preempt-channel-not-ready-at-listen (7afbdada7e)', () => {
+  const R = 'preempt-channel-not-ready-at-listen';
+  const d = (channelFirst: boolean) =>
+    logLines([
+      [DMAIN, 0.0, 'migration_socket_incoming_accepted '],
+      [DMAIN, 0.001, 'ram_load_start '],
+      ...((channelFirst ? [[DMAIN, 0.9, 'postcopy_preempt_new_channel ']] : []) as Array<[number, number, string]>),
+      [DMAIN, 0.95, 'loadvm_postcopy_handle_listen enter'],
+      ...((channelFirst ? [] : [[DMAIN, 0.96, 'postcopy_preempt_new_channel ']]) as Array<[number, number, string]>),
+      [PRE, 1.0001, 'postcopy_preempt_thread_entry '],
+      [LISTEN, 1.0003, 'postcopy_ram_listen_thread_start '],
+      [DMAIN, 3, 'migration_cancel '],
+    ]);
+  it('fires when LISTEN comes before the preempt channel', async () => {
+    assert.equal(outcome(await analyze({ dst: d(false) }), R), 'finding:channel-after-listen');
+  });
+  it('is silent when the channel came first', async () => {
+    assert.equal(outcome(await analyze({ dst: d(true) }), R), 'clean');
+  });
+});
+
+describe('recovery-hang (7aa6070d09, f8c543e808)', () => {
+  const R = 'recovery-hang';
+  const s = (pausesAgain: boolean) =>
+    logLines([
+      [MIG, 0.001, 'migration_thread_setup_complete '],
+      [RP, 0.002, 'source_return_path_thread_entry '],
+      [MIG, 1.0, 'postcopy_start '],
+      [MIG, 1.001, 'migrate_set_state new state postcopy-active'],
+      [MIG, 1.1, 'migrate_set_state new state postcopy-paused'],
+      [MAIN, 1.5, 'migrate_set_state new state postcopy-recover'],
+      [RP + 10, 1.501, 'source_return_path_thread_entry '],
+      [RP + 10, 1.6, 'source_return_path_thread_bad_end '],
+      ...((pausesAgain ? [[MIG, 1.61, 'migrate_set_state new state postcopy-paused']] : []) as Array<[number, number, string]>),
+      [MAIN, 4, 'migration_cancel '],
+    ]);
+  it('fires when the return path fails during recovery and the migration never pauses again', async () => {
+    assert.equal(outcome(await analyze({ src: s(false) }), R), 'finding:no-pause-after-rp-failure');
+  });
+  it('is silent when the migration goes back to postcopy-paused', async () => {
+    assert.equal(outcome(await analyze({ src: s(true) }), R), 'clean');
+  });
+});
+
+describe('migration-stuck', () => {
+  const R = 'migration-stuck';
+  const s = (idleS: number) =>
+    logLines([
+      [MIG, 0.001, 'migration_thread_setup_complete '],
+      [MIG, 0.002, 'migrate_set_state new state active'],
+      [MIG, 0.5, 'migrate_pending_exact exact pending size 1 (pre = 1 post=0)'],
+      [MAIN, 0.5 + idleS, 'migration_cancel '],
+    ]);
+  it('fires when the migration is unfinished and idle for --stuck-after before the end', async () => {
+    const r = await analyze({ src: s(2) });
+    assert.equal(outcome(r, R), 'finding:idle-at-end');
+    assert.equal(r.findings.find((f) => f.rule === R)!.locations[0]!.event, 'migrate_pending_exact');
+  });
+  it('is inconclusive when the trace just ends soon after the last event', async () => {
+    assert.equal(outcome(await analyze({ src: s(0.2) }), R), 'inconclusive');
+  });
+  it('is silent once the migration completed', async () => {
+    const done = s(2).replace('migration_cancel ', 'migrate_set_state new state completed');
+    assert.equal(outcome(await analyze({ src: done }), R), 'clean');
+  });
+});

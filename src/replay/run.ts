@@ -114,6 +114,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     writerModel: writer.model,
     mode: modeResult,
     preempt,
+    modeEvidence: mode,
     states,
     sides: { src: sideInfo('src'), dst: sideInfo('dst') },
     options: { stuckAfterMs: opts.stuckAfterMs },

@@ -8,6 +8,7 @@ import type { EventRef, ThreadTable } from '../model/threads.js';
 import type { VersionTracker, WriterModel } from '../model/version.js';
 import type { ModeInference } from '../types.js';
 import type { PreemptLifecycle } from '../model/preempt.js';
+import type { ModeTracker } from '../model/mode.js';
 import type { StateHistory } from '../model/states.js';
 
 export interface ReplayEvent {
@@ -23,6 +24,8 @@ export interface RunFacts {
   writerModel: WriterModel;
   mode: ModeInference & { eosWritten: boolean | null };
   preempt: PreemptLifecycle;
+  /** Raw mode evidence (preempt channel vs first PONG, EOS at the destination). */
+  modeEvidence: ModeTracker;
   states: StateHistory;
   /** Which sides have an input, and whether their events carry thread ids and timestamps. */
   sides: Record<Side, { present: boolean; tids: boolean; timestamps: boolean; lastTs: number | null }>;

@@ -1,0 +1,75 @@
+// postcopy-split-brain: once the destination runs the guest in postcopy, the source must never
+// fail the migration and restart its own copy: both would run. Real QEMU 10.0 does this when
+// migrate-pause or a connection kill arrives after the source has sent everything and waits for
+// the destination's SHUT (../shared/reference/capture.md).
+import type { StateChange } from '../model/states.js';
+import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
+
+export const ID = 'postcopy-split-brain';
+
+class Instance implements RuleInstance {
+  wants(): boolean {
+    return false;
+  }
+  onEvent(_e: ReplayEvent): void {}
+
+  finish(f: RunFacts): RuleOutcome {
+    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: the guest never ran on the destination before the end' };
+    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
+    const src = f.states.changes.src;
+    const srcPostcopy = src.find((c) => c.state === 'postcopy-active');
+    const srcFailed = srcPostcopy ? src.find((c) => c.state === 'failed' && (c.ref.ts ?? 0) >= (srcPostcopy.ref.ts ?? 0)) : undefined;
+    if (!srcFailed) return { kind: 'clean', note: 'the source did not fail after entering postcopy' };
+    if (!f.sides.dst.present) {
+      return { kind: 'inconclusive', reason: 'the source failed during postcopy; without the destination trace it cannot be told whether the destination was running the guest' };
+    }
+    const dstRun = f.preempt.dstRun ?? f.states.changes.dst.find((c) => c.state === 'postcopy-active')?.ref ?? null;
+    if (!dstRun) return { kind: 'clean', note: 'the destination never started the guest (no loadvm_postcopy_handle_run / postcopy-active)' };
+    const dstFailed = f.states.changes.dst.find((c: StateChange) => c.state === 'failed');
+    if (dstFailed && (dstFailed.ref.ts ?? 0) <= (srcFailed.ref.ts ?? 0) + 1e6) {
+      return { kind: 'clean', note: 'the destination failed too: a single live copy is left on neither side (see its log)' };
+    }
+    const dstLast = f.states.last('dst');
+    const locations = [
+      f.locate(srcFailed.ref, 'source gives up the migration and can resume its own guest'),
+      f.locate(dstRun, 'destination already runs the guest (postcopy)'),
+    ];
+    const dstState = f.states.changes.dst.at(-1);
+    if (dstState) locations.push(f.locate(dstState.ref, `destination's last state: ${dstState.state}`));
+    return {
+      kind: 'findings',
+      findings: [
+        {
+          rule: ID,
+          severity: 'error',
+          message:
+            `the source left postcopy for "failed" after the destination had started running the guest, and the destination did not fail (its last state: ${dstLast ?? 'unknown'}). ` +
+            `Two live copies of the guest may now run; their memory and disks diverge. After postcopy starts the source must pause (postcopy-paused) and wait for recovery, never fail.`,
+          evidence: 'source-failed-after-dst-run',
+          commits: RULE.commits,
+          locations,
+          details: { dstLastState: dstLast },
+        },
+      ],
+    };
+  }
+}
+
+export const RULE: Rule = {
+  id: ID,
+  severity: 'error',
+  title: 'Source fails the migration after the destination started the guest (two live copies)',
+  commits: ['ef796ee93b', 'f8c543e808'],
+  refs: ['D.3', 'E #10-11'],
+  explain: `In postcopy the destination runs the guest while memory still lives partly on the source.
+From then on a failure must pause both sides (postcopy-paused) until migrate-recover; the source must
+not go to "failed" and resume its own copy, because the destination's copy keeps running: two live
+guests with diverging memory and disks (split brain).
+
+The rule fires when the source's state goes to "failed" after its postcopy-active, after the
+destination started the guest (loadvm_postcopy_handle_run, or its postcopy-active), and the
+destination did not fail as well. QEMU 10.0 does this when migrate-pause or a connection kill lands
+after the source has sent everything and waits for the destination's SHUT. Needs migrate_set_state
+on both sides.`,
+  create: () => new Instance(),
+};

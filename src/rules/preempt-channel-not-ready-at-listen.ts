@@ -1,0 +1,63 @@
+// preempt-channel-not-ready-at-listen (7afbdada7e, 9.0; §E #12): a destination must have its
+// preempt channel before it processes LISTEN, or a device load in the package can fault on a page
+// that only the preempt channel can bring, before the main thread accepted it: a hang.
+import { isWithin, overlaps, parseRange } from '../model/versions.js';
+import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
+
+export const ID = 'preempt-channel-not-ready-at-listen';
+const GE_9_0 = parseRange('>=9.0')!;
+const LE_8_2 = parseRange('<=8.2')!;
+
+class Instance implements RuleInstance {
+  wants(): boolean {
+    return false;
+  }
+  onEvent(_e: ReplayEvent): void {}
+
+  finish(f: RunFacts): RuleOutcome {
+    const p = f.preempt;
+    if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
+    if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
+    if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
+    const range = f.versions.range('dst');
+    if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };
+    if (p.dstPreemptChannel && (p.dstPreemptChannel.ts ?? 0) <= (p.dstListen.ts ?? 0)) {
+      return { kind: 'clean', note: 'the destination had its preempt channel before LISTEN' };
+    }
+    const sure = isWithin(range, GE_9_0);
+    const locations = [f.locate(p.dstListen, 'destination processes LISTEN')];
+    if (p.dstPreemptChannel) locations.push(f.locate(p.dstPreemptChannel, 'preempt channel accepted only now'));
+    return {
+      kind: 'findings',
+      findings: [
+        {
+          rule: ID,
+          severity: sure ? 'error' : 'warning',
+          message:
+            `the destination processed LISTEN ${p.dstPreemptChannel ? 'before' : 'without'} accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
+            (sure ? 'On a 9.0+ destination this is a regression of 7afbdada7e.' : `The destination is ${overlaps(range, GE_9_0) ? 'possibly' : ''} older than 9.0 (version ${f.versions.guess('dst').range}); there this order was the known bug 7afbdada7e fixed.`),
+          evidence: p.dstPreemptChannel ? 'channel-after-listen' : 'no-channel',
+          commits: RULE.commits,
+          locations,
+        },
+      ],
+    };
+  }
+}
+
+export const RULE: Rule = {
+  id: ID,
+  severity: 'error',
+  title: 'Destination processes LISTEN before its preempt channel exists',
+  commits: ['7afbdada7e', '6983d1657d'],
+  refs: ['E #12', 'C.3 D1-D2'],
+  explain: `A device's load in the postcopy package (e.g. virtio) can fault on guest pages, and with preempt
+those pages come through the preempt channel. If the destination processes LISTEN before its main
+thread accepted the preempt connection, nothing can deliver them and the migration hangs.
+7afbdada7e (9.0; 6983d1657d in 8.2 stable) makes the destination wait for the preempt channel.
+
+Fires when the destination's postcopy_preempt_new_channel comes after (or never before) its
+loadvm_postcopy_handle_listen enter: an error on 9.0+ destinations, a warning when the version
+cannot be told. Not for destinations known to be older.`,
+  create: () => new Instance(),
+};

@@ -1,0 +1,71 @@
+// recovery-hang (7aa6070d09, f8c543e808; §E #11): the return path fails again while the source is
+// recovering (postcopy-recover) and the migration does not go back to postcopy-paused: before the
+// fix the migration thread waited on rp_sem forever.
+import type { EventRef } from '../model/threads.js';
+import type { CatalogRow } from '../model/catalog.js';
+import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+
+export const ID = 'recovery-hang';
+
+class Instance implements RuleInstance {
+  private srcState: string | null = null;
+  private failedInRecover: EventRef | null = null;
+  private pausedAfter: EventRef | null = null;
+  private recovers = 0;
+
+  wants(row: CatalogRow): boolean {
+    return row.side !== 'dst' && (row.signal === 'state' || row.signal === 'rp-bad-end');
+  }
+
+  onEvent(e: ReplayEvent): void {
+    if (e.ref.side !== 'src') return;
+    if (e.has('state')) {
+      const m = /new state (\S+)/.exec(e.args);
+      if (m) {
+        this.srcState = m[1] as string;
+        if (this.srcState === 'postcopy-recover') this.recovers++;
+        if (this.failedInRecover && !this.pausedAfter && (this.srcState === 'postcopy-paused' || this.srcState === 'failed')) this.pausedAfter = e.ref;
+      }
+    }
+    if (e.has('rp-bad-end') && this.srcState === 'postcopy-recover' && !this.failedInRecover) this.failedInRecover = e.ref;
+  }
+
+  finish(f: RunFacts): RuleOutcome {
+    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
+    if (this.recovers === 0) return { kind: 'not-applicable', reason: 'no postcopy recovery in this trace' };
+    if (!this.failedInRecover) return { kind: 'clean', note: 'the return path did not fail during recovery' };
+    if (this.pausedAfter) return { kind: 'clean', note: 'the return path failed during recovery and the migration went back to postcopy-paused' };
+    const end = f.sides.src.lastTs;
+    const idle = end !== null && this.failedInRecover.ts !== null ? ms(this.failedInRecover.ts, end) : null;
+    if (idle === null || idle < f.options.stuckAfterMs) {
+      return { kind: 'inconclusive', reason: `the return path failed during recovery and the trace ends ${idle ?? '?'} ms later, before --stuck-after: cannot tell whether it would have paused` };
+    }
+    return {
+      kind: 'findings',
+      findings: [
+        {
+          rule: ID,
+          severity: 'error',
+          message: `the source return path failed again while recovering (postcopy-recover), and for the remaining ${idle} ms of the trace the migration did not go back to postcopy-paused: the migration thread waits for a return path that is gone. 7aa6070d09/f8c543e808 (8.2) kick it back to paused.`,
+          evidence: 'no-pause-after-rp-failure',
+          commits: RULE.commits,
+          locations: [f.locate(this.failedInRecover, 'return path fails during postcopy-recover')],
+        },
+      ],
+    };
+  }
+}
+
+export const RULE: Rule = {
+  id: ID,
+  severity: 'error',
+  title: 'Return path fails during postcopy recovery and the migration does not pause again',
+  commits: ['7aa6070d09', 'f8c543e808'],
+  refs: ['E #11', 'C.3 S8-S10'],
+  explain: `During postcopy-recover the source migration thread waits for the new return path. If the return path
+fails again (source_return_path_thread_bad_end while in postcopy-recover), 8.2+ (7aa6070d09,
+f8c543e808) kicks the migration back to postcopy-paused so it can be recovered once more; before,
+the migration thread waited on rp_sem forever. Fires when that failure is not followed by
+postcopy-paused (or failed) within the trace and the trace goes on past --stuck-after.`,
+  create: () => new Instance(),
+};
