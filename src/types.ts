@@ -114,6 +114,8 @@ export interface RunInput {
   /** How the side was decided: "forced", or the inference evidence. */
   sideEvidence: string;
   format: string;
+  /** The input holds both processes (a CI job log): each thread's side was told from its events. */
+  mixed?: boolean;
 }
 
 export interface Evidence {
@@ -175,6 +177,7 @@ export interface DataQuality {
     unparsed: number;
     outOfOrder: number;
     overlong: number;
+    embedded: number;
   }>;
   unparsedSamples: UnparsedSample[];
   /** Events from TIDs no rule could place. */

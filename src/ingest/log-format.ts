@@ -22,6 +22,8 @@ export interface ParseScratch {
   text: string;
   program: string | null;
   reason: string;
+  /** The event was found after other text on the line (see parseInto). */
+  embedded: boolean;
 }
 
 export type ParsedLine =
@@ -31,7 +33,7 @@ export type ParsedLine =
   | { kind: 'blank' };
 
 export function newScratch(): ParseScratch {
-  return { kind: 'blank', name: '', args: '', tid: null, ts: null, threadName: undefined, text: '', program: null, reason: '' };
+  return { kind: 'blank', name: '', args: '', tid: null, ts: null, threadName: undefined, text: '', program: null, reason: '', embedded: false };
 }
 
 const ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z /;
@@ -91,7 +93,44 @@ function setMessage(out: ParseScratch, text: string, program: string | null, ts:
   return 'message';
 }
 
+// CI logs wrap trace lines in other output: ANSI colour/erase sequences, GitLab section markers
+// ending in '\r', and error messages that another process's single-write trace line landed inside.
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07/g;
+const EMBEDDED = /(\d+)@(\d+)\.(\d{6}):(?=[A-Za-z][A-Za-z0-9]*_)/;
+
+/**
+ * Parses one line. Lines with ANSI sequences or a bare '\r' are cleaned first; a line whose
+ * TID@sec.usec: event starts after some other text (a CI prefix, or the first half of another
+ * process's error message) is read from there, and `out.embedded` says so.
+ */
 export function parseInto(line: string, out: ParseScratch): LineKind {
+  out.embedded = false;
+  const kind = parseClean(line, out);
+  if (kind === 'blank' || (kind === 'event' && out.args.indexOf('\x1b') < 0)) return kind;
+  let clean = line;
+  if (clean.indexOf('\x1b') >= 0) clean = clean.replace(ANSI, '');
+  const cr = clean.lastIndexOf('\r');
+  const behindCr = cr >= 0 && cr < clean.length - 1;
+  if (behindCr) clean = clean.slice(cr + 1);
+  if (clean !== line) {
+    const k = parseClean(clean, out);
+    if (k === 'event') {
+      out.embedded = behindCr; // ANSI colour alone is not "other text"
+      return k;
+    }
+  }
+  const m = EMBEDDED.exec(clean);
+  if (m && m.index > 0) {
+    const k = parseClean(clean.slice(m.index), out);
+    if (k === 'event') {
+      out.embedded = true;
+      return k;
+    }
+  }
+  return clean !== line ? parseClean(clean, out) : kind;
+}
+
+function parseClean(line: string, out: ParseScratch): LineKind {
   const n = line.length;
   let first = 0;
   while (first < n && line.charCodeAt(first) <= 32) first++;

@@ -17,6 +17,8 @@ export interface InputCounters {
   unparsed: number;
   outOfOrder: number;
   overlong: number;
+  /** Events found after other text on their line (CI prefixes, interleaved error messages). */
+  embedded: number;
   bytes: number;
   totalBytes: number;
 }
@@ -28,7 +30,7 @@ export interface InputReadOptions {
 }
 
 export function newCounters(path: string): InputCounters {
-  return { path, lines: 0, blank: 0, events: 0, eventsWithoutTid: 0, eventsWithoutTs: 0, messages: 0, unparsed: 0, outOfOrder: 0, overlong: 0, bytes: 0, totalBytes: 0 };
+  return { path, lines: 0, blank: 0, events: 0, eventsWithoutTid: 0, eventsWithoutTs: 0, messages: 0, unparsed: 0, outOfOrder: 0, overlong: 0, embedded: 0, bytes: 0, totalBytes: 0 };
 }
 
 export class InputError extends Error {}

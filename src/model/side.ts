@@ -6,25 +6,39 @@ import type { Side } from '../types.js';
 import { rowsFor, type Catalog } from './catalog.js';
 
 export const SIDE_MARGIN = 3;
-export const SIDE_DECISIVE = 20;
+export const SIDE_DECISIVE = 200;
 
 export interface SideScore {
   src: number;
   dst: number;
   firstSrc: string | null;
   firstDst: string | null;
+  /** Per TID: how many source-only and destination-only events it logged (one stream may hold both processes). */
+  byTid: Map<number, { src: number; dst: number }>;
 }
 
 export function newSideScore(): SideScore {
-  return { src: 0, dst: 0, firstSrc: null, firstDst: null };
+  return { src: 0, dst: 0, firstSrc: null, firstDst: null, byTid: new Map() };
+}
+
+/** The side an event proves its process to be, from the catalog (null: both sides log it, or unknown). */
+export function exclusiveSide(catalog: Catalog, name: string, args: string): Side | null {
+  const rows = rowsFor(catalog, name, args);
+  if (rows.length === 0) return null;
+  const side = rows[0]!.side;
+  if (side === 'both' || rows.some((r) => r.side !== side)) return null;
+  return side;
 }
 
 /** Adds one event to the score; returns true once the score is decisive (no need to read on). */
-export function scoreEvent(score: SideScore, catalog: Catalog, name: string, args: string, where: string): boolean {
-  const rows = rowsFor(catalog, name, args);
-  if (rows.length === 0) return false;
-  const side = rows[0]!.side;
-  if (side === 'both' || rows.some((r) => r.side !== side)) return false;
+export function scoreEvent(score: SideScore, catalog: Catalog, name: string, args: string, where: string, tid: number | null = null): boolean {
+  const side = exclusiveSide(catalog, name, args);
+  if (side === null) return false;
+  if (tid !== null) {
+    const t = score.byTid.get(tid) ?? { src: 0, dst: 0 };
+    t[side]++;
+    score.byTid.set(tid, t);
+  }
   if (side === 'src') {
     score.src++;
     score.firstSrc ??= `${name} at ${where}`;
@@ -35,8 +49,27 @@ export function scoreEvent(score: SideScore, catalog: Catalog, name: string, arg
   return (score.src >= SIDE_DECISIVE && score.dst === 0) || (score.dst >= SIDE_DECISIVE && score.src === 0);
 }
 
-export function decideSide(score: SideScore): { side: Side | null; why: string } {
+/**
+ * A file is one process when one side has SIDE_MARGIN times the other's exclusive events; it is a
+ * stream of both (a CI job log, qtest's migration-test) when each of its TIDs clearly belongs to
+ * one side and both sides are there.
+ */
+export function decideSide(score: SideScore): { side: Side | null; why: string; tidSides?: Map<number, Side> } {
   const { src, dst } = score;
+  if (src > 0 && dst > 0 && score.byTid.size > 1) {
+    const tidSides = new Map<number, Side>();
+    let ambiguous = 0;
+    for (const [tid, t] of score.byTid) {
+      if (t.src > 0 && t.dst === 0) tidSides.set(tid, 'src');
+      else if (t.dst > 0 && t.src === 0) tidSides.set(tid, 'dst');
+      else ambiguous++;
+    }
+    const sides = new Set(tidSides.values());
+    if (ambiguous === 0 && sides.size === 2) {
+      const n = (s: Side) => [...tidSides.values()].filter((x) => x === s).length;
+      return { side: null, tidSides, why: `one stream with both processes: ${n('src')} source threads and ${n('dst')} destination threads told apart by the events only one side logs` };
+    }
+  }
   if (src > 0 && src >= SIDE_MARGIN * dst) return { side: 'src', why: `${src} source-only events vs ${dst} destination-only (first: ${score.firstSrc})` };
   if (dst > 0 && dst >= SIDE_MARGIN * src) return { side: 'dst', why: `${dst} destination-only events vs ${src} source-only (first: ${score.firstDst})` };
   return { side: null, why: src + dst === 0 ? 'no source-only or destination-only events' : `mixed: ${src} source-only and ${dst} destination-only events` };

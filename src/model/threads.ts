@@ -41,6 +41,15 @@ export class ThreadTable {
     return this.get(side, tid)?.role ?? 'unknown';
   }
 
+  /** A thread of a two-process stream whose side became known: move what was seen of it so far. */
+  assignSide(tid: number, side: Side): void {
+    const t = this.bySide.none.get(tid);
+    if (!t) return;
+    this.bySide.none.delete(tid);
+    t.side = side;
+    this.bySide[side].set(tid, t);
+  }
+
   /** Records one event of a thread and whatever its catalog rows say about the thread. */
   observe(ref: EventRef, rows: readonly CatalogRow[]): ThreadInfo | undefined {
     if (ref.tid === null) return undefined;

@@ -28,7 +28,7 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
-  const { inputs, formats } = await resolveInputs(spec, opts.catalog);
+  const { inputs, formats, tidSides } = await resolveInputs(spec, opts.catalog);
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
@@ -40,6 +40,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const preempt = new PreemptLifecycle();
   const rules: Array<{ id: string; inst: RuleInstance }> = RULES.map((r) => ({ id: r.id, inst: r.create() }));
   const lastTs: Record<Side, number | null> = { src: null, dst: null };
+  const sideStats = { src: { events: 0, noTid: 0, noTs: 0 }, dst: { events: 0, noTid: 0, noTs: 0 }, none: { events: 0, noTid: 0, noTs: 0 } };
 
   const sources = inputs.map((inp, i) =>
     readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }, formats[i]),
@@ -79,8 +80,24 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       return;
     }
     const ref: EventRef = rec;
-    if (ref.side && ref.ts !== null) lastTs[ref.side] = ref.ts;
     const rows = rowsFor(opts.catalog, ref.name, ref.args);
+    const mixed = tidSides[ref.input];
+    if (mixed && ref.tid !== null) {
+      // One stream with both processes: the side is the thread's (§A.2), learnt from the head
+      // and, for threads that appear later, from their first event only one side logs.
+      let side = mixed.get(ref.tid);
+      if (side === undefined && rows.length > 0 && rows[0]!.side !== 'both' && rows.every((r) => r.side === rows[0]!.side)) {
+        side = rows[0]!.side as Side;
+        mixed.set(ref.tid, side);
+        threads.assignSide(ref.tid, side);
+      }
+      ref.side = side ?? null;
+    }
+    const st = sideStats[ref.side ?? 'none'];
+    st.events++;
+    if (ref.tid === null) st.noTid++;
+    if (ref.ts === null) st.noTs++;
+    else if (ref.side) lastTs[ref.side] = ref.ts;
     threads.observe(ref, rows);
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
     const m = maskOf(rows);
@@ -98,15 +115,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const writer = versions.writerModel(threads);
   const modeResult = mode.result(writer.model);
   const sideInfo = (side: Side) => {
-    const idx = inputs.map((inp, i) => (inp.side === side ? i : -1)).filter((i) => i >= 0);
-    const cs = idx.map((i) => counters[i] as InputCounters);
-    const events = cs.reduce((a, c) => a + c.events, 0);
-    return {
-      present: idx.length > 0 && events > 0,
-      tids: events > 0 && cs.reduce((a, c) => a + c.eventsWithoutTid, 0) < events,
-      timestamps: events > 0 && cs.reduce((a, c) => a + c.eventsWithoutTs, 0) < events,
-      lastTs: lastTs[side],
-    };
+    const st = sideStats[side];
+    return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: lastTs[side] };
   };
   const facts: RunFacts = {
     threads,
@@ -217,6 +227,7 @@ function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: s
     if (c.events > 0 && c.eventsWithoutTid === c.events) notes.push(`${c.path}: no thread ids (written without -msg timestamp=on, or by QEMU >= 10.1): thread-ownership rules cannot decide`);
     else if (c.eventsWithoutTid > 0) notes.push(`${c.path}: ${c.eventsWithoutTid} events without a thread id`);
     if (c.events > 0 && c.eventsWithoutTs === c.events) notes.push(`${c.path}: no timestamps: replayed in file order, not interleaved with the other process by time`);
+    if (c.embedded > 0) notes.push(`${c.path}: ${c.embedded} trace events were found after other text on their line (CI prefixes, or another process's message written around them)`);
     if (c.outOfOrder > 0) notes.push(`${c.path}: ${c.outOfOrder} events whose timestamp goes back within their own thread`);
     if (c.unparsed > 0) notes.push(`${c.path}: ${c.unparsed} lines are neither trace events nor QEMU messages (samples below)`);
     if (c.lines === 0) notes.push(`${c.path}: empty file`);
@@ -229,19 +240,22 @@ function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: s
   return notes;
 }
 
-/** Each input's format (detected, or forced) and side (inferred, or forced). */
-async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs: RunInput[]; formats: TraceFormat[] }> {
+/** Each input's format (detected, or forced) and side (inferred, or forced, or per TID for a stream of both). */
+async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs: RunInput[]; formats: TraceFormat[]; tidSides: Array<Map<number, Side> | undefined> }> {
   const out: RunInput[] = [];
   const formats: TraceFormat[] = [];
+  const tidSides: Array<Map<number, Side> | undefined> = [];
   for (const inp of spec.inputs) {
     const format = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
     formats.push(format);
     if (inp.side) {
       out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: format.name });
+      tidSides.push(undefined);
       continue;
     }
     const guess = await inferSide(inp.path, format, catalog);
-    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name });
+    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name, ...(guess.tidSides ? { mixed: true } : {}) });
+    tidSides.push(guess.tidSides);
   }
   const bySide = (s: Side) => out.filter((i) => i.side === s);
   for (const s of ['src', 'dst'] as const) {
@@ -250,7 +264,7 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs:
       throw new InputError(`${same.map((i) => i.path).join(' and ')} all look like ${s === 'src' ? 'source' : 'destination'} traces (${same.map((i) => i.sideEvidence).join('; ')}); name each with --src FILE / --dst FILE`);
     }
   }
-  const undecided = out.filter((i) => i.side === null);
+  const undecided = out.filter((i) => i.side === null && !i.mixed);
   if (undecided.length) {
     // One undecided input beside a decided one is the other process.
     const decided = out.filter((i) => i.side !== null);
@@ -259,9 +273,9 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs:
       undecided[0]!.side = other;
       undecided[0]!.sideEvidence = `the other input is the ${decided[0]!.side} (${undecided[0]!.sideEvidence})`;
     } else {
-      const u = out.find((i) => i.side === null)!;
+      const u = undecided[0]!;
       throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}`);
     }
   }
-  return { inputs: out, formats };
+  return { inputs: out, formats, tidSides };
 }

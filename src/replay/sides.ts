@@ -6,7 +6,7 @@ import type { Side } from '../types.js';
 
 const HEAD_EVENTS = 50_000;
 
-export async function inferSide(path: string, format: TraceFormat, catalog: Catalog): Promise<{ side: Side | null; why: string }> {
+export async function inferSide(path: string, format: TraceFormat, catalog: Catalog): Promise<{ side: Side | null; why: string; tidSides?: Map<number, Side> }> {
   const score = newSideScore();
   let events = 0;
   const it = readTraceRecords(path, 0, null, newCounters(path), { maxSamples: 0 }, format);
@@ -15,7 +15,7 @@ export async function inferSide(path: string, format: TraceFormat, catalog: Cata
       for (const rec of batch) {
         if (rec.kind !== 'event') continue;
         events++;
-        if (scoreEvent(score, catalog, rec.name, rec.args, `${path}:${rec.line}`) || events >= HEAD_EVENTS) break outer;
+        if (scoreEvent(score, catalog, rec.name, rec.args, `${path}:${rec.line}`, rec.tid) || events >= HEAD_EVENTS) break outer;
       }
     }
   } finally {

@@ -72,7 +72,7 @@ function verdictWord(r: RunResult): string {
 
 function renderRun(r: RunResult, opts: TextOptions): string[] {
   const out: string[] = [chalk.bold(`━━ ${r.name}`)];
-  for (const i of r.inputs) out.push(`  input  ${i.side ?? '?'}  ${i.path}  ${chalk.dim(`(${i.format}; side: ${i.sideEvidence})`)}`);
+  for (const i of r.inputs) out.push(`  input  ${i.mixed ? 'both' : (i.side ?? '?')}  ${i.path}  ${chalk.dim(`(${i.format}; side: ${i.sideEvidence})`)}`);
   const src = r.qemu.src;
   const dst = r.qemu.dst;
   out.push(`  qemu   src ${src.range}${src.writerModel && src.writerModel !== 'unknown' ? `, urgent pages by the ${src.writerModel}` : ''} · dst ${dst.range}${dst.cleanupThread && dst.cleanupThread !== 'unknown' ? `, cleanup on the ${dst.cleanupThread} thread` : ''}`);

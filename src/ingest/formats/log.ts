@@ -50,6 +50,7 @@ async function* readLogRecords(
             break;
           case 'event': {
             counters.events++;
+            if (p.embedded) counters.embedded++;
             if (p.tid === null) counters.eventsWithoutTid++;
             if (p.ts === null) counters.eventsWithoutTs++;
             else if (p.tid !== null) {

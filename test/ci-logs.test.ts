@@ -1,0 +1,119 @@
+// CI job logs as they come (issue 9): both processes in one stream, trace lines wrapped in other
+// output. Each case is built at test time from a real run and must give the same verdict and
+// findings as the run's separate, clean files.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Report, RunResult } from '../src/types.js';
+import { ROOT, runCli, tempRun } from './helpers.js';
+
+const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
+
+/** Both processes' lines in one stream, in timestamp order, as when both write to one stderr. */
+export function combine(run: string): string {
+  const lines = (f: string) =>
+    readFileSync(join(run, f), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const m = PREFIX.exec(l);
+        return { t: m ? Number(m[2]) * 1e6 + Number(m[3]) : 0, l };
+      });
+  return `${[...lines('src.log'), ...lines('dst.log')].sort((a, b) => a.t - b.t).map((x) => x.l).join('\n')}\n`;
+}
+
+/** A GitLab job log: runner banner, section markers with CR + erase, colour codes on some trace lines. */
+function gitlabJobLog(trace: string): string {
+  const body = trace
+    .split('\n')
+    .filter(Boolean)
+    .map((l, i) => (i % 7 === 0 ? `\x1b[32m${l}\x1b[0m` : l));
+  return [
+    '\x1b[0KRunning with gitlab-runner 16.5.0 (853330f9)\x1b[0;m',
+    'section_start:1700000000:prepare_script\r\x1b[0K\x1b[0K\x1b[36;1mPreparing environment\x1b[0;m',
+    '$ make check-qtest-x86_64 V=1',
+    ...body.slice(0, 3),
+    `section_start:1700000001:qtest\r\x1b[0K${body[3]}`,
+    ...body.slice(4),
+    'ok 1 /x86_64/migration/postcopy/preempt/plain',
+    'section_end:1700000002:qtest\r\x1b[0K',
+    '\x1b[32;1mJob succeeded\x1b[0;m',
+    '',
+  ].join('\n');
+}
+
+/** A libvirt domain log: header, the QEMU command line, chardev notes, then QEMU's stderr. */
+function libvirtDomainLog(trace: string): string {
+  return [
+    '2026-11-25 19:32:58.123+0000: starting up libvirt version: 9.0.0, package: 9.0.0-4 (Debian), qemu version: 7.2.0Debian 1:7.2+dfsg-7, hostname: host',
+    'LC_ALL=C \\',
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin \\',
+    '/usr/bin/qemu-system-x86_64 \\',
+    '-name guest=vm1,debug-threads=on \\',
+    '-msg timestamp=on',
+    'char device redirected to /dev/pts/3 (label charserial0)',
+    trace.trimEnd(),
+    '2026-11-25T19:33:12.690141Z qemu-system-x86_64: terminating on signal 15 from pid 1234 (/usr/sbin/libvirtd)',
+    '2026-11-25 19:33:13.000+0000: shutting down, reason=migrated',
+    '',
+  ].join('\n');
+}
+
+function analyze(args: string[]): { code: number; run: RunResult } {
+  const r = runCli(['check', ...args, '-f', 'json', '-q']);
+  assert.equal(r.stderr, '', r.stderr);
+  return { code: r.code, run: (JSON.parse(r.stdout) as Report).runs[0]! };
+}
+
+const key = (run: RunResult) => run.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+
+const RUNS = ['7.2.22', '10.0.13']
+  .flatMap((v) => readdirSync(join(ROOT, 'traces', v)).map((r) => join('traces', v, r)))
+  .filter((d) => existsSync(join(ROOT, d, 'src.log')));
+
+describe('one stream with both processes', () => {
+  for (const run of RUNS) {
+    it(`${run}: same verdict and findings as the separate files`, () => {
+      const ref = analyze([run]);
+      const dir = tempRun({ 'job.log': combine(join(ROOT, run)) });
+      const got = analyze([join(dir, 'job.log')]);
+      assert.equal(got.run.inputs[0]!.mixed, true, got.run.inputs[0]!.sideEvidence);
+      assert.equal(got.run.verdict, ref.run.verdict, JSON.stringify(got.run.verdictReasons));
+      assert.equal(got.code, ref.code);
+      assert.deepEqual(key(got.run), key(ref.run));
+      assert.deepEqual(
+        got.run.threads.map((t) => `${t.side}:${t.tid}:${t.role}`).sort(),
+        ref.run.threads.map((t) => `${t.side}:${t.tid}:${t.role}`).sort(),
+        'every thread gets the same side and role',
+      );
+    });
+  }
+});
+
+describe('trace lines among other output', () => {
+  const racy = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+  it('a GitLab job log with ANSI codes and section markers wrapping a racy combined trace', () => {
+    const ref = analyze([racy]);
+    const dir = tempRun({ 'job.log': gitlabJobLog(combine(racy)) });
+    const got = analyze([join(dir, 'job.log')]);
+    assert.deepEqual(key(got.run), key(ref.run));
+    assert.equal(got.code, 1);
+    assert.equal(got.run.stats.events, ref.run.stats.events, 'every trace line is still an event');
+    const c = got.run.dataQuality.perInput[0]!;
+    assert.equal(c.events + c.messages + c.unparsed + c.blank, c.lines, 'line accounting stays exact');
+    assert.equal(c.unparsed, 6, 'banner, 2 section lines, the make line, TAP, job status');
+    assert.equal(c.embedded, 1, 'the trace line behind a section marker');
+  });
+  it('libvirt domain logs (one per process) wrapping the racy run', () => {
+    const ref = analyze([racy]);
+    const dir = tempRun({
+      'src.log': libvirtDomainLog(readFileSync(join(racy, 'src.log'), 'utf8')),
+      'dst.log': libvirtDomainLog(readFileSync(join(racy, 'dst.log'), 'utf8')),
+    });
+    const got = analyze([dir]);
+    assert.deepEqual(key(got.run), key(ref.run));
+    assert.equal(got.run.stats.events, ref.run.stats.events);
+    assert.equal(got.run.stats.messages, 2, 'the QEMU error_report line in each log is a message');
+  });
+});
