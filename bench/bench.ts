@@ -1,5 +1,5 @@
 // npm run bench [-- --size 1024 --rounds 3]: builds a large trace (MiB given by --size, default
-// 1024) from traces/, then measures on the same files, in one script, alternating the passes:
+// 1024) from the QEMU 10.0.13 runs in traces/ (bench/make-trace.ts says how), then measures on the same files, in one script, alternating the passes:
 //   (a) a bare newline scan (the I/O floor),
 //   (b) readline + one anchored regex per line (a minimal line parser),
 //   (c) migtrace check end to end (both files, merged, the whole model and every rule).
@@ -42,8 +42,8 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 3);
   const dir = mkdtempSync(join(tmpdir(), 'migtrace-bench-'));
   try {
-    process.stderr.write(`building a ${sizeMiB} MiB trace from ${join(ROOT, 'traces')} in ${dir} ...\n`);
-    const made = await makeTrace(join(ROOT, 'traces'), dir, sizeMiB * 1048576);
+    process.stderr.write(`building a ${sizeMiB} MiB trace from ${join(ROOT, 'traces/10.0.13')} in ${dir} ...\n`);
+    const made = await makeTrace(join(ROOT, 'traces/10.0.13'), dir, sizeMiB * 1048576);
     const files = [made.src, made.dst];
     const mib = files.reduce((a, f) => a + statSync(f).size, 0) / 1048576;
     const kinds = ['scan', 'readline-regex', 'migtrace'] as const;

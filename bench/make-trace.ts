@@ -1,5 +1,6 @@
-// Builds a large, realistic log-format trace pair from the real runs in traces/: every run's
-// src.log and dst.log are appended again and again, each repetition shifted in time (after the
+// Builds a large, realistic log-format trace pair from the real runs of one QEMU version in
+// traces/<version>/ (one binary, as a real long-lived process would be): every run's src.log and
+// dst.log are appended again and again, each repetition shifted in time (after the
 // previous one ends) and given fresh TIDs (+1 000 000 per repetition), so the result reads like one
 // long-lived pair of QEMU processes migrating over and over: the real event mix, real thread
 // structure, real race windows. Lines without a TID@ prefix are copied unchanged.
@@ -14,16 +15,11 @@ export interface MadeTrace {
   repetitions: number;
 }
 
-function runsUnder(root: string): string[] {
-  const out: string[] = [];
-  for (const v of readdirSync(root, { withFileTypes: true })) {
-    if (!v.isDirectory()) continue;
-    for (const r of readdirSync(join(root, v.name), { withFileTypes: true })) {
-      const d = join(root, v.name, r.name);
-      if (r.isDirectory() && existsSync(join(d, 'src.log')) && existsSync(join(d, 'dst.log'))) out.push(d);
-    }
-  }
-  return out.sort();
+export function runsUnder(versionDir: string): string[] {
+  return readdirSync(versionDir, { withFileTypes: true })
+    .filter((r) => r.isDirectory() && existsSync(join(versionDir, r.name, 'src.log')) && existsSync(join(versionDir, r.name, 'dst.log')))
+    .map((r) => join(versionDir, r.name))
+    .sort();
 }
 
 const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
@@ -43,15 +39,16 @@ async function write(stream: NodeJS.WritableStream, text: string): Promise<void>
   if (!stream.write(text)) await new Promise((r) => stream.once('drain', r));
 }
 
-export async function makeTrace(tracesDir: string, outDir: string, targetBytes: number): Promise<MadeTrace> {
-  const runs = runsUnder(tracesDir).map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
-  if (runs.length === 0) throw new Error(`no runs under ${tracesDir}`);
+/** `versionDir` is e.g. traces/10.0.13; `targetBytes` 0 means exactly one pass over its runs. */
+export async function makeTrace(versionDir: string, outDir: string, targetBytes: number): Promise<MadeTrace> {
+  const runs = runsUnder(versionDir).map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
+  if (runs.length === 0) throw new Error(`no runs under ${versionDir}`);
   const out = { src: createWriteStream(join(outDir, 'src.log')), dst: createWriteStream(join(outDir, 'dst.log')) };
   let bytes = 0;
   let lines = 0;
   let rep = 0;
   let clock = 1_800_000_000 * 1e6; // µs; each repetition starts after the previous one ended
-  while (bytes < targetBytes) {
+  while (targetBytes === 0 ? rep < runs.length : bytes < targetBytes) {
     const run = runs[rep % runs.length]!;
     const t0 = Math.min(...[...run.src, ...run.dst].filter((x): x is [number, number, string] => typeof x !== 'string').map((x) => x[1]));
     let tEnd = clock;

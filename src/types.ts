@@ -72,6 +72,8 @@ export interface Finding {
   locations: Location[];
   /** Numbers behind the verdict (e.g. owner writes inside the window). */
   details?: Record<string, number | string | boolean | null>;
+  /** Which migration of the run (1-based) when the trace holds several (see RunResult.episodes). */
+  episode?: number;
   /** Stable key across runs of the same scenario (src/report/fingerprint.ts); set by `check`. */
   fingerprint?: string;
   /** With --baseline/--write-baseline: whether the fingerprint is in the baseline. */
@@ -209,6 +211,27 @@ export interface RunResult {
   threads: ThreadSummary[];
   stats: Stats;
   dataQuality: DataQuality;
+  /**
+   * When the trace holds several migrations (a retried or repeated migration of one source):
+   * each analysed on its own, with its own threads, findings and verdict. The run's own fields
+   * then sum them up: the worst verdict, every finding (tagged with its episode).
+   */
+  episodes?: EpisodeResult[];
+}
+
+export interface EpisodeResult {
+  index: number;
+  /** Time span (seconds since the epoch) and the state changes that delimit it. */
+  from: number | null;
+  to: number | null;
+  states: { src: string[]; dst: string[] };
+  verdict: Verdict;
+  verdictReasons: string[];
+  findings: Finding[];
+  inconclusive: Inconclusive[];
+  notApplicable: NotApplicable[];
+  threads: ThreadSummary[];
+  mode: ModeInference;
 }
 
 export interface Report {

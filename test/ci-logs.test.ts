@@ -117,3 +117,24 @@ describe('trace lines among other output', () => {
     assert.equal(got.run.stats.messages, 2, 'the QEMU error_report line in each log is a message');
   });
 });
+
+describe('several migrations in one process log', () => {
+  it('each of the seven 10.0.13 runs, replayed back to back in one long-lived src/dst pair, gets its own verdict', async () => {
+    const { makeTrace, runsUnder } = await import('../bench/make-trace.js');
+    const dir = tempRun({});
+    await makeTrace(join(ROOT, 'traces/10.0.13'), dir, 0);
+    const expected = JSON.parse(readFileSync(join(ROOT, 'traces/expected.json'), 'utf8')) as Record<string, { verdict: string; findings: Array<{ rule: string; evidence?: string }> }>;
+    const runs = runsUnder(join(ROOT, 'traces/10.0.13')).map((d) => `10.0.13/${d.split('/').pop()}`);
+    const r = runCli(['check', dir, '-f', 'json', '-q']);
+    const run = (JSON.parse(r.stdout) as Report).runs[0]!;
+    assert.equal(run.episodes?.length, runs.length, JSON.stringify(run.episodes?.map((e) => e.states)));
+    run.episodes!.forEach((e, i) => {
+      const exp = expected[runs[i]!]!;
+      assert.equal(e.verdict, exp.verdict, `${runs[i]}: ${e.verdictReasons.join('; ')}`);
+      assert.deepEqual(e.findings.map((f) => f.rule).sort(), exp.findings.map((f) => f.rule).sort(), runs[i]);
+      assert.ok(e.threads.every((t) => t.tid > 1_000_000 * (i + 1) && t.tid < 1_000_000 * (i + 2)), `${runs[i]}: its own threads`);
+    });
+    assert.equal(r.code, 1, 'the worst episode decides the exit code');
+    assert.ok(run.findings.every((f) => f.episode !== undefined));
+  });
+});

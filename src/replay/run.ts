@@ -2,17 +2,14 @@
 // stream and merge the inputs in time order, drive the model and the rules, and assemble the
 // result. Pure with respect to output: nothing here prints.
 import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
-import { rowsFor, type Catalog, type CatalogRow } from '../model/catalog.js';
-import { ModeTracker } from '../model/mode.js';
-import { PreemptLifecycle } from '../model/preempt.js';
-import type { Signal } from '../model/signals.js';
-import { StateHistory } from '../model/states.js';
+import { rowsFor, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
 import { RULES } from '../rules/index.js';
-import type { ReplayEvent, RuleInstance, RuleOutcome, RunFacts } from '../rules/rule.js';
+import type { RunFacts } from '../rules/rule.js';
 import type { Finding, Inconclusive, Location, NotApplicable, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
 import { mergeByTime } from './merge.js';
+import { Episode, maskOf, VERSION, STATE } from './episode.js';
 import { inferSide } from './sides.js';
 
 export interface RunSpec {
@@ -33,12 +30,12 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
 
+  // Run-wide: the processes' threads and versions. Per episode (one migration attempt): mode,
+  // states, the preempt lifecycle and the rules (see episode.ts).
   const threads = new ThreadTable();
   const versions = new VersionTracker(fileOf);
-  const mode = new ModeTracker(fileOf);
-  const states = new StateHistory();
-  const preempt = new PreemptLifecycle();
-  const rules: Array<{ id: string; inst: RuleInstance }> = RULES.map((r) => ({ id: r.id, inst: r.create() }));
+  const episodes: Episode[] = [new Episode(1, fileOf)];
+  let cur = episodes[0]!;
   const lastTs: Record<Side, number | null> = { src: null, dst: null };
   const sideStats = { src: { events: 0, noTid: 0, noTs: 0 }, dst: { events: 0, noTid: 0, noTs: 0 }, none: { events: 0, noTid: 0, noTs: 0 } };
 
@@ -48,27 +45,6 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
 
-  // Which consumers want which rows, computed once per row set: most events concern one or two.
-  const maskCache = new WeakMap<readonly CatalogRow[], number>();
-  const maskOf = (rows: readonly CatalogRow[]): number => {
-    let m = maskCache.get(rows);
-    if (m === undefined) {
-      m = 0;
-      for (const row of rows) {
-        if (VersionTracker.wants(row)) m |= VERSION;
-        if (ModeTracker.wants(row)) m |= MODE;
-        if (row.signal === 'state') m |= STATE;
-        if (PreemptLifecycle.wants(row)) m |= PREEMPT;
-        rules.forEach((r, i) => {
-          if (!r.inst.wants || r.inst.wants(row)) m! |= RULE0 << i;
-        });
-      }
-      maskCache.set(rows, m);
-    }
-    return m;
-  };
-  // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
-  const ev = new MutableReplayEvent();
   for await (const batch of mergeByTime(sources)) {
     for (const rec of batch) drive(rec);
     opts.onProgress?.(bytesRead(), totalBytes());
@@ -76,7 +52,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
 
   function drive(rec: TraceRecord): void {
     if (rec.kind === 'message') {
-      for (const r of rules) r.inst.onMessage?.(rec);
+      cur.message(rec);
       return;
     }
     const ref: EventRef = rec;
@@ -102,34 +78,35 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
     const m = maskOf(rows);
     if (m & VERSION) versions.observe(ref, rows);
-    if (m & MODE) mode.observe(ref, rows, ref.args);
-    if (m & STATE) states.observe(ref, ref.args);
-    if (m & PREEMPT) preempt.observe(ref, rows, ref.args);
-    if (m < RULE0) return;
-    ev.ref = ref;
-    ev.args = ref.args;
-    ev.rows = rows;
-    for (let i = 0; i < rules.length; i++) if (m & (RULE0 << i)) rules[i]!.inst.onEvent(ev);
+    if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, ref.args, ref.ts !== null)) {
+      cur = new Episode(episodes.length + 1, fileOf);
+      episodes.push(cur);
+    }
+    cur.observe(ref, rows, m);
   }
 
   const writer = versions.writerModel(threads);
-  const modeResult = mode.result(writer.model);
-  const sideInfo = (side: Side) => {
+  const results = episodes
+    .filter((e, i) => i === 0 || e.events > 0)
+    .map((e) =>
+      e.finish({
+        threads,
+        versions,
+        writer,
+        sides: {
+          src: { ...sideInfo('src'), present: sideStats.src.events > 0 && e.sideEvents.src > 0 },
+          dst: { ...sideInfo('dst'), present: sideStats.dst.events > 0 && e.sideEvents.dst > 0 },
+        },
+        stuckAfterMs: opts.stuckAfterMs,
+        locate: (ref, note) => locate(ref, note),
+      }),
+    );
+  function sideInfo(side: Side) {
     const st = sideStats[side];
     return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: lastTs[side] };
-  };
-  const facts: RunFacts = {
-    threads,
-    versions,
-    writerModel: writer.model,
-    mode: modeResult,
-    preempt,
-    modeEvidence: mode,
-    states,
-    sides: { src: sideInfo('src'), dst: sideInfo('dst') },
-    options: { stuckAfterMs: opts.stuckAfterMs },
-    locate: (ref, note) => locate(ref, note),
-  };
+  }
+  const main = results[0]!;
+  const facts = main.facts;
 
   function locate(ref: EventRef, note?: string): Location {
     const loc: Location = {
@@ -146,18 +123,15 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     return loc;
   }
 
-  const findings: Finding[] = [];
-  const inconclusive: Inconclusive[] = [];
-  const notApplicable: NotApplicable[] = [];
-  for (const r of rules) {
-    const out: RuleOutcome = r.inst.finish(facts);
-    if (out.kind === 'findings') findings.push(...out.findings);
-    else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
-    else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
-  }
-
+  const several = results.length > 1;
+  const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
+  const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
+  const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, facts);
-  const notes = dataNotes(counters, facts, versions.contradictions(), states.dropped);
+  const notes = dataNotes(counters, { ...facts, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
+  const modeResult = main.mode;
+  const preempt = facts.preempt;
   return {
     name: spec.name,
     inputs,
@@ -173,6 +147,23 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     notApplicable,
     rulesChecked: RULES.map((r) => r.id),
     threads: threads.summary(fileOf),
+    ...(several
+      ? {
+          episodes: results.map((r) => ({
+            index: r.index,
+            from: r.from,
+            to: r.to,
+            states: r.states,
+            verdict: decideVerdict(r.findings, r.inconclusive, r.facts).verdict,
+            verdictReasons: decideVerdict(r.findings, r.inconclusive, r.facts).reasons,
+            findings: r.findings,
+            inconclusive: r.inconclusive,
+            notApplicable: r.notApplicable,
+            threads: threads.summary(fileOf).filter((t) => r.tids.has(`${t.side}:${t.tid}`)),
+            mode: r.mode,
+          })),
+        }
+      : {}),
     stats: {
       lines: counters.reduce((a, c) => a + c.lines, 0),
       events: counters.reduce((a, c) => a + c.events, 0),
@@ -193,25 +184,6 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   };
 }
 
-const VERSION = 1;
-const MODE = 2;
-const STATE = 4;
-const PREEMPT = 8;
-const RULE0 = 16; // rule i is bit RULE0 << i
-
-class MutableReplayEvent implements ReplayEvent {
-  ref!: EventRef;
-  args = '';
-  rows: readonly CatalogRow[] = [];
-  has(s: Signal): boolean {
-    return hasSignal(this.rows, s);
-  }
-}
-
-function hasSignal(rows: readonly CatalogRow[], s: Signal): boolean {
-  for (const r of rows) if (r.signal === s) return true;
-  return false;
-}
 
 /** A run is `findings` if any warning or error was found, else `inconclusive` if any rule could not decide, else `clean`. */
 export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[], facts: RunFacts): { verdict: Verdict; reasons: string[] } {

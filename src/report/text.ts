@@ -31,7 +31,7 @@ function locLine(l: Location, indent: string): string[] {
 }
 
 function renderFinding(f: Finding): string[] {
-  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}`;
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}`;
   const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`), ''];
   const [first, second, ...rest] = f.locations;
   if (first) {
@@ -83,6 +83,15 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
     for (const t of r.threads) out.push(chalk.dim(`  thread ${t.side}:${t.tid} ${t.role} — ${t.how}, ${t.events} events`));
   }
   out.push('');
+  if (r.episodes) {
+    out.push(`  ${chalk.underline('Migrations in this trace')}:`);
+    for (const e of r.episodes) {
+      const states = [e.states.src.length ? `src ${e.states.src.join('→')}` : '', e.states.dst.length ? `dst ${e.states.dst.join('→')}` : ''].filter(Boolean).join('; ');
+      const word = e.verdict === 'findings' ? chalk.red('findings') : e.verdict === 'inconclusive' ? chalk.yellow('inconclusive') : chalk.green('clean');
+      out.push(`    ${String(e.index).padStart(3)}. ${word}${e.findings.length ? ` (${e.findings.map((f) => f.rule).join(', ')})` : ''}  ${chalk.dim(`${ts(e.from)}–${ts(e.to)}  ${states}`)}`);
+    }
+    out.push('');
+  }
   for (const f of r.findings) out.push(...renderFinding(f), '');
   out.push(`  ${chalk.underline('Rules')}:`);
   for (const id of r.rulesChecked) {

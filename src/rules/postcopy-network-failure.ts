@@ -56,7 +56,11 @@ class Instance implements RuleInstance {
     const message =
       `the migration channels failed during postcopy${byUser ? ' (QMP migrate-pause: "Postcopy migration is paused by the user")' : ''}: ` +
       `${[srcPaused ? 'source' : null, dstPaused ? 'destination' : null].filter(Boolean).join(' and ') || 'the destination'} paused` +
-      (recoveredBoth ? `, then recovered${downMs !== null ? ` after ${downMs} ms` : ''}${finished ? ' and completed' : ''}.` : ', and the trace shows no recovery.') +
+      (recoveredBoth
+        ? `, then recovered${downMs !== null ? ` after ${downMs} ms` : ''}${finished ? ' and completed' : ''}.`
+        : f.states.find('src', 'postcopy-recover').length || f.states.find('dst', 'postcopy-recover').length
+          ? ', and a recovery was attempted (postcopy-recover) but did not get back to postcopy-active within the trace.'
+          : ', and the trace shows no recovery.') +
       ` This is the network-failure path working as designed (§D.3), not a quit misread as a failure.` +
       (this.messages.length ? ` QEMU said: "${this.messages[0]!.text}".` : '');
     const finding: Finding = {

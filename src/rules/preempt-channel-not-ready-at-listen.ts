@@ -2,6 +2,7 @@
 // preempt channel before it processes LISTEN, or a device load in the package can fault on a page
 // that only the preempt channel can bring, before the main thread accepted it: a hang.
 import { isWithin, overlaps, parseRange } from '../model/versions.js';
+import type { EventRef } from '../model/threads.js';
 import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
 
 export const ID = 'preempt-channel-not-ready-at-listen';
@@ -21,7 +22,7 @@ class Instance implements RuleInstance {
     if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
     const range = f.versions.range('dst');
     if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };
-    if (p.dstPreemptChannel && (p.dstPreemptChannel.ts ?? 0) <= (p.dstListen.ts ?? 0)) {
+    if (p.dstPreemptChannel && happenedBefore(p.dstPreemptChannel, p.dstListen)) {
       return { kind: 'clean', note: 'the destination had its preempt channel before LISTEN' };
     }
     const sure = isWithin(range, GE_9_0);
@@ -43,6 +44,12 @@ class Instance implements RuleInstance {
       ],
     };
   }
+}
+
+/** Program order: within one file (one process, here one thread) the line order decides; across files, time. */
+function happenedBefore(a: EventRef, b: EventRef): boolean {
+  if (a.input === b.input) return a.line < b.line;
+  return (a.ts ?? 0) <= (b.ts ?? 0);
 }
 
 export const RULE: Rule = {

@@ -206,7 +206,11 @@ class Instance implements RuleInstance {
       `${writerRole} thread (TID ${writerTid}) wrote the EOS on ${w.file} while the ${owner.role} thread (TID ${ownerThread.tid}) owns it and was alive: ` +
       `${ownerLine}. Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
       `or qemu_fflush runs on a file the other thread is using (the SEGV that 6621883f93 fixed). ` +
-      (f.mode.compatPre72 ? 'The source runs in x-preempt-pre-7-2 compat mode (machine type <= 7.2 or -global migration.x-preempt-pre-7-2=on), which keeps this race by design.' : '');
+      (f.mode.compatPre72
+        ? `The source runs in x-preempt-pre-7-2 compat mode (machine type <= 7.2 or -global migration.x-preempt-pre-7-2=on), which keeps this race by design${
+            f.modeEvidence.dstEos ? ' (confirmed: the EOS reached the destination preempt channel)' : '; inferred from the preempt channel being created before the first PONG, with no destination trace to confirm the EOS'
+          }.`
+        : '');
     return {
       kind: 'finding',
       finding: {
@@ -228,6 +232,7 @@ class Instance implements RuleInstance {
           ownerWritesAfter: afterT?.count ?? 0,
           writeEvidence: useProxy ? 'ram_save_queue_pages (proxy)' : 'postcopy_preempt_send_host_page',
           compatPre72: f.mode.compatPre72,
+          compatEvidence: f.modeEvidence.dstEos ? 'destination-eos' : f.mode.compatPre72 ? 'channel-order' : null,
         },
       },
     };

@@ -12,6 +12,7 @@ class Instance implements RuleInstance {
   private failedInRecover: EventRef | null = null;
   private pausedAfter: EventRef | null = null;
   private recovers = 0;
+  private recoverState: EventRef | null = null;
 
   wants(row: CatalogRow): boolean {
     return row.side !== 'dst' && (row.signal === 'state' || row.signal === 'rp-bad-end');
@@ -23,7 +24,10 @@ class Instance implements RuleInstance {
       const m = /new state (\S+)/.exec(e.args);
       if (m) {
         this.srcState = m[1] as string;
-        if (this.srcState === 'postcopy-recover') this.recovers++;
+        if (this.srcState === 'postcopy-recover') {
+          this.recovers++;
+          this.recoverState = e.ref;
+        }
         if (this.failedInRecover && !this.pausedAfter && (this.srcState === 'postcopy-paused' || this.srcState === 'failed')) this.pausedAfter = e.ref;
       }
     }
@@ -49,7 +53,14 @@ class Instance implements RuleInstance {
           message: `the source return path failed again while recovering (postcopy-recover), and for the remaining ${idle} ms of the trace the migration did not go back to postcopy-paused: the migration thread waits for a return path that is gone. 7aa6070d09/f8c543e808 (8.2) kick it back to paused.`,
           evidence: 'no-pause-after-rp-failure',
           commits: RULE.commits,
-          locations: [f.locate(this.failedInRecover, 'return path fails during postcopy-recover')],
+          locations: [
+            f.locate(this.failedInRecover, 'return path fails during postcopy-recover'),
+            ...(this.recoverState ? [f.locate(this.recoverState, 'source enters postcopy-recover')] : []),
+            ...f.threads
+              .withRole('migration', 'src')
+              .filter((t) => (t.lastTs ?? 0) >= (this.recoverState?.ts ?? 0))
+              .map((t) => f.locate(t.last, `the migration thread's last event: where it waits for the return path`)),
+          ],
         },
       ],
     };

@@ -1,0 +1,181 @@
+// One migration attempt inside a run. A long-lived source can be migrated more than once (a
+// cancelled or failed attempt, then a retry), and a CI log can hold several destinations: each
+// attempt gets its own mode, state history, preempt lifecycle and rule instances, while threads
+// and versions stay run-wide (same processes). Episodes are delimited by the state machine:
+// `setup` starts a new one when this side already had a `setup` in the current one, or when the
+// current one already ended (completed / failed / cancelled). A postcopy pause and recovery stays
+// inside one episode; QEMU's `migration_cancel` on QMP quit is not a state change, so it splits
+// nothing.
+import type { CatalogRow } from '../model/catalog.js';
+import { ModeTracker } from '../model/mode.js';
+import { PreemptLifecycle } from '../model/preempt.js';
+import type { Signal } from '../model/signals.js';
+import { StateHistory } from '../model/states.js';
+import type { EventRef, ThreadTable } from '../model/threads.js';
+import { VersionTracker, type WriterModel } from '../model/version.js';
+import { RULES } from '../rules/index.js';
+import type { ReplayEvent, RuleInstance, RunFacts } from '../rules/rule.js';
+import type { Evidence, Finding, Inconclusive, Location, ModeInference, NotApplicable, Side, TraceMessage } from '../types.js';
+
+export const VERSION = 1;
+export const MODE = 2;
+export const STATE = 4;
+export const PREEMPT = 8;
+const RULE0 = 16; // rule i is bit RULE0 << i
+
+/** The rule instances used only to ask what each rule wants (wants() depends on the rule, not the instance). */
+const PROBES: RuleInstance[] = RULES.map((r) => r.create());
+const maskCache = new WeakMap<readonly CatalogRow[], number>();
+
+/** Which consumers want which rows, computed once per row set: most events concern one or two. */
+export function maskOf(rows: readonly CatalogRow[]): number {
+  let m = maskCache.get(rows);
+  if (m === undefined) {
+    m = 0;
+    for (const row of rows) {
+      if (VersionTracker.wants(row)) m |= VERSION;
+      if (ModeTracker.wants(row)) m |= MODE;
+      if (row.signal === 'state') m |= STATE;
+      if (PreemptLifecycle.wants(row)) m |= PREEMPT;
+      for (let i = 0; i < PROBES.length; i++) {
+        const p = PROBES[i]!;
+        if (!p.wants || p.wants(row)) m |= RULE0 << i;
+      }
+    }
+    maskCache.set(rows, m);
+  }
+  return m;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const STATE_ARG = /new state (\S+)/;
+
+class MutableReplayEvent implements ReplayEvent {
+  ref!: EventRef;
+  args = '';
+  rows: readonly CatalogRow[] = [];
+  has(s: Signal): boolean {
+    for (const r of this.rows) if (r.signal === s) return true;
+    return false;
+  }
+}
+
+export interface EpisodeContext {
+  threads: ThreadTable;
+  versions: VersionTracker;
+  writer: { model: WriterModel; evidence: Evidence[] };
+  sides: RunFacts['sides'];
+  stuckAfterMs: number;
+  locate(ref: EventRef, note?: string): Location;
+}
+
+export interface EpisodeOutcome {
+  index: number;
+  from: number | null;
+  to: number | null;
+  states: { src: string[]; dst: string[] };
+  findings: Finding[];
+  inconclusive: Inconclusive[];
+  notApplicable: NotApplicable[];
+  mode: ModeInference;
+  facts: RunFacts;
+  tids: Set<string>;
+  statesDropped: number;
+}
+
+export class Episode {
+  readonly mode: ModeTracker;
+  readonly states = new StateHistory();
+  readonly preempt = new PreemptLifecycle();
+  readonly rules = RULES.map((r) => ({ id: r.id, inst: r.create() }));
+  readonly tids = new Set<string>();
+  readonly sideEvents = { src: 0, dst: 0 };
+  events = 0;
+  private from: number | null = null;
+  private to: number | null = null;
+  private readonly setupSeen = { src: false, dst: false };
+  private readonly endedOn = { src: false, dst: false };
+  // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
+  private readonly ev = new MutableReplayEvent();
+
+  constructor(
+    readonly index: number,
+    fileOf: (input: number) => string,
+  ) {
+    this.mode = new ModeTracker(fileOf);
+  }
+
+  /** Whether this state change opens the next migration (see the header comment). */
+  startsNewEpisode(side: Side, args: string, timed: boolean): boolean {
+    const ended = timed ? this.endedOn.src || this.endedOn.dst : this.endedOn[side];
+    return this.events > 0 && (this.setupSeen[side] || ended) && STATE_ARG.exec(args)?.[1] === 'setup';
+  }
+
+  observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
+    this.events++;
+    if (ref.side) {
+      this.sideEvents[ref.side]++;
+      if (ref.tid !== null) this.tids.add(`${ref.side}:${ref.tid}`);
+    }
+    if (ref.ts !== null) {
+      this.from ??= ref.ts;
+      this.to = ref.ts;
+    }
+    if (m & STATE && ref.side) {
+      const state = STATE_ARG.exec(ref.args)?.[1];
+      if (state === 'setup') this.setupSeen[ref.side] = true;
+      if (state && TERMINAL.has(state)) this.endedOn[ref.side] = true;
+    }
+    if (m & MODE) this.mode.observe(ref, rows, ref.args);
+    if (m & STATE) this.states.observe(ref, ref.args);
+    if (m & PREEMPT) this.preempt.observe(ref, rows, ref.args);
+    if (m < RULE0) return;
+    const ev = this.ev;
+    ev.ref = ref;
+    ev.args = ref.args;
+    ev.rows = rows;
+    for (let i = 0; i < this.rules.length; i++) if (m & (RULE0 << i)) this.rules[i]!.inst.onEvent(ev);
+  }
+
+  message(m: TraceMessage): void {
+    for (const r of this.rules) r.inst.onMessage?.(m);
+  }
+
+  finish(ctx: EpisodeContext): EpisodeOutcome {
+    const mode = this.mode.result(ctx.writer.model);
+    const facts: RunFacts = {
+      threads: ctx.threads,
+      versions: ctx.versions,
+      writerModel: ctx.writer.model,
+      mode,
+      preempt: this.preempt,
+      modeEvidence: this.mode,
+      states: this.states,
+      sides: ctx.sides,
+      options: { stuckAfterMs: ctx.stuckAfterMs },
+      locate: ctx.locate,
+    };
+    const findings: Finding[] = [];
+    const inconclusive: Inconclusive[] = [];
+    const notApplicable: NotApplicable[] = [];
+    for (const r of this.rules) {
+      const out = r.inst.finish(facts);
+      if (out.kind === 'findings') findings.push(...out.findings);
+      else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
+      else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
+    }
+    return {
+      index: this.index,
+      from: this.from === null ? null : this.from / 1e6,
+      to: this.to === null ? null : this.to / 1e6,
+      states: { src: this.states.changes.src.map((c) => c.state), dst: this.states.changes.dst.map((c) => c.state) },
+      findings,
+      inconclusive,
+      notApplicable,
+      mode: { postcopy: mode.postcopy, preempt: mode.preempt, compatPre72: mode.compatPre72, evidence: mode.evidence },
+      facts,
+      tids: this.tids,
+      statesDropped: this.states.dropped,
+    };
+  }
+}
