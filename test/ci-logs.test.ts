@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report, RunResult } from '../src/types.js';
-import { ROOT, runCli, tempRun } from './helpers.js';
+import { ROOT, realRunExpectations, runCli, tempRun } from './helpers.js';
 
 const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
 
@@ -82,11 +82,10 @@ describe('one stream with both processes', () => {
       assert.equal(got.run.verdict, ref.run.verdict, JSON.stringify(got.run.verdictReasons));
       assert.equal(got.code, ref.code);
       assert.deepEqual(key(got.run), key(ref.run));
-      assert.deepEqual(
-        got.run.threads.map((t) => `${t.side}:${t.tid}:${t.role}`).sort(),
-        ref.run.threads.map((t) => `${t.side}:${t.tid}:${t.role}`).sort(),
-        'every thread gets the same side and role',
-      );
+      // Threads with a migration role get the same side and role. (An io-task worker logs nothing
+      // side-specific, so in one stream it is listed as unassigned instead.)
+      const roles = (r: RunResult) => r.threads.filter((t) => t.role !== 'io-task').map((t) => `${t.side}:${t.tid}:${t.role}`).sort();
+      assert.deepEqual(roles(got.run), roles(ref.run), 'every migration thread gets the same side and role');
     });
   }
 });
@@ -119,11 +118,11 @@ describe('trace lines among other output', () => {
 });
 
 describe('several migrations in one process log', () => {
-  it('each of the seven 10.0.13 runs, replayed back to back in one long-lived src/dst pair, gets its own verdict', async () => {
+  it('each 10.0.13 run, replayed back to back in one long-lived src/dst pair, gets its own verdict', async () => {
     const { makeTrace, runsUnder } = await import('../bench/make-trace.js');
     const dir = tempRun({});
     await makeTrace(join(ROOT, 'traces/10.0.13'), dir, 0);
-    const expected = JSON.parse(readFileSync(join(ROOT, 'traces/expected.json'), 'utf8')) as Record<string, { verdict: string; findings: Array<{ rule: string; evidence?: string }> }>;
+    const expected = realRunExpectations();
     const runs = runsUnder(join(ROOT, 'traces/10.0.13')).map((d) => `10.0.13/${d.split('/').pop()}`);
     const r = runCli(['check', dir, '-f', 'json', '-q']);
     const run = (JSON.parse(r.stdout) as Report).runs[0]!;

@@ -5,15 +5,8 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { ROOT, runCli } from './helpers.js';
+import { ROOT, realRunExpectations, runCli, type Expected } from './helpers.js';
 
-interface Expected {
-  verdict: string;
-  exitCode: number;
-  findings: Array<{ rule: string; evidence?: string }>;
-  notApplicable?: string[];
-  unparsed?: number;
-}
 
 function check(dir: string, exp: Expected): void {
   const r = runCli(['check', dir, '--format', 'json', '--quiet']);
@@ -48,10 +41,16 @@ function check(dir: string, exp: Expected): void {
   }
 }
 
-describe('real traces (traces/expected.json)', () => {
-  const expected = JSON.parse(readFileSync(join(ROOT, 'traces/expected.json'), 'utf8')) as Record<string, Expected>;
+describe('real traces (meta.json expect, traces/expected.json)', () => {
+  const expected = realRunExpectations();
+  for (const v of readdirSync(join(ROOT, 'traces'), { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const r of readdirSync(join(ROOT, 'traces', v.name))) {
+      if (!existsSync(join(ROOT, 'traces', v.name, r, 'src.log'))) continue;
+      const run = `${v.name}/${r}`;
+      it(`${run} has an expectation`, () => assert.ok(expected[run], `add "expect" to ${run}/meta.json or traces/expected.json`));
+    }
+  }
   for (const [run, exp] of Object.entries(expected)) {
-    if (run.startsWith('/')) continue;
     it(`${run}: ${exp.verdict}`, () => check(join('traces', run), exp));
   }
 });

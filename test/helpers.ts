@@ -1,6 +1,6 @@
 // Test helpers: run the built CLI, find the repo, write small synthetic traces.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,3 +47,31 @@ export function logLines(entries: Array<[number, number, string]>, base = 170000
     .join('\n')
     .concat('\n');
 }
+
+export interface Expected {
+  verdict: string;
+  exitCode: number;
+  findings: Array<{ rule: string; evidence?: string }>;
+  notApplicable?: string[];
+  unparsed?: number;
+}
+
+/**
+ * What each real run must give: `expect` in its meta.json (runs made by `migtrace capture`), or
+ * traces/expected.json (the shared development runs, whose files are kept exactly as captured).
+ */
+export function realRunExpectations(): Record<string, Expected> {
+  const out = JSON.parse(readFileSync(join(ROOT, 'traces/expected.json'), 'utf8')) as Record<string, Expected>;
+  delete (out as Record<string, unknown>)['//'];
+  for (const v of readdirSync(join(ROOT, 'traces'), { withFileTypes: true })) {
+    if (!v.isDirectory()) continue;
+    for (const r of readdirSync(join(ROOT, 'traces', v.name))) {
+      const meta = join(ROOT, 'traces', v.name, r, 'meta.json');
+      if (!existsSync(meta)) continue;
+      const m = JSON.parse(readFileSync(meta, 'utf8')) as { expect?: Expected };
+      if (m.expect) out[`${v.name}/${r}`] = m.expect;
+    }
+  }
+  return out;
+}
+

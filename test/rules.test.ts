@@ -263,6 +263,10 @@ describe('postcopy-split-brain', () => {
   it('is inconclusive without the destination trace', async () => {
     assert.equal(outcome(await analyze({ src: srcFailing(true) }), R), 'inconclusive');
   });
+  it('ignores a "failed" the source logs while shutting down on QMP quit', async () => {
+    const quitting = srcFailing(false).replace(/.*migration_cancel.*\n/, '') + logLines([[MAIN, 1.29, 'migration_cancel '], [MIG, 1.3, 'migrate_set_state new state failed']]);
+    assert.equal(outcome(await analyze({ src: quitting, dst: dstRunning }), R), 'clean');
+  });
 });
 
 describe('preempt-channel-before-main (5655aab079)', () => {

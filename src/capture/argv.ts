@@ -19,6 +19,8 @@ export interface SideArgvSpec {
   globals: string[];
   /** Destination: start with `-incoming defer` and wait for QMP migrate-incoming. */
   incoming: boolean;
+  /** Extra arguments passed through as they are (e.g. `-L DIR` for a self-built QEMU). */
+  extra?: string[];
 }
 
 /** Paths of the files a side writes, relative to its workdir. */
@@ -48,6 +50,7 @@ export function buildQemuArgv(spec: SideArgvSpec): string[] {
     '-msg', 'timestamp=on',
   ];
   for (const g of spec.globals) argv.push('-global', g);
+  argv.push(...(spec.extra ?? []));
   if (spec.incoming) argv.push('-incoming', 'defer');
   return argv;
 }

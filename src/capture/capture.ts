@@ -65,6 +65,9 @@ export interface CaptureOptions {
   settleMs?: number;
   /** migrate-set-parameters on the source (e.g. max-postcopy-bandwidth). */
   params?: Record<string, unknown>;
+  /** Extra QEMU arguments for both sides, appended as they are (e.g. `-L /usr/share/qemu` for a
+   *  self-built binary without its firmware). */
+  qemuArgs?: string[];
   signal?: AbortSignal;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
@@ -343,6 +346,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         machine,
         globals: plan.globals,
         incoming: plan.side === 'dst',
+        extra: opts.qemuArgs ?? [],
       });
     }
 
@@ -468,6 +472,11 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         if (s1 !== 'postcopy-paused' || d1 !== 'postcopy-paused') {
           // 10.0: a fault after the source sent everything fails the source while the
           // destination sits in postcopy-paused with its guest running (docs/capture.md).
+          // Let both guests run a while first, so the serial logs show whether both copies live.
+          if (s1 === 'failed' && d1 === 'postcopy-paused') {
+            rec.step('sleep', { secs: settleMs / 1000, why: 'split brain: let both guests print heartbeats' });
+            await guard(sleep(settleMs));
+          }
           throw new Error(`after the ${scenario.fault} fault src is ${s1} and dst is ${d1}, not both postcopy-paused${s1 === 'failed' && d1 === 'postcopy-paused' ? ' (the late-fault case: two live copies of the guest)' : ''}`);
         }
         rec.say('both sides postcopy-paused');

@@ -14,7 +14,7 @@ export type WriterModel = 'migration-thread (<=7.2)' | 'return-path-thread (>=8.
 interface SideVersion {
   range: VersionRange;
   evidence: Evidence[];
-  seen: Set<string>;
+  seen: Set<CatalogRow>;
   contradictions: string[];
 }
 
@@ -39,9 +39,8 @@ export class VersionTracker {
       }
       if (row.signal !== 'fingerprint' || ref.side === null) continue;
       const s = this.sides[ref.side];
-      const key = `${row.event}|${row.versionsText}`;
-      if (s.seen.has(key)) continue; // one piece of evidence per fingerprint is enough
-      s.seen.add(key);
+      if (s.seen.has(row)) continue; // one piece of evidence per fingerprint row is enough
+      s.seen.add(row);
       const next = intersect(s.range, row.versions);
       const ev: Evidence = { claim: `${ref.side} ${row.versionsText}`, event: ref.name, file: this.fileOf(ref.input), line: ref.line };
       if (isEmpty(next)) {

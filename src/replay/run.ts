@@ -124,6 +124,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   }
 
   const several = results.length > 1;
+  const threadSummary = threads.summary(fileOf);
   const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
   const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
@@ -146,7 +147,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     inconclusive,
     notApplicable,
     rulesChecked: RULES.map((r) => r.id),
-    threads: threads.summary(fileOf),
+    threads: threadSummary,
     ...(several
       ? {
           episodes: results.map((r) => ({
@@ -154,12 +155,11 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
             from: r.from,
             to: r.to,
             states: r.states,
-            verdict: decideVerdict(r.findings, r.inconclusive, r.facts).verdict,
-            verdictReasons: decideVerdict(r.findings, r.inconclusive, r.facts).reasons,
+            ...(({ verdict: v, reasons: vr }) => ({ verdict: v, verdictReasons: vr }))(decideVerdict(r.findings, r.inconclusive, r.facts)),
             findings: r.findings,
             inconclusive: r.inconclusive,
             notApplicable: r.notApplicable,
-            threads: threads.summary(fileOf).filter((t) => r.tids.has(`${t.side}:${t.tid}`)),
+            threads: threadSummary.filter((t) => r.tids.has(`${t.side}:${t.tid}`)),
             mode: r.mode,
           })),
         }

@@ -2,16 +2,23 @@
 // fail the migration and restart its own copy: both would run. Real QEMU 10.0 does this when
 // migrate-pause or a connection kill arrives after the source has sent everything and waits for
 // the destination's SHUT (../shared/reference/capture.md).
+import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
+import type { EventRef } from '../model/threads.js';
 import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
 
 export const ID = 'postcopy-split-brain';
 
 class Instance implements RuleInstance {
-  wants(): boolean {
-    return false;
+  /** The source's QMP `quit` (migration_cancel / migrate_fd_cancel): the process is going away. */
+  private srcQuit: EventRef | null = null;
+
+  wants(row: CatalogRow): boolean {
+    return row.signal === 'quit-cancel';
   }
-  onEvent(_e: ReplayEvent): void {}
+  onEvent(e: ReplayEvent): void {
+    if (e.ref.side === 'src') this.srcQuit ??= e.ref;
+  }
 
   finish(f: RunFacts): RuleOutcome {
     if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: the guest never ran on the destination before the end' };
@@ -20,6 +27,11 @@ class Instance implements RuleInstance {
     const srcPostcopy = src.find((c) => c.state === 'postcopy-active');
     const srcFailed = srcPostcopy ? src.find((c) => c.state === 'failed' && (c.ref.ts ?? 0) >= (srcPostcopy.ref.ts ?? 0)) : undefined;
     if (!srcFailed) return { kind: 'clean', note: 'the source did not fail after entering postcopy' };
+    // A `failed` logged while the source process shuts down (QMP quit cancels the migration first)
+    // restarts no guest: the process exits.
+    if (this.srcQuit && (this.srcQuit.ts ?? Infinity) <= (srcFailed.ref.ts ?? -Infinity)) {
+      return { kind: 'clean', note: 'the source reached "failed" only while shutting down on QMP quit (after migration_cancel): its guest does not run again' };
+    }
     if (!f.sides.dst.present) {
       return { kind: 'inconclusive', reason: 'the source failed during postcopy; without the destination trace it cannot be told whether the destination was running the guest' };
     }

@@ -31,6 +31,7 @@ export interface CaptureArgs {
   mem?: number;
   'timeout-s'?: number;
   param?: string[];
+  'qemu-arg'?: string[];
   quiet?: boolean;
 }
 
@@ -62,6 +63,7 @@ export function toCaptureOptions(a: CaptureArgs, signal?: AbortSignal, log?: (l:
   if (a['timeout-s'] !== undefined) o.timeoutMs = a['timeout-s'] * 1000;
   const params = parseParams(a.param);
   if (Object.keys(params).length) o.params = params;
+  if (a['qemu-arg']?.length) o.qemuArgs = a['qemu-arg'];
   if (signal) o.signal = signal;
   if (log) o.log = log;
   return o;
@@ -112,6 +114,7 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
       .option('mem', { type: 'number', describe: 'guest RAM in MiB (default 64)' })
       .option('timeout-s', { type: 'number', describe: 'longest wait for the migration to finish (default 60)' })
       .option('param', { type: 'string', array: true, describe: 'migrate-set-parameters on the source, name=value (repeatable)' })
+      .option('qemu-arg', { type: 'string', array: true, requiresArg: true, describe: 'extra QEMU argument for both sides, as is (repeatable; e.g. --qemu-arg=-L --qemu-arg=/usr/share/qemu)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' })
       .check((a) => {
         if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be a positive integer');
