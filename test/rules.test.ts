@@ -350,3 +350,49 @@ describe('migration-stuck', () => {
     assert.equal(outcome(await analyze({ src: done }), R), 'clean');
   });
 });
+
+describe('qemufile-nonowner-close (b3b101157d, 639decf529, 7478fb0df9, ef796ee93b)', () => {
+  const R = 'qemufile-nonowner-close';
+  const base: Array<[number, number, string]> = [
+    [MAIN, 0.0, 'open_return_path_on_source '],
+    [RP, 0.001, 'source_return_path_thread_entry '],
+    [MIG, 0.002, 'migration_thread_setup_complete '],
+    [MIG, 1.0, 'postcopy_start '],
+    [MIG, 1.001, 'migrate_set_state new state postcopy-active'],
+  ];
+  const join = (closeBeforeExit: boolean) =>
+    logLines([
+      ...base,
+      [MIG, 1.2, 'migration_return_path_end_before '],
+      ...((closeBeforeExit ? [[MIG, 1.21, 'qemu_file_fclose '], [MIG, 1.211, 'qemu_file_fclose ']] : []) as Array<[number, number, string]>),
+      [RP, 1.3, 'source_return_path_thread_shut 0x0'],
+      [RP, 1.301, 'source_return_path_thread_end '],
+      ...((closeBeforeExit ? [] : [[MIG, 1.31, 'qemu_file_fclose '], [MIG, 1.311, 'qemu_file_fclose ']]) as Array<[number, number, string]>),
+      [MIG, 1.32, 'migration_return_path_end_after '],
+      [MIG, 1.33, 'migrate_set_state new state completed'],
+    ]);
+  it('fires when the joiner closes the return-path files before the thread ended', async () => {
+    const r = await analyze({ src: join(true) });
+    assert.equal(outcome(r, R), 'finding:close-before-rp-exit');
+    const f = r.findings.find((x) => x.rule === R)!;
+    assert.equal(f.locations[0]!.role, 'migration');
+    assert.equal(f.locations[1]!.role, 'rp');
+  });
+  it('is silent when the files are released after the return-path thread ended (8.2+)', async () => {
+    assert.equal(outcome(await analyze({ src: join(false) }), R), 'clean');
+  });
+  it('fires when the main-thread cleanup closes while the return-path thread lives', async () => {
+    const s = logLines([...base, [MAIN, 1.5, 'migration_cleanup '], [MAIN, 1.51, 'qemu_file_fclose '], [RP, 1.6, 'source_return_path_thread_end ']]);
+    assert.equal(outcome(await analyze({ src: s }), R), 'finding:cleanup-while-rp-alive');
+  });
+  it('fires when the old return-path thread closes after the resume re-opened the return path (<= 8.1)', async () => {
+    const s = logLines([
+      ...base,
+      [MIG, 1.1, 'migrate_set_state new state postcopy-paused'],
+      [MAIN, 1.5, 'open_return_path_on_source '],
+      [RP, 1.51, 'qemu_file_fclose '],
+      [RP, 1.52, 'migrate_set_state new state postcopy-active'],
+    ]);
+    assert.equal(outcome(await analyze({ src: s }), R), 'finding:old-rp-closes-new-file');
+  });
+});

@@ -10,9 +10,11 @@ import { RULE as channelBeforeMain } from './preempt-channel-before-main.js';
 import { RULE as channelNotReady } from './preempt-channel-not-ready-at-listen.js';
 import { RULE as recoveryHang } from './recovery-hang.js';
 import { RULE as migrationStuck } from './migration-stuck.js';
+import { RULE as nonOwnerClose } from './qemufile-nonowner-close.js';
 
 export const RULES: readonly Rule[] = [
   concurrentAccess,
+  nonOwnerClose,
   quitAsFailure,
   quitStuck,
   quitTooEarly,

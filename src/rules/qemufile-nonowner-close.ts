@@ -1,0 +1,140 @@
+// qemufile-nonowner-close: the source return-path thread's files (from_dst_file, and from 8.0
+// postcopy_qemufile_src) closed by another thread while the return-path thread is alive (§B.1,
+// §G.2, §E #8-#10). qemu_file_fclose carries no argument, so the file is told by position
+// (§C.3 S6): closes by the joiner inside migration_return_path_end_before … _end_after are the
+// return-path files; closes by the main thread after migration_cleanup are the cleanup's.
+// Kept apart from qemufile-concurrent-access because the evidence is positional, not a write.
+import type { CatalogRow } from '../model/catalog.js';
+import type { EventRef, ThreadInfo } from '../model/threads.js';
+import type { Finding } from '../types.js';
+import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+
+export const ID = 'qemufile-nonowner-close';
+const MAX_KEPT = 256;
+
+interface Close {
+  ref: EventRef;
+  /** Where the close sits: inside a return-path join of its own thread, after the main thread's cleanup, or after a resume re-opened the return path. */
+  context: 'join' | 'cleanup' | 'after-resume' | 'other';
+  /** The join window's start (for 'join'), the cleanup event (for 'cleanup'), the re-open (for 'after-resume'). */
+  anchor: EventRef | null;
+}
+
+class Instance implements RuleInstance {
+  private readonly joins = new Map<number, EventRef>(); // open join windows by joiner TID
+  private readonly cleanups = new Map<number, EventRef>(); // cleanup event by main TID
+  private reopen: EventRef | null = null; // open_return_path_on_source after a postcopy pause
+  private paused = false;
+  private readonly closes: Close[] = [];
+  private dropped = 0;
+
+  wants(row: CatalogRow): boolean {
+    return row.side !== 'dst' && (row.signal === 'fclose' || row.signal === 'rp-join-begin' || row.signal === 'rp-join-end' || row.signal === 'cleanup' || row.signal === 'state' || row.event === 'open_return_path_on_source');
+  }
+
+  onEvent(e: ReplayEvent): void {
+    const ref = e.ref;
+    if (ref.side !== 'src' || ref.tid === null) return;
+    if (e.has('rp-join-begin')) this.joins.set(ref.tid, ref);
+    else if (e.has('rp-join-end')) this.joins.delete(ref.tid);
+    else if (e.has('cleanup')) this.cleanups.set(ref.tid, ref);
+    else if (e.has('state')) {
+      if (/new state postcopy-paused/.test(ref.args)) this.paused = true;
+      else if (/new state postcopy-active/.test(ref.args)) {
+        this.paused = false;
+        this.reopen = null;
+      }
+    } else if (ref.name === 'open_return_path_on_source') {
+      if (this.paused) this.reopen = ref;
+    } else if (e.has('fclose')) {
+      const join = this.joins.get(ref.tid);
+      const cleanup = this.cleanups.get(ref.tid);
+      const close: Close = join
+        ? { ref, context: 'join', anchor: join }
+        : cleanup
+          ? { ref, context: 'cleanup', anchor: cleanup }
+          : this.reopen
+            ? { ref, context: 'after-resume', anchor: this.reopen }
+            : { ref, context: 'other', anchor: null };
+      if (close.context === 'other') return;
+      if (this.closes.length < MAX_KEPT) this.closes.push(close);
+      else this.dropped++;
+    }
+  }
+
+  finish(f: RunFacts): RuleOutcome {
+    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
+    if (!f.sides.src.tids) return { kind: 'inconclusive', reason: 'the source trace has no thread ids: who closed which file cannot be told' };
+    const rps = f.threads.withRole('rp', 'src');
+    if (rps.length === 0) return { kind: 'not-applicable', reason: 'no source return-path thread in this trace' };
+    const findings: Finding[] = [];
+    for (const c of this.closes) {
+      const closer = f.threads.get('src', c.ref.tid);
+      if (!closer || closer.role === 'rp') {
+        // ≤8.1: the old return-path thread closing files after a resume re-opened the return path
+        // closes the *new* from_dst_file (ef796ee93b).
+        if (c.context === 'after-resume' && closer) findings.push(this.finding(f, c, closer, null, 'old-rp-closes-new-file'));
+        continue;
+      }
+      if (c.context === 'after-resume') continue;
+      const owner = rps.find((t) => aliveAt(t, c.ref));
+      if (!owner) continue;
+      findings.push(this.finding(f, c, closer, owner, c.context === 'join' ? 'close-before-rp-exit' : 'cleanup-while-rp-alive'));
+    }
+    if (findings.length === 0) {
+      return { kind: 'clean', note: this.closes.length ? 'every return-path file was closed by its owner, or after the return-path thread ended' : 'no positional return-path close to check' };
+    }
+    // One finding per (evidence, closer): the first is the one that matters (later ones follow from it).
+    const seen = new Set<string>();
+    return { kind: 'findings', findings: findings.filter((x) => !seen.has(`${x.evidence}|${x.locations[0]!.tid}`) && !!seen.add(`${x.evidence}|${x.locations[0]!.tid}`)) };
+  }
+
+  private finding(f: RunFacts, c: Close, closer: ThreadInfo, owner: ThreadInfo | null, evidence: string): Finding {
+    const file = c.context === 'join' ? (f.mode.preempt ? 'postcopy_qemufile_src or from_dst_file' : 'from_dst_file') : c.context === 'cleanup' ? 'a return-path file (postcopy_qemufile_src in 8.0/8.1)' : 'the new from_dst_file';
+    const locations = [f.locate(c.ref, `${closer.role} thread closes ${file} (qemu_file_fclose has no argument: attributed by position, §C.3 S6)`)];
+    if (owner) locations.push(f.locate(owner.start ?? owner.how ?? owner.last, `return-path thread, owner of ${file}, still alive`));
+    if (c.anchor) locations.push(f.locate(c.anchor, c.context === 'join' ? 'join of the return-path thread starts' : c.context === 'cleanup' ? 'main-thread cleanup starts' : 'the return path was re-opened for the resume'));
+    if (owner?.exit) locations.push(f.locate(owner.exit, 'return-path thread ends only here'));
+    const gap = owner?.exit && owner.exit.ts !== null && c.ref.ts !== null ? ms(c.ref.ts, owner.exit.ts) : null;
+    const message =
+      evidence === 'old-rp-closes-new-file'
+        ? `the return-path thread (TID ${closer.tid}) closed a file after the resume had re-opened the return path: it releases the new from_dst_file, which the resumed migration then uses after it was freed (the SEGV that ef796ee93b fixed; <= 8.1 behaviour).`
+        : `the ${closer.role} thread (TID ${closer.tid}) closed ${file} while the return-path thread (TID ${owner?.tid}) that owns it was still running${gap !== null ? ` (it ended ${gap} ms later)` : ''}: a close on a QEMUFile another thread may be reading or writing. ` +
+          (evidence === 'close-before-rp-exit'
+            ? 'From 8.2 the joiner releases the return-path files only after the thread ended (ef796ee93b, 36e9aab3c5).'
+            : 'The cleanup must not close the return-path files while that thread lives (b3b101157d, 639decf529, 7478fb0df9).');
+    return { rule: ID, severity: 'error', message, evidence, commits: RULE.commits, object: file, locations };
+  }
+}
+
+/** Started before `ref` and not yet ended at it. */
+function aliveAt(t: ThreadInfo, ref: EventRef): boolean {
+  const ts = ref.ts ?? 0;
+  const started = t.start?.ts ?? t.firstTs ?? Infinity;
+  if (started > ts) return false;
+  return !t.exit || (t.exit.ts ?? Infinity) > ts;
+}
+
+export const RULE: Rule = {
+  id: ID,
+  severity: 'error',
+  title: "A return-path QEMUFile closed by another thread while the return-path thread lives",
+  commits: ['b3b101157d', '639decf529', '7478fb0df9', 'ef796ee93b', '36e9aab3c5'],
+  refs: ['B.1', 'C.3 S5-S6', 'E #8-10', 'G.2'],
+  explain: `The source return-path thread reads from_dst_file and, from 8.0, writes postcopy_qemufile_src. A
+close by another thread while it runs frees a file it may still use. QEMU fixed this shape several
+times: 8.0/8.1's migrate_fd_cleanup closed postcopy_qemufile_src behind the return-path thread's back
+(b3b101157d); the cancel/cleanup paths closed from_dst_file and to_dst_file without the lock
+(639decf529, 7478fb0df9); and on resume the old return-path thread released the newly opened
+from_dst_file (ef796ee93b). From 8.2 the thread that joins the return-path thread releases its files,
+after the thread ended (36e9aab3c5).
+
+qemu_file_fclose has no argument, so migtrace attributes a close by position (§C.3 S6): a close by
+the joining thread inside migration_return_path_end_before … migration_return_path_end_after is a
+return-path file; a close by the main thread after migration_cleanup / migrate_fd_cleanup is the
+cleanup's; a close by the return-path thread after the resume re-opened the return path (before
+postcopy-active again) is the new from_dst_file. The rule fires when such a close comes while the
+return-path thread has not yet logged source_return_path_thread_end. This is positional evidence,
+which is why it is a rule of its own and not part of qemufile-concurrent-access.`,
+  create: () => new Instance(),
+};
