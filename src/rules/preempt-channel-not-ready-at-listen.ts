@@ -3,47 +3,40 @@
 // that only the preempt channel can bring, before the main thread accepted it: a hang.
 import { isWithin, overlaps, parseRange } from '../model/versions.js';
 import type { EventRef } from '../model/threads.js';
-import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
+import { fromModel, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-channel-not-ready-at-listen';
 const GE_9_0 = parseRange('>=9.0')!;
 const LE_8_2 = parseRange('<=8.2')!;
 
-class Instance implements RuleInstance {
-  wants(): boolean {
-    return false;
+function finish(f: RunFacts): RuleOutcome {
+  const p = f.preempt;
+  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
+  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
+  if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
+  const range = f.versions.range('dst');
+  if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };
+  if (p.dstPreemptChannel && happenedBefore(p.dstPreemptChannel, p.dstListen)) {
+    return { kind: 'clean', note: 'the destination had its preempt channel before LISTEN' };
   }
-  onEvent(_e: ReplayEvent): void {}
-
-  finish(f: RunFacts): RuleOutcome {
-    const p = f.preempt;
-    if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
-    if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
-    if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
-    const range = f.versions.range('dst');
-    if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };
-    if (p.dstPreemptChannel && happenedBefore(p.dstPreemptChannel, p.dstListen)) {
-      return { kind: 'clean', note: 'the destination had its preempt channel before LISTEN' };
-    }
-    const sure = isWithin(range, GE_9_0);
-    const locations = [f.locate(p.dstListen, 'destination processes LISTEN')];
-    if (p.dstPreemptChannel) locations.push(f.locate(p.dstPreemptChannel, 'preempt channel accepted only now'));
-    return {
-      kind: 'findings',
-      findings: [
-        {
-          rule: ID,
-          severity: sure ? 'error' : 'warning',
-          message:
-            `the destination processed LISTEN ${p.dstPreemptChannel ? 'before' : 'without'} accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
-            (sure ? 'On a 9.0+ destination this is a regression of 7afbdada7e.' : `The destination is ${overlaps(range, GE_9_0) ? 'possibly' : ''} older than 9.0 (version ${f.versions.guess('dst').range}); there this order was the known bug 7afbdada7e fixed.`),
-          evidence: p.dstPreemptChannel ? 'channel-after-listen' : 'no-channel',
-          commits: RULE.commits,
-          locations,
-        },
-      ],
-    };
-  }
+  const sure = isWithin(range, GE_9_0);
+  const locations = [f.locate(p.dstListen, 'destination processes LISTEN')];
+  if (p.dstPreemptChannel) locations.push(f.locate(p.dstPreemptChannel, 'preempt channel accepted only now'));
+  return {
+    kind: 'findings',
+    findings: [
+      {
+        rule: ID,
+        severity: sure ? 'error' : 'warning',
+        message:
+          `the destination processed LISTEN ${p.dstPreemptChannel ? 'before' : 'without'} accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
+          (sure ? 'On a 9.0+ destination this is a regression of 7afbdada7e.' : `The destination is ${overlaps(range, GE_9_0) ? 'possibly' : ''} older than 9.0 (version ${f.versions.guess('dst').range}); there this order was the known bug 7afbdada7e fixed.`),
+        evidence: p.dstPreemptChannel ? 'channel-after-listen' : 'no-channel',
+        commits: RULE.commits,
+        locations,
+      },
+    ],
+  };
 }
 
 /** Program order: within one file (one process, here one thread) the line order decides; across files, time. */
@@ -66,5 +59,5 @@ thread accepted the preempt connection, nothing can deliver them and the migrati
 Fires when the destination's postcopy_preempt_new_channel comes after (or never before) its
 loadvm_postcopy_handle_listen enter: an error on 9.0+ destinations, a warning when the version
 cannot be told. Not for destinations known to be older.`,
-  create: () => new Instance(),
+  create: () => fromModel(finish),
 };

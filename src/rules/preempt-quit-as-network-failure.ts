@@ -5,82 +5,71 @@
 // a thread that waits for a recovery that never comes.
 import type { Finding } from '../types.js';
 import { parseRange, isWithin } from '../model/versions.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-as-network-failure';
 const LE_7_2 = parseRange('<=7.2')!;
 
-class Instance implements RuleInstance {
-  wants(): boolean {
-    return false;
+function finish(f: RunFacts): RuleOutcome {
+  const p = f.preempt;
+  const unmet = preemptThreadPrecondition(f);
+  if (unmet) return unmet;
+  if (!p.cleanupEntry) {
+    return p.exit || p.pauses.length
+      ? { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry): no quit was requested' }
+      : { kind: 'not-applicable', reason: 'the migration did not reach the destination cleanup in this trace' };
   }
-
-  onEvent(_e: ReplayEvent): void {
-    // Everything this rule needs is in the preempt lifecycle the replay keeps (src/model/preempt.ts).
+  if (isWithin(f.versions.range('dst'), LE_7_2)) {
+    return { kind: 'not-applicable', reason: 'destination <= 7.2: it has no PREEMPT_THREAD_QUIT (6621883f93 came in 8.0); its preempt thread exits only on EOS' };
   }
-
-  finish(f: RunFacts): RuleOutcome {
-    const p = f.preempt;
-    if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace: the preempt thread lives on the destination' };
-    if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace, so there is no destination preempt thread' };
-    if (!p.entry) return { kind: 'inconclusive', reason: 'preempt is on but the destination preempt thread never logged postcopy_preempt_thread_entry', missing: ['postcopy_preempt_thread_entry'] };
-    if (!p.cleanupEntry) {
-      return p.exit || p.pauses.length
-        ? { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry): no quit was requested' }
-        : { kind: 'not-applicable', reason: 'the migration did not reach the destination cleanup in this trace' };
-    }
-    if (isWithin(f.versions.range('dst'), LE_7_2)) {
-      return { kind: 'not-applicable', reason: 'destination <= 7.2: it has no PREEMPT_THREAD_QUIT (6621883f93 came in 8.0); its preempt thread exits only on EOS' };
-    }
-    if (!f.sides.dst.tids) {
-      return { kind: 'inconclusive', reason: 'the destination trace has no thread ids, so the preempt thread\'s pause cannot be told from another thread\'s; run QEMU <= 10.0 with `-msg timestamp=on`' };
-    }
-    const misread = p.pauses.filter((x) => x.afterCleanupEntry && !x.incomingPauseBetween && x.pause.tid === p.tid);
-    if (misread.length === 0) {
-      const genuine = p.pauses.filter((x) => x.afterCleanupEntry);
-      return {
-        kind: 'clean',
-        note: genuine.length
-          ? 'the preempt thread paused after the cleanup started, but a genuine destination pause (postcopy_pause_incoming / postcopy-paused) came first'
-          : p.exit
-            ? 'the preempt thread quit willingly: postcopy_preempt_thread_exit with no postcopy_pause_fast_load after the cleanup started'
-            : 'no postcopy_pause_fast_load after the cleanup started',
-      };
-    }
-    const first = misread[0]!;
-    const entry = p.cleanupEntry;
-    const cleanupRole = f.threads.roleOf('dst', entry.tid);
-    const gap = entry.ts !== null && first.pause.ts !== null ? ms(entry.ts, first.pause.ts) : null;
-    const hung = !p.cleanupJoin && !p.sendShut;
-    const locations = [
-      f.locate(first.pause, 'preempt thread takes the network-failure path (postcopy_pause_fast_load)'),
-      f.locate(entry, `cleanup starts: PREEMPT_THREAD_QUIT + qemu_file_shutdown(postcopy_qemufile_dst) follow here (no events, §C.3 D5), on the ${cleanupRole} thread`),
-    ];
-    if (p.loadEof) locations.push(f.locate(p.loadEof, 'the source had finished: QEMU_VM_EOF received'));
-    if (p.cleanupJoin) locations.push(f.locate(p.cleanupJoin, 'cleanup went on to join the fault thread'));
-    const finding: Finding = {
-      rule: ID,
-      severity: 'error',
-      message:
-        `the destination preempt thread (TID ${first.pause.tid}) paused as if the network had failed ${gap !== null ? `${gap} ms ` : ''}after the ${cleanupRole} thread (TID ${entry.tid}) asked it to quit; ` +
-        `no postcopy_pause_incoming and no destination postcopy-paused came in between, so nothing failed: the thread did not see PREEMPT_THREAD_QUIT. ` +
-        (hung ? 'The cleanup never finished (no postcopy_ram_incoming_cleanup_join, no SHUT to the source): the migration hangs.' : ''),
-      evidence: hung ? 'pause-after-quit, cleanup hung' : 'pause-after-quit',
-      commits: RULE.commits,
-      object: 'postcopy_qemufile_dst',
-      locations,
-      details: {
-        preemptTid: first.pause.tid,
-        cleanupTid: entry.tid,
-        cleanupRole,
-        msAfterCleanupEntry: gap,
-        preemptExited: p.exit !== null,
-        cleanupJoined: p.cleanupJoin !== null,
-        shutSent: p.sendShut !== null,
-      },
+  if (!f.sides.dst.tids) {
+    return { kind: 'inconclusive', reason: 'the destination trace has no thread ids, so the preempt thread\'s pause cannot be told from another thread\'s; run QEMU <= 10.0 with `-msg timestamp=on`' };
+  }
+  const misread = p.pauses.filter((x) => x.afterCleanupEntry && !x.incomingPauseBetween && x.pause.tid === p.tid);
+  if (misread.length === 0) {
+    const genuine = p.pauses.filter((x) => x.afterCleanupEntry);
+    return {
+      kind: 'clean',
+      note: genuine.length
+        ? 'the preempt thread paused after the cleanup started, but a genuine destination pause (postcopy_pause_incoming / postcopy-paused) came first'
+        : p.exit
+          ? 'the preempt thread quit willingly: postcopy_preempt_thread_exit with no postcopy_pause_fast_load after the cleanup started'
+          : 'no postcopy_pause_fast_load after the cleanup started',
     };
-    return { kind: 'findings', findings: [finding] };
   }
+  const first = misread[0]!;
+  const entry = p.cleanupEntry;
+  const cleanupRole = f.threads.roleOf('dst', entry.tid);
+  const gap = entry.ts !== null && first.pause.ts !== null ? ms(entry.ts, first.pause.ts) : null;
+  const hung = !p.cleanupJoin && !p.sendShut;
+  const locations = [
+    f.locate(first.pause, 'preempt thread takes the network-failure path (postcopy_pause_fast_load)'),
+    f.locate(entry, `cleanup starts: PREEMPT_THREAD_QUIT + qemu_file_shutdown(postcopy_qemufile_dst) follow here (no events, §C.3 D5), on the ${cleanupRole} thread`),
+  ];
+  if (p.loadEof) locations.push(f.locate(p.loadEof, 'the source had finished: QEMU_VM_EOF received'));
+  if (p.cleanupJoin) locations.push(f.locate(p.cleanupJoin, 'cleanup went on to join the fault thread'));
+  const finding: Finding = {
+    rule: ID,
+    severity: 'error',
+    message:
+      `the destination preempt thread (TID ${first.pause.tid}) paused as if the network had failed ${gap !== null ? `${gap} ms ` : ''}after the ${cleanupRole} thread (TID ${entry.tid}) asked it to quit; ` +
+      `no postcopy_pause_incoming and no destination postcopy-paused came in between, so nothing failed: the thread did not see PREEMPT_THREAD_QUIT. ` +
+      (hung ? 'The cleanup never finished (no postcopy_ram_incoming_cleanup_join, no SHUT to the source): the migration hangs.' : ''),
+    evidence: hung ? 'pause-after-quit, cleanup hung' : 'pause-after-quit',
+    commits: RULE.commits,
+    object: 'postcopy_qemufile_dst',
+    locations,
+    details: {
+      preemptTid: first.pause.tid,
+      cleanupTid: entry.tid,
+      cleanupRole,
+      msAfterCleanupEntry: gap,
+      preemptExited: p.exit !== null,
+      cleanupJoined: p.cleanupJoin !== null,
+      shutSent: p.sendShut !== null,
+    },
+  };
+  return { kind: 'findings', findings: [finding] };
 }
 
 export const RULE: Rule = {
@@ -104,5 +93,5 @@ destination never sends SHUT and the source hangs in migration_return_path_end_b
 
 Locations: the pause on the preempt thread, then the cleanup entry (where the silent quit request
 happens), then context. Applies to destinations >= 8.0 (7.2 has no QUIT mechanism).`,
-  create: () => new Instance(),
+  create: () => fromModel(finish),
 };

@@ -3,78 +3,69 @@
 // trace shows (§D.4 a/b/c).
 import type { Finding } from '../types.js';
 import { isWithin, parseRange } from '../model/versions.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-stuck';
 const LE_7_2 = parseRange('<=7.2')!;
 
-class Instance implements RuleInstance {
-  wants(): boolean {
-    return false;
+function finish(f: RunFacts): RuleOutcome {
+  const p = f.preempt;
+  const unmet = preemptThreadPrecondition(f);
+  if (unmet) return unmet;
+  if (!p.cleanupEntry) return { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry)' };
+  if (p.exit) {
+    const gap = p.exit.ts !== null && p.cleanupEntry.ts !== null ? ms(p.cleanupEntry.ts, p.exit.ts) : null;
+    const tooLate = gap !== null && gap > f.options.stuckAfterMs;
+    if (!tooLate) {
+      return { kind: 'clean', note: gap === null ? 'the preempt thread exited' : gap < 0 ? `the preempt thread exited ${-gap} ms before the cleanup started (EOS)` : `the preempt thread exited ${gap} ms after the cleanup started` };
+    }
+    return { kind: 'findings', findings: [finding(f, `exited only ${gap} ms after the cleanup started (limit --stuck-after ${f.options.stuckAfterMs} ms)`, 'slow-exit')] };
   }
-
-  onEvent(_e: ReplayEvent): void {}
-
-  finish(f: RunFacts): RuleOutcome {
-    const p = f.preempt;
-    if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace: the preempt thread lives on the destination' };
-    if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace, so there is no destination preempt thread' };
-    if (!p.entry) return { kind: 'inconclusive', reason: 'preempt is on but the destination preempt thread never logged postcopy_preempt_thread_entry', missing: ['postcopy_preempt_thread_entry'] };
-    if (!p.cleanupEntry) return { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry)' };
-    if (p.exit) {
-      const gap = p.exit.ts !== null && p.cleanupEntry.ts !== null ? ms(p.cleanupEntry.ts, p.exit.ts) : null;
-      const tooLate = gap !== null && gap > f.options.stuckAfterMs;
-      if (!tooLate) {
-        return { kind: 'clean', note: gap === null ? 'the preempt thread exited' : gap < 0 ? `the preempt thread exited ${-gap} ms before the cleanup started (EOS)` : `the preempt thread exited ${gap} ms after the cleanup started` };
-      }
-      return { kind: 'findings', findings: [this.finding(f, `exited only ${gap} ms after the cleanup started (limit --stuck-after ${f.options.stuckAfterMs} ms)`, 'slow-exit')] };
-    }
-    // A pause after the quit request is the misread quit: that rule reports it; this one would only repeat it.
-    if (p.pauses.some((x) => x.afterCleanupEntry && !x.incomingPauseBetween)) {
-      return { kind: 'clean', note: 'the preempt thread did not exit because it paused: reported by preempt-quit-as-network-failure' };
-    }
-    const last = f.sides.dst.lastTs;
-    const entryTs = p.cleanupEntry.ts;
-    if (entryTs === null || last === null) {
-      return { kind: 'inconclusive', reason: 'the destination trace has no timestamps, so how long the preempt thread had to exit cannot be told' };
-    }
-    const observed = ms(entryTs, last);
-    if (observed < f.options.stuckAfterMs) {
-      return {
-        kind: 'inconclusive',
-        reason: `the destination trace ends ${observed} ms after the cleanup started, before --stuck-after (${f.options.stuckAfterMs} ms): the preempt thread may still have exited`,
-      };
-    }
-    return { kind: 'findings', findings: [this.finding(f, `never exited; the trace goes on for ${observed} ms after the cleanup started`, 'never-exited')] };
+  // A pause after the quit request is the misread quit: that rule reports it; this one would only repeat it.
+  if (p.pauses.some((x) => x.afterCleanupEntry && !x.incomingPauseBetween)) {
+    return { kind: 'clean', note: 'the preempt thread did not exit because it paused: reported by preempt-quit-as-network-failure' };
   }
-
-  private finding(f: RunFacts, what: string, evidence: string): Finding {
-    const p = f.preempt;
-    const entry = p.cleanupEntry!;
-    const dstOld = isWithin(f.versions.range('dst'), LE_7_2);
-    // §D.4: (a) a 7.2 destination waits for an EOS a new-mode source never sends; (b) TLS without
-    // 86d063fa83 cannot shut the socket down; (c) a regression of the QUIT status check.
-    const cause = dstOld
-      ? '(a) a <= 7.2 destination joins its preempt thread only after an EOS, and a new-mode (>= 8.0) source sends none: the breakage 06064a6715 / x-preempt-pre-7-2 prevents'
-      : f.mode.compatPre72 === false
-        ? '(b) with TLS, qemu_file_shutdown() cannot wake the read without 86d063fa83; otherwise (c) the preempt thread no longer sees PREEMPT_THREAD_QUIT'
-        : 'the shutdown did not wake the preempt thread: TLS without 86d063fa83 (b), or a regression of the QUIT check (c)';
-    const locations = [
-      f.locate(entry, `cleanup starts: PREEMPT_THREAD_QUIT + qemu_file_shutdown(postcopy_qemufile_dst) follow here (no events, §C.3 D5)`),
-      f.locate(p.lastRead ?? p.entry!, p.lastRead ? 'last thing the preempt thread logged' : 'preempt thread started'),
-    ];
-    if (p.exit) locations.push(f.locate(p.exit, 'preempt thread exits'));
+  const last = f.sides.dst.lastTs;
+  const entryTs = p.cleanupEntry.ts;
+  if (entryTs === null || last === null) {
+    return { kind: 'inconclusive', reason: 'the destination trace has no timestamps, so how long the preempt thread had to exit cannot be told' };
+  }
+  const observed = ms(entryTs, last);
+  if (observed < f.options.stuckAfterMs) {
     return {
-      rule: ID,
-      severity: 'error',
-      message: `the destination preempt thread (TID ${p.tid}) ${what}. The cleanup waits to join it, so SHUT is never sent and the source waits forever. Likely cause: ${cause}.`,
-      evidence,
-      commits: RULE.commits,
-      object: 'postcopy_qemufile_dst',
-      locations,
-      details: { preemptTid: p.tid, cleanupTid: entry.tid, stuckAfterMs: f.options.stuckAfterMs, shutSent: p.sendShut !== null, cleanupJoined: p.cleanupJoin !== null },
+      kind: 'inconclusive',
+      reason: `the destination trace ends ${observed} ms after the cleanup started, before --stuck-after (${f.options.stuckAfterMs} ms): the preempt thread may still have exited`,
     };
   }
+  return { kind: 'findings', findings: [finding(f, `never exited; the trace goes on for ${observed} ms after the cleanup started`, 'never-exited')] };
+}
+
+function finding(f: RunFacts, what: string, evidence: string): Finding {
+  const p = f.preempt;
+  const entry = p.cleanupEntry!;
+  const dstOld = isWithin(f.versions.range('dst'), LE_7_2);
+  // §D.4: (a) a 7.2 destination waits for an EOS a new-mode source never sends; (b) TLS without
+  // 86d063fa83 cannot shut the socket down; (c) a regression of the QUIT status check.
+  const cause = dstOld
+    ? '(a) a <= 7.2 destination joins its preempt thread only after an EOS, and a new-mode (>= 8.0) source sends none: the breakage 06064a6715 / x-preempt-pre-7-2 prevents'
+    : f.mode.compatPre72 === false
+      ? '(b) with TLS, qemu_file_shutdown() cannot wake the read without 86d063fa83; otherwise (c) the preempt thread no longer sees PREEMPT_THREAD_QUIT'
+      : 'the shutdown did not wake the preempt thread: TLS without 86d063fa83 (b), or a regression of the QUIT check (c)';
+  const locations = [
+    f.locate(entry, `cleanup starts: PREEMPT_THREAD_QUIT + qemu_file_shutdown(postcopy_qemufile_dst) follow here (no events, §C.3 D5)`),
+    f.locate(p.lastRead ?? p.entry!, p.lastRead ? 'last thing the preempt thread logged' : 'preempt thread started'),
+  ];
+  if (p.exit) locations.push(f.locate(p.exit, 'preempt thread exits'));
+  return {
+    rule: ID,
+    severity: 'error',
+    message: `the destination preempt thread (TID ${p.tid}) ${what}. The cleanup waits to join it, so SHUT is never sent and the source waits forever. Likely cause: ${cause}.`,
+    evidence,
+    commits: RULE.commits,
+    object: 'postcopy_qemufile_dst',
+    locations,
+    details: { preemptTid: p.tid, cleanupTid: entry.tid, stuckAfterMs: f.options.stuckAfterMs, shutSent: p.sendShut !== null, cleanupJoined: p.cleanupJoin !== null },
+  };
 }
 
 export const RULE: Rule = {
@@ -95,5 +86,5 @@ inconclusive. Likely causes (§D.4): (a) a 7.2 destination with a new-mode 8.0+ 
 arrives; prevented by 06064a6715 / x-preempt-pre-7-2), (b) a TLS channel without 86d063fa83
 (shutdown returns -ENOSYS and does not wake the read), (c) a regression of the QUIT check. A pause
 instead of an exit is reported by preempt-quit-as-network-failure, not here.`,
-  create: () => new Instance(),
+  create: () => fromModel(finish),
 };

@@ -3,58 +3,51 @@
 // outstanding, and the preempt thread exited before the last requested page arrived: that page is
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
 import { isWithin, parseRange } from '../model/versions.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-too-early';
 const LE_7_2 = parseRange('<=7.2')!;
 const NEEDS = ['postcopy_page_req_add', 'postcopy_page_req_del'];
 
-class Instance implements RuleInstance {
-  wants(): boolean {
-    return false; // all it needs is in the preempt lifecycle (src/model/preempt.ts)
+function finish(f: RunFacts): RuleOutcome {
+  const p = f.preempt;
+  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
+  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
+  if (!p.cleanupEntry || !p.exit) return { kind: 'not-applicable', reason: 'the preempt thread did not quit after a cleanup in this trace' };
+  if (isWithin(f.versions.range('dst'), LE_7_2)) return { kind: 'not-applicable', reason: 'destination <= 7.2: its preempt thread quits only on the EOS, after every page' };
+  if ((p.exit.ts ?? 0) < (p.cleanupEntry.ts ?? 0)) return { kind: 'clean', note: 'the preempt thread had exited (on the EOS) before the cleanup started' };
+  if (p.pageReqEvents === 0) {
+    return { kind: 'inconclusive', reason: 'page-request bookkeeping was not traced, so outstanding requests at the quit cannot be counted', missing: NEEDS };
   }
-  onEvent(_e: ReplayEvent): void {}
-
-  finish(f: RunFacts): RuleOutcome {
-    const p = f.preempt;
-    if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
-    if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
-    if (!p.cleanupEntry || !p.exit) return { kind: 'not-applicable', reason: 'the preempt thread did not quit after a cleanup in this trace' };
-    if (isWithin(f.versions.range('dst'), LE_7_2)) return { kind: 'not-applicable', reason: 'destination <= 7.2: its preempt thread quits only on the EOS, after every page' };
-    if ((p.exit.ts ?? 0) < (p.cleanupEntry.ts ?? 0)) return { kind: 'clean', note: 'the preempt thread had exited (on the EOS) before the cleanup started' };
-    if (p.pageReqEvents === 0) {
-      return { kind: 'inconclusive', reason: 'page-request bookkeeping was not traced, so outstanding requests at the quit cannot be counted', missing: NEEDS };
-    }
-    const atEntry = p.pageReqAtCleanup ?? 0;
-    const atExit = p.pageReqAtExit ?? 0;
-    if (atEntry === 0 || atExit === 0) {
-      return { kind: 'clean', note: atEntry === 0 ? 'no page request was outstanding when the cleanup started' : 'the outstanding requests were resolved before the preempt thread exited' };
-    }
-    const gap = p.exit.ts !== null && p.cleanupEntry.ts !== null ? ms(p.cleanupEntry.ts, p.exit.ts) : null;
-    const locations = [
-      f.locate(p.exit, `preempt thread exits with ${atExit} page request(s) still outstanding`),
-      f.locate(p.cleanupEntry, `cleanup starts with ${atEntry} page request(s) outstanding; QUIT + shutdown follow (no events)`),
-    ];
-    if (p.lastPageReqAdd) locations.push(f.locate(p.lastPageReqAdd, 'last page request the guest made'));
-    return {
-      kind: 'findings',
-      findings: [
-        {
-          rule: ID,
-          severity: 'error',
-          message:
-            `the destination asked its preempt thread (TID ${p.tid}) to quit with ${atEntry} guest page request(s) outstanding, and it exited ${gap !== null ? `${gap} ms later ` : ''}with ${atExit} still unresolved ` +
-            `(no postcopy_page_req_del ... total 0 before postcopy_preempt_thread_exit). A page the guest is waiting for can no longer arrive: it is lost, and the guest reads stale memory (QEMU #1886). ` +
-            `cf02f29e1e (8.1.2/8.2) makes the cleanup wait for page_requested_count == 0 before the shutdown.`,
-          evidence: 'outstanding-at-exit',
-          commits: RULE.commits,
-          object: 'postcopy_qemufile_dst',
-          locations,
-          details: { outstandingAtCleanup: atEntry, outstandingAtExit: atExit, msAfterCleanupEntry: gap },
-        },
-      ],
-    };
+  const atEntry = p.pageReqAtCleanup ?? 0;
+  const atExit = p.pageReqAtExit ?? 0;
+  if (atEntry === 0 || atExit === 0) {
+    return { kind: 'clean', note: atEntry === 0 ? 'no page request was outstanding when the cleanup started' : 'the outstanding requests were resolved before the preempt thread exited' };
   }
+  const gap = p.exit.ts !== null && p.cleanupEntry.ts !== null ? ms(p.cleanupEntry.ts, p.exit.ts) : null;
+  const locations = [
+    f.locate(p.exit, `preempt thread exits with ${atExit} page request(s) still outstanding`),
+    f.locate(p.cleanupEntry, `cleanup starts with ${atEntry} page request(s) outstanding; QUIT + shutdown follow (no events)`),
+  ];
+  if (p.lastPageReqAdd) locations.push(f.locate(p.lastPageReqAdd, 'last page request the guest made'));
+  return {
+    kind: 'findings',
+    findings: [
+      {
+        rule: ID,
+        severity: 'error',
+        message:
+          `the destination asked its preempt thread (TID ${p.tid}) to quit with ${atEntry} guest page request(s) outstanding, and it exited ${gap !== null ? `${gap} ms later ` : ''}with ${atExit} still unresolved ` +
+          `(no postcopy_page_req_del ... total 0 before postcopy_preempt_thread_exit). A page the guest is waiting for can no longer arrive: it is lost, and the guest reads stale memory (QEMU #1886). ` +
+          `cf02f29e1e (8.1.2/8.2) makes the cleanup wait for page_requested_count == 0 before the shutdown.`,
+        evidence: 'outstanding-at-exit',
+        commits: RULE.commits,
+        object: 'postcopy_qemufile_dst',
+        locations,
+        details: { outstandingAtCleanup: atEntry, outstandingAtExit: atExit, msAfterCleanupEntry: gap },
+      },
+    ],
+  };
 }
 
 export const RULE: Rule = {
@@ -74,5 +67,5 @@ requests were outstanding at postcopy_ram_incoming_cleanup_entry and still outst
 preempt thread logged postcopy_preempt_thread_exit. Needs postcopy_page_req_add and
 postcopy_page_req_del in the trace (inconclusive without them). Not for <= 7.2 destinations, whose
 preempt thread only exits on the EOS, after every page.`,
-  create: () => new Instance(),
+  create: () => fromModel(finish),
 };
