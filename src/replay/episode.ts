@@ -79,7 +79,7 @@ export interface EpisodeOutcome {
   notApplicable: NotApplicable[];
   mode: ModeInference;
   facts: RunFacts;
-  tids: Set<string>;
+  tids: { src: Set<number>; dst: Set<number> };
   statesDropped: number;
 }
 
@@ -88,7 +88,8 @@ export class Episode {
   readonly states = new StateHistory();
   readonly preempt = new PreemptLifecycle();
   readonly rules = RULES.map((r) => ({ id: r.id, inst: r.create() }));
-  readonly tids = new Set<string>();
+  /** TIDs that logged in this episode, per side (numbers: no key string built per event). */
+  readonly tids = { src: new Set<number>(), dst: new Set<number>() };
   readonly sideEvents = { src: 0, dst: 0 };
   events = 0;
   private from: number | null = null;
@@ -115,7 +116,7 @@ export class Episode {
     this.events++;
     if (ref.side) {
       this.sideEvents[ref.side]++;
-      if (ref.tid !== null) this.tids.add(`${ref.side}:${ref.tid}`);
+      if (ref.tid !== null) this.tids[ref.side].add(ref.tid);
     }
     if (ref.ts !== null) {
       this.from ??= ref.ts;

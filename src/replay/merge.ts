@@ -29,26 +29,47 @@ export async function* mergeByTime(sources: AsyncIterable<TraceRecord[]>[], outB
     await Promise.all(cursors.map(fill));
     let out: TraceRecord[] = [];
     for (;;) {
+      // The input with the smallest head goes first, and keeps going while its records are no
+      // later than the next input's head: no rescan of every input per record.
       let best: Cursor | null = null;
       let bestKey = Infinity;
-      for (const c of cursors) {
+      let nextKey = Infinity;
+      let nextIdx = Infinity; // the runner-up's input index: ties go to the earlier input
+      for (let ci = 0; ci < cursors.length; ci++) {
+        const c = cursors[ci] as Cursor;
         if (c.done) continue;
         const rec = c.batch[c.i] as TraceRecord;
         const k = rec.ts ?? c.key;
         if (best === null || k < bestKey) {
+          if (best !== null) {
+            nextKey = bestKey;
+            nextIdx = cursors.indexOf(best);
+          }
           best = c;
           bestKey = k;
+        } else if (k < nextKey) {
+          nextKey = k;
+          nextIdx = ci;
         }
       }
       if (best === null) break;
-      const rec = best.batch[best.i++] as TraceRecord;
-      best.key = bestKey;
-      out.push(rec);
+      const batch = best.batch;
+      const earlier = cursors.indexOf(best) < nextIdx;
+      let i = best.i;
+      let key = bestKey;
+      let k: number;
+      do {
+        const rec = batch[i++] as TraceRecord;
+        out.push(rec);
+        if (rec.ts !== null) key = rec.ts;
+      } while (i < batch.length && out.length < outBatch && ((k = (batch[i] as TraceRecord).ts ?? key) < nextKey || (k === nextKey && earlier)));
+      best.i = i;
+      best.key = key;
       if (out.length >= outBatch) {
         yield out;
         out = [];
       }
-      if (best.i >= best.batch.length) await fill(best);
+      if (best.i >= batch.length) await fill(best);
     }
     if (out.length) yield out;
   } finally {

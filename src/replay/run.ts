@@ -159,7 +159,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
             findings: r.findings,
             inconclusive: r.inconclusive,
             notApplicable: r.notApplicable,
-            threads: threadSummary.filter((t) => r.tids.has(`${t.side}:${t.tid}`)),
+            threads: threadSummary.filter((t) => t.side !== null && r.tids[t.side].has(t.tid)),
             mode: r.mode,
           })),
         }
