@@ -166,21 +166,29 @@ export interface UnparsedSample {
   reason: string;
 }
 
+/** What one input held: every line (or binary record) is one of event, message, unparsed, blank. */
+export interface InputQuality {
+  path: string;
+  lines: number;
+  blank: number;
+  events: number;
+  eventsWithoutTid: number;
+  eventsWithoutTs: number;
+  messages: number;
+  unparsed: number;
+  /** Events whose timestamp goes back within their own thread. */
+  outOfOrder: number;
+  /** Lines longer than 1 MiB (cut, counted as unparsed). */
+  overlong: number;
+  /** Events found after other text on their line (CI prefixes, interleaved error messages). */
+  embedded: number;
+  /** Events the trace backend says it lost (simple backend: DROPPED_EVENT records, §F.2). */
+  dropped: number;
+}
+
 export interface DataQuality {
   /** Per input: lines, events, messages, unparsed (lines = events + messages + unparsed + blank). */
-  perInput: Array<{
-    path: string;
-    lines: number;
-    blank: number;
-    events: number;
-    eventsWithoutTid: number;
-    eventsWithoutTs: number;
-    messages: number;
-    unparsed: number;
-    outOfOrder: number;
-    overlong: number;
-    embedded: number;
-  }>;
+  perInput: InputQuality[];
   unparsedSamples: UnparsedSample[];
   /** Events from TIDs no rule could place. */
   unassignedTids: Array<{ side: Side | null; tid: number; events: number }>;

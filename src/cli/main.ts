@@ -6,7 +6,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { captureCommand } from './commands/capture.js';
 import { checkCommand } from './commands/check.js';
+import { convertCommand } from './commands/convert.js';
 import { explainCommand } from './commands/explain.js';
+import { timelineCommand } from './commands/timeline.js';
 import { describeError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -30,8 +32,10 @@ try {
     )
     .command(checkCommand)
     .command(explainCommand)
+    .command(timelineCommand)
+    .command(convertCommand)
     .command(captureCommand)
-    .demandCommand(1, 'name a command: check, explain or capture')
+    .demandCommand(1, 'name a command: check, explain, timeline, convert or capture')
     .option('color', { type: 'boolean', describe: 'Force colour on (or off with --no-color); default: only on a TTY' })
     .option('debug', { type: 'boolean', hidden: true })
     .strict()

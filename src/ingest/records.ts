@@ -2,24 +2,23 @@
 // order, and exact accounting — every line (or binary record) is one of event, message,
 // unparsed or blank, and the counts add up.
 import { stat } from 'node:fs/promises';
-import type { Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
+import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
 
-export type TraceRecord = ({ kind: 'event' } & TraceEvent) | ({ kind: 'message' } & TraceMessage);
+/**
+ * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
+ * with TGID, LTTng vpid, syslog, CSV/JSONL) and the thread name (ftrace comm, LTTng procname, the
+ * log `prog(TID:name):` prefix). `convert` writes them; the replay does not need them.
+ * A message with `dropped` marks where the backend lost that many events (simple DROPPED record,
+ * ftrace LOST line): in the merged stream it sits where the loss happened.
+ */
+export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
 
-export interface InputCounters {
-  path: string;
-  lines: number;
-  blank: number;
-  events: number;
-  eventsWithoutTid: number;
-  eventsWithoutTs: number;
-  messages: number;
-  unparsed: number;
-  outOfOrder: number;
-  overlong: number;
-  /** Events found after other text on their line (CI prefixes, interleaved error messages). */
-  embedded: number;
+export interface InputCounters extends InputQuality {
+  /** What the reader wants said about this input (e.g. where argument names came from). */
+  notes: string[];
+  /** Raw bytes consumed so far (compressed bytes for .gz), for progress. */
   bytes: number;
+  /** Raw size (0 when unknown: standard input). */
   totalBytes: number;
 }
 
@@ -27,15 +26,25 @@ export interface InputReadOptions {
   /** How many unparsed lines to keep as samples (all are counted). */
   maxSamples: number;
   onUnparsed?: (s: UnparsedSample) => void;
+  /** A QEMU trace-events file (trace-events-all of the build) for binary and typed formats. */
+  traceEvents?: string;
+  /** Stamp this thread id on every event that has none (per-thread log files, `-d tid -D f-%d`). */
+  tid?: number;
+  /**
+   * Read only the head that detection buffered (at most STDIN_HEAD_BYTES): for side inference of
+   * an input that can be read only once (standard input). Ignored for files.
+   */
+  headOnly?: boolean;
 }
 
 export function newCounters(path: string): InputCounters {
-  return { path, lines: 0, blank: 0, events: 0, eventsWithoutTid: 0, eventsWithoutTs: 0, messages: 0, unparsed: 0, outOfOrder: 0, overlong: 0, embedded: 0, bytes: 0, totalBytes: 0 };
+  return { path, lines: 0, blank: 0, events: 0, eventsWithoutTid: 0, eventsWithoutTs: 0, messages: 0, unparsed: 0, outOfOrder: 0, overlong: 0, dropped: 0, embedded: 0, notes: [], bytes: 0, totalBytes: 0 };
 }
 
 export class InputError extends Error {}
 
 export async function fileSize(path: string): Promise<number> {
+  if (path === '-') return 0; // standard input: size unknown
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new InputError(`${path}: is a directory, expected a trace file`);

@@ -1,39 +1,67 @@
 // Opens any trace input: detects its format from the first bytes (or takes --input-format) and
-// streams it through that format's reader. Formats live in ./formats, one module each.
-import { open } from 'node:fs/promises';
+// streams it through that format's reader. Formats live in ./formats, one module each; bytes
+// (file, .gz, standard input `-`) come from ./bytes.ts.
 import type { Side } from '../types.js';
+import { readHead } from './bytes.js';
+import { BABELTRACE_FORMAT } from './formats/babeltrace.js';
+import { CSV_FORMAT } from './formats/csv.js';
+import { FTRACE_FORMAT } from './formats/ftrace.js';
+import { JSONL_FORMAT } from './formats/jsonl.js';
 import { LOG_FORMAT } from './formats/log.js';
+import { SIMPLE_FORMAT } from './formats/simple.js';
+import { SYSLOG_FORMAT } from './formats/syslog.js';
 import { InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
 
 export { InputError, fileSize, newCounters, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
+export { STDIN, STDIN_HEAD_BYTES, displayName } from './bytes.js';
 
-export const FORMATS: readonly TraceFormat[] = [LOG_FORMAT];
-const HEAD_BYTES = 65536;
+/** Every format, most specific first: on equal confidence the earlier one wins. */
+export const FORMATS: readonly TraceFormat[] = [SIMPLE_FORMAT, CSV_FORMAT, JSONL_FORMAT, FTRACE_FORMAT, BABELTRACE_FORMAT, SYSLOG_FORMAT, LOG_FORMAT];
+
+/** Other names people use for a format (accepted by --input-format). */
+const ALIASES: Record<string, string> = {
+  simpletrace: 'simple',
+  'trace-cmd': 'ftrace',
+  trace_pipe: 'ftrace',
+  babeltrace2: 'babeltrace',
+  lttng: 'babeltrace',
+  ust: 'babeltrace',
+  ndjson: 'jsonl',
+  json: 'jsonl',
+};
+
+/** Names for --input-format's choices. */
+export const FORMAT_NAMES: readonly string[] = [...FORMATS.map((f) => f.name), ...Object.keys(ALIASES)];
 
 export function formatByName(name: string): TraceFormat {
-  const f = FORMATS.find((x) => x.name === name);
+  const n = ALIASES[name] ?? name;
+  const f = FORMATS.find((x) => x.name === n);
   if (!f) throw new InputError(`unknown input format '${name}' (known: ${FORMATS.map((x) => x.name).join(', ')})`);
   return f;
 }
 
-async function head(path: string): Promise<Buffer> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'EISDIR' ? `${path}: is a directory, expected a trace file` : `${path}: cannot read (${code ?? (e as Error).message})`);
-  } finally {
-    await fh?.close();
-  }
+/** Options that belong to one input rather than to one read (see InputReadOptions). */
+export interface FormatOptions {
+  traceEvents?: string;
+  tid?: number;
+}
+
+/**
+ * The format with per-input options bound in, so every read of the input (side inference, the
+ * replay, convert) sees them without its caller knowing about them.
+ */
+export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceFormat {
+  if (o.traceEvents === undefined && o.tid === undefined) return format;
+  return {
+    ...format,
+    read: (path, input, side, counters, opts) =>
+      format.read(path, input, side, counters, { ...opts, traceEvents: opts.traceEvents ?? o.traceEvents, tid: opts.tid ?? o.tid }),
+  };
 }
 
 /** The most likely format of an input; an input no format recognises is an input error. */
 export async function detectFormat(path: string): Promise<TraceFormat> {
-  const h = await head(path);
+  const h = await readHead(path);
   let best: TraceFormat | null = null;
   let score = 0;
   for (const f of FORMATS) {
@@ -44,7 +72,9 @@ export async function detectFormat(path: string): Promise<TraceFormat> {
     }
   }
   if (!best || score < 0.05) {
-    throw new InputError(`${path}: not a recognised trace (expected one of: ${FORMATS.map((f) => `${f.name} — ${f.describe}`).join('; ')})`);
+    // The default backend first: it is what most people have.
+    const listed = [LOG_FORMAT, ...FORMATS.filter((f) => f !== LOG_FORMAT)];
+    throw new InputError(`${path}: not a recognised trace (expected one of: ${listed.map((f) => `${f.name} — ${f.describe}`).join('; ')}; or force one with --input-format)`);
   }
   return best;
 }

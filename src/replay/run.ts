@@ -1,7 +1,8 @@
 // One run (a migration's source and/or destination traces) end to end: decide each input's side,
 // stream and merge the inputs in time order, drive the model and the rules, and assemble the
 // result. Pure with respect to output: nothing here prints.
-import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
 import { rowsFor, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
@@ -14,18 +15,26 @@ import { inferSide } from './sides.js';
 
 export interface RunSpec {
   name: string;
-  inputs: Array<{ path: string; side?: Side; format?: string }>;
+  /**
+   * `tid`: the thread id from a per-thread file's name (`-d tid -D name-%d`); `group`: files of
+   * one process (one per-thread group) share one side.
+   */
+  inputs: Array<{ path: string; side?: Side; format?: string; tid?: number; group?: string }>;
+  /** What the caller wants said about how the inputs were chosen. */
+  notes?: string[];
 }
 
 export interface AnalyzeOptions {
   catalog: Catalog;
   stuckAfterMs: number;
   maxUnparsedSamples: number;
+  /** A QEMU trace-events file for formats that need one (simple, LTTng); default: beside the input. */
+  traceEvents?: string;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
-  const { inputs, formats, tidSides } = await resolveInputs(spec, opts.catalog);
+  const { inputs, formats, tidSides } = await resolveInputs(spec, opts.catalog, opts.traceEvents);
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
@@ -58,7 +67,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     const ref: EventRef = rec;
     const rows = rowsFor(opts.catalog, ref.name, ref.args);
     const mixed = tidSides[ref.input];
-    if (mixed && ref.tid !== null) {
+    if (mixed && ref.tid !== null && ref.side === null) {
       // One stream with both processes: the side is the thread's (§A.2), learnt from the head
       // and, for threads that appear later, from their first event only one side logs.
       let side = mixed.get(ref.tid);
@@ -123,13 +132,24 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     return loc;
   }
 
+  // Events the backend itself lost (simple: DROPPED_EVENT): a rule that found nothing may have
+  // missed its evidence in the gap, so "clean" becomes inconclusive (findings stand).
+  const dropped = counters.filter((c) => c.dropped > 0);
+  if (dropped.length) {
+    const why = `the trace backend dropped ${dropped.map((c) => `${c.dropped} events in ${c.path}`).join(' and ')}: a clean result cannot be trusted`;
+    for (const r of results) {
+      const decided = new Set([...r.findings.map((f) => f.rule), ...r.inconclusive.map((i) => i.rule), ...r.notApplicable.map((n) => n.rule)]);
+      for (const rule of RULES) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
+    }
+  }
   const several = results.length > 1;
   const threadSummary = threads.summary(fileOf);
   const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
   const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, facts);
-  const notes = dataNotes(counters, { ...facts, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  const notes = dataNotes(counters, formats, { ...facts, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  notes.unshift(...(spec.notes ?? []));
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
   const modeResult = main.mode;
   const preempt = facts.preempt;
@@ -171,7 +191,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       unparsed: counters.reduce((a, c) => a + c.unparsed, 0),
     },
     dataQuality: {
-      perInput: counters.map(({ bytes: _b, totalBytes: _t, ...c }) => c),
+      perInput: counters.map(({ bytes: _b, totalBytes: _t, notes: _n, ...c }) => c),
       unparsedSamples: samples,
       unassignedTids: threads
         .all()
@@ -193,10 +213,19 @@ export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[],
   return reasons.length ? { verdict: 'inconclusive', reasons } : { verdict: 'clean', reasons: [] };
 }
 
-function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
+function dataNotes(counters: InputCounters[], formats: TraceFormat[], facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
   const notes: string[] = [];
-  for (const c of counters) {
-    if (c.events > 0 && c.eventsWithoutTid === c.events) notes.push(`${c.path}: no thread ids (written without -msg timestamp=on, or by QEMU >= 10.1): thread-ownership rules cannot decide`);
+  for (const [i, c] of counters.entries()) {
+    const format = formats[i];
+    notes.push(...c.notes.map((n) => `${c.path}: ${n}`));
+    if (c.dropped > 0) notes.push(`${c.path}: the trace backend dropped ${c.dropped} events`);
+    if (c.events > 0 && c.eventsWithoutTid === c.events) {
+      notes.push(
+        format && !format.threadIds
+          ? `${c.path}: the ${format.name} format records the process id only, no thread ids: thread-ownership rules cannot decide (use the log backend with -msg timestamp=on on QEMU <= 10.0, ftrace, or LTTng with the vtid context)`
+          : `${c.path}: no thread ids (written without -msg timestamp=on, or by QEMU >= 10.1): thread-ownership rules cannot decide`,
+      );
+    }
     else if (c.eventsWithoutTid > 0) notes.push(`${c.path}: ${c.eventsWithoutTid} events without a thread id`);
     if (c.events > 0 && c.eventsWithoutTs === c.events) notes.push(`${c.path}: no timestamps: replayed in file order, not interleaved with the other process by time`);
     if (c.embedded > 0) notes.push(`${c.path}: ${c.embedded} trace events were found after other text on their line (CI prefixes, or another process's message written around them)`);
@@ -213,25 +242,46 @@ function dataNotes(counters: InputCounters[], facts: RunFacts, contradictions: s
 }
 
 /** Each input's format (detected, or forced) and side (inferred, or forced, or per TID for a stream of both). */
-async function resolveInputs(spec: RunSpec, catalog: Catalog): Promise<{ inputs: RunInput[]; formats: TraceFormat[]; tidSides: Array<Map<number, Side> | undefined> }> {
+async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: string): Promise<{ inputs: RunInput[]; formats: TraceFormat[]; tidSides: Array<Map<number, Side> | undefined> }> {
   const out: RunInput[] = [];
   const formats: TraceFormat[] = [];
   const tidSides: Array<Map<number, Side> | undefined> = [];
+  const scores: Array<SideScore | undefined> = [];
   for (const inp of spec.inputs) {
-    const format = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
+    const format = withFormatOptions(inp.format ? formatByName(inp.format) : await detectFormat(inp.path), { traceEvents, tid: inp.tid });
     formats.push(format);
     if (inp.side) {
       out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: format.name });
       tidSides.push(undefined);
+      scores.push(undefined);
       continue;
     }
     const guess = await inferSide(inp.path, format, catalog);
     out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name, ...(guess.tidSides ? { mixed: true } : {}) });
     tidSides.push(guess.tidSides);
+    scores.push(guess.score);
+  }
+  // Per-thread files of one process: one side for the whole group, from all its files' events.
+  for (const group of new Set(spec.inputs.map((i) => i.group).filter((g): g is string => g !== undefined))) {
+    const idx = spec.inputs.map((inp, i) => (inp.group === group && !inp.side ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    const sum = newSideScore();
+    for (const i of idx) addScore(sum, scores[i]!);
+    const d = decideSide(sum);
+    for (const i of idx) {
+      out[i]!.side = d.side;
+      out[i]!.sideEvidence = `per-thread file of ${group}: ${d.why}`;
+      delete out[i]!.mixed;
+      tidSides[i] = undefined;
+    }
   }
   const bySide = (s: Side) => out.filter((i) => i.side === s);
   for (const s of ['src', 'dst'] as const) {
-    const same = bySide(s);
+    // Files of one per-thread group are one process: only different processes may not share a side.
+    const same = bySide(s).filter((i, k, all) => {
+      const g = spec.inputs[out.indexOf(i)]?.group;
+      return g === undefined || all.findIndex((j) => spec.inputs[out.indexOf(j)]?.group === g) === k;
+    });
     if (same.length > 1 && same.some((i) => !i.sideEvidence.startsWith('forced'))) {
       throw new InputError(`${same.map((i) => i.path).join(' and ')} all look like ${s === 'src' ? 'source' : 'destination'} traces (${same.map((i) => i.sideEvidence).join('; ')}); name each with --src FILE / --dst FILE`);
     }

@@ -1,77 +1,15 @@
-// The `log` trace backend as a format: lines parsed by log-format.ts.
-import { readLineBatches } from '../lines.js';
+// The `log` trace backend as a format: lines parsed by log-format.ts. Per-thread files written
+// with `-d tid -D name-%d` carry no TID in their lines on QEMU >= 10.1: the reader stamps the one
+// given in InputReadOptions.tid (taken from the file name, see per-thread.ts).
 import { newScratch, parseInto } from '../log-format.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
-import type { Side } from '../../types.js';
+import type { TraceFormat } from '../records.js';
+import { readTextRecords, type LineParser } from './text-reader.js';
 
 /**
- * Reads one log-backend trace file. Records come in file order; timestamps that go backwards
- * within one thread are counted (cross-thread reordering by a few µs is normal: QEMU takes the
- * time before it takes the log lock).
+ * Records come in file order; timestamps that go backwards within one thread are counted
+ * (cross-thread reordering by a few µs is normal: QEMU takes the time before it takes the log lock).
  */
-async function* readLogRecords(
-  path: string,
-  input: number,
-  side: Side | null,
-  counters: InputCounters,
-  opts: InputReadOptions,
-): AsyncGenerator<TraceRecord[]> {
-  counters.totalBytes = await fileSize(path);
-  const lastTsByTid = new Map<number, number>();
-  const p = newScratch();
-  let samples = 0;
-  try {
-    for await (const batch of readLineBatches(path)) {
-      const out: TraceRecord[] = [];
-      let lineNo = batch.firstLine;
-      let overlongIdx = 0;
-      for (const raw of batch.lines) {
-        counters.lines++;
-        const isOverlong = batch.overlong[overlongIdx] === lineNo;
-        if (isOverlong) {
-          overlongIdx++;
-          counters.overlong++;
-          counters.unparsed++;
-          if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line: lineNo, text: raw.slice(0, 200), reason: 'line longer than 1 MiB (cut)' });
-          lineNo++;
-          continue;
-        }
-        switch (parseInto(raw, p)) {
-          case 'blank':
-            counters.blank++;
-            break;
-          case 'unparsed':
-            counters.unparsed++;
-            if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line: lineNo, text: raw.slice(0, 200), reason: p.reason });
-            break;
-          case 'message':
-            counters.messages++;
-            out.push({ kind: 'message', text: p.text, program: p.program, ts: p.ts, input, line: lineNo });
-            break;
-          case 'event': {
-            counters.events++;
-            if (p.embedded) counters.embedded++;
-            if (p.tid === null) counters.eventsWithoutTid++;
-            if (p.ts === null) counters.eventsWithoutTs++;
-            else if (p.tid !== null) {
-              const last = lastTsByTid.get(p.tid);
-              if (last !== undefined && p.ts < last) counters.outOfOrder++;
-              lastTsByTid.set(p.tid, p.ts);
-            }
-            out.push({ kind: 'event', name: p.name, side, args: p.args, tid: p.tid, ts: p.ts, input, line: lineNo, raw });
-            break;
-          }
-        }
-        lineNo++;
-      }
-      counters.bytes = batch.bytesRead;
-      yield out;
-    }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    throw new InputError(`${path}:${counters.lines + 1}: read failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
+const logParser: LineParser = { parse: parseInto };
 
 export const LOG_FORMAT: TraceFormat = {
   name: 'log',
@@ -90,5 +28,5 @@ export const LOG_FORMAT: TraceFormat = {
     }
     return lines === 0 ? 0.1 : events / lines;
   },
-  read: readLogRecords,
+  read: (path, input, side, counters, opts) => readTextRecords(path, input, side, counters, opts, logParser),
 };

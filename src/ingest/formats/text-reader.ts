@@ -1,0 +1,128 @@
+// The accounting every line-based format shares (log, ftrace, babeltrace, syslog, JSON Lines):
+// bytes come from bytes.ts (file, .gz or stdin), are split into lines (lines.ts), and each line is
+// exactly one of event, message, unparsed or blank. A format supplies only the per-line parse.
+import { openBytes } from '../bytes.js';
+import { splitLines } from '../lines.js';
+import type { LineKind, ParseScratch } from '../log-format.js';
+import { newScratch } from '../log-format.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceRecord } from '../records.js';
+import type { Side } from '../../types.js';
+
+/** ParseScratch plus what formats other than `log` know: the process id. */
+export interface TextScratch extends ParseScratch {
+  /** Process id (ftrace TGID, LTTng vpid, syslog [pid], CSV/JSONL pid), or undefined. */
+  pid: number | undefined;
+  /** Side named by the line itself (CSV/JSONL `side`), or undefined. */
+  side: Side | undefined;
+  /** For a message: events the backend says it lost here (ftrace LOST lines); 0 otherwise. */
+  dropped: number;
+}
+
+export function newTextScratch(): TextScratch {
+  return { ...newScratch(), pid: undefined, side: undefined, dropped: 0 };
+}
+
+/** One read's line parser; it may keep state across lines (e.g. a clock that wraps at midnight). */
+export interface LineParser {
+  /** Fills `s` (name, args, tid, ts in µs, threadName, pid; or text/program; or reason). */
+  parse(line: string, s: TextScratch): LineKind;
+  /** Notes for the data-quality section, asked once at the end. */
+  notes?(): string[];
+}
+
+export async function* readTextRecords(
+  path: string,
+  input: number,
+  side: Side | null,
+  counters: InputCounters,
+  opts: InputReadOptions,
+  parser: LineParser,
+): AsyncGenerator<TraceRecord[]> {
+  counters.totalBytes = await fileSize(path);
+  const src = openBytes(path, { headOnly: opts.headOnly === true });
+  const lastTsByTid = new Map<number, number>();
+  const p = newTextScratch();
+  const stampTid = opts.tid ?? null;
+  let samples = 0;
+  const unparsed = (line: number, text: string, reason: string) => {
+    counters.unparsed++;
+    if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line, text: text.slice(0, 200), reason });
+  };
+  try {
+    for await (const batch of splitLines(src.chunks)) {
+      const out: TraceRecord[] = [];
+      let lineNo = batch.firstLine;
+      let overlongIdx = 0;
+      for (const raw of batch.lines) {
+        counters.lines++;
+        if (batch.overlong[overlongIdx] === lineNo) {
+          overlongIdx++;
+          counters.overlong++;
+          unparsed(lineNo, raw, 'line longer than 1 MiB (cut)');
+          lineNo++;
+          continue;
+        }
+        p.pid = undefined;
+        p.side = undefined;
+        p.embedded = false;
+        p.dropped = 0;
+        switch (parser.parse(raw, p)) {
+          case 'blank':
+            counters.blank++;
+            break;
+          case 'unparsed':
+            unparsed(lineNo, raw, p.reason);
+            break;
+          case 'message': {
+            counters.messages++;
+            const rec: TraceRecord = { kind: 'message', text: p.text, program: p.program, ts: p.ts, input, line: lineNo };
+            if (p.dropped > 0) {
+              rec.dropped = p.dropped;
+              counters.dropped += p.dropped;
+            }
+            out.push(rec);
+            break;
+          }
+          case 'event': {
+            counters.events++;
+            if (p.embedded) counters.embedded++;
+            const tid = p.tid ?? stampTid;
+            if (tid === null) counters.eventsWithoutTid++;
+            if (p.ts === null) counters.eventsWithoutTs++;
+            else if (tid !== null) {
+              const last = lastTsByTid.get(tid);
+              if (last !== undefined && p.ts < last) counters.outOfOrder++;
+              lastTsByTid.set(tid, p.ts);
+            }
+            const rec: TraceRecord = { kind: 'event', name: p.name, side: side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input, line: lineNo, raw };
+            if (p.pid !== undefined) rec.pid = p.pid;
+            if (p.threadName !== undefined) rec.thread = p.threadName;
+            out.push(rec);
+            break;
+          }
+        }
+        lineNo++;
+      }
+      counters.bytes = src.rawBytes();
+      yield out;
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path}:${counters.lines + 1}: read failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  counters.notes.push(...src.warnings, ...(parser.notes?.() ?? []));
+}
+
+/** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
+export function secondsTextToMicros(text: string): number | null {
+  const dot = text.indexOf('.');
+  const intPart = dot < 0 ? text : text.slice(0, dot);
+  const frac = dot < 0 ? '' : text.slice(dot + 1);
+  if (!/^-?\d+$/.test(intPart) || !/^\d*$/.test(frac)) return null;
+  const neg = intPart.startsWith('-');
+  const whole = Math.abs(Number(intPart)) * 1e6;
+  // Up to 9 fractional digits: µs plus a fraction (ns clocks keep their order within a µs).
+  const f = frac.length === 0 ? 0 : Number(frac.slice(0, 9).padEnd(9, '0')) / 1000;
+  const us = whole + f;
+  return neg ? -us : us;
+}
