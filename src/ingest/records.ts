@@ -66,3 +66,13 @@ export interface TraceFormat {
   detect(head: Buffer): number;
   read(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions): AsyncGenerator<TraceRecord[]>;
 }
+
+/** The first non-blank lines of an input's head, as format detectors look at them. */
+export function headLines(head: Buffer, max = 200): string[] {
+  const out: string[] = [];
+  for (const l of head.toString('utf8').split('\n')) {
+    if (out.length >= max) break;
+    if (l.trim()) out.push(l.replace(/\r$/, ''));
+  }
+  return out;
+}

@@ -7,6 +7,7 @@
 // they were added (`lttng add-context -u -t vtid -t vpid -t procname`). The payload holds the C
 // arguments by name; with the build's trace-events file they are printed with the event's format,
 // exactly as the log backend prints them; without it, as `name=value` pairs.
+import { headLines } from '../records.js';
 import type { LineKind } from '../log-format.js';
 import type { InputCounters, TraceFormat } from '../records.js';
 import { traceEventsFor, type TraceEvents } from '../trace-events.js';
@@ -250,11 +251,7 @@ export const BABELTRACE_FORMAT: TraceFormat = {
   describe: "LTTng-UST 'qemu:*' events (QEMU 'ust' backend) printed by babeltrace/babeltrace2: [time] (+delta) host qemu:event: { vtid = N, ... }, { args }",
   threadIds: true,
   detect(head) {
-    const lines = head
-      .toString('utf8')
-      .split('\n')
-      .slice(0, 200)
-      .filter((l) => l.trim());
+    const lines = headLines(head);
     if (lines.length === 0) return 0;
     return lines.filter((l) => LINE.test(l)).length / lines.length;
   },

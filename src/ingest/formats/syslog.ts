@@ -8,6 +8,7 @@
 // (the current UTC year is assumed, and a jump back of half a year is read as a new year) and no
 // zone (read as UTC); syslog may also squash repeated lines and rate-limit. Lines of programs
 // whose name does not contain "qemu" are kept as context (messages).
+import { headLines } from '../records.js';
 import { newScratch, parseInto, type LineKind } from '../log-format.js';
 import type { TraceFormat } from '../records.js';
 import { readTextRecords, type LineParser, type TextScratch } from './text-reader.js';
@@ -104,11 +105,7 @@ export const SYSLOG_FORMAT: TraceFormat = {
   describe: "QEMU 'syslog' trace backend as written by a syslog daemon or journalctl (--enable-trace-backends=syslog): time host qemu-system-x86_64[PID]: event args (process id only)",
   threadIds: false,
   detect(head) {
-    const lines = head
-      .toString('utf8')
-      .split('\n')
-      .slice(0, 200)
-      .filter((l) => l.trim());
+    const lines = headLines(head);
     if (lines.length === 0) return 0;
     // Only lines of a QEMU program count: a syslog file of other programs is not a trace.
     const qemu = lines.filter((l) => {
