@@ -192,7 +192,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     },
     dataQuality: {
       perInput: counters.map(({ bytes: _b, totalBytes: _t, notes: _n, ...c }) => c),
-      unparsedSamples: samples,
+      // Inputs are read concurrently: order the samples so the report is the same every time.
+      unparsedSamples: samples.sort((a, b) => inputs.findIndex((i) => i.path === a.file) - inputs.findIndex((i) => i.path === b.file) || a.line - b.line),
       unassignedTids: threads
         .all()
         .filter((t) => t.role === 'unknown')

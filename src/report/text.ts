@@ -31,7 +31,8 @@ function locLine(l: Location, indent: string): string[] {
 }
 
 function renderFinding(f: Finding): string[] {
-  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}`;
+  const accepted = f.suppressed ? chalk.dim(` — suppressed: ${f.suppressed.reason ?? ''}`) : f.baseline === 'known' ? chalk.dim(' — known (in the baseline)') : f.baseline === 'new' ? chalk.bold(' — new') : '';
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
   const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`), ''];
   const [first, second, ...rest] = f.locations;
   if (first) {

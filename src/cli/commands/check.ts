@@ -1,13 +1,24 @@
-// `migtrace check`: analyse runs and report. IO lives here; analysis in replay/, rendering in report/.
+// `migtrace check`: analyse runs and report. IO lives here; analysis in replay/, rendering in report/,
+// baseline and suppression matching in baseline/. stdout carries only the report in --format;
+// side artifacts (--sarif/--junit/--json) go to files, everything else to stderr.
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { applyBaseline, baselineEntries, BaselineError, parseBaseline, serializeBaseline } from '../../baseline/baseline.js';
+import { applySuppressions, parseSuppressions, SuppressionError } from '../../baseline/suppressions.js';
 import { loadCatalog } from '../../model/catalog.js';
 import { analyzeRun } from '../../replay/run.js';
-import { FORMATS, REPORTERS, type Format } from '../../report/index.js';
+import { fingerprint } from '../../report/fingerprint.js';
+import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
 import { RULES } from '../../rules/index.js';
 import type { Report, RunResult } from '../../types.js';
-import { EXIT_HELP, exitCodeFor, type FailOn } from '../exit-codes.js';
+import { UsageError } from '../errors.js';
+import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../runs.js';
+import { restoreDash } from './convert.js';
+import { writeHtmlReport } from './timeline.js';
+import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../output.js';
 
@@ -22,7 +33,18 @@ export interface CheckArgs {
   'max-unparsed': number;
   verbose: boolean;
   quiet: boolean;
+  sarif?: string;
+  junit?: string;
+  json?: string;
+  baseline?: string;
+  'write-baseline'?: string;
+  suppressions?: string;
+  html?: string;
+  'input-format'?: string;
+  'trace-events'?: string;
 }
+
+const FILE_OPTIONS = ['sarif', 'junit', 'json', 'baseline', 'write-baseline', 'suppressions', 'html', 'trace-events'] as const;
 
 export const checkCommand: CommandModule<object, CheckArgs> = {
   command: 'check [paths..]',
@@ -37,7 +59,16 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       })
       .option('src', { type: 'string', describe: 'Source trace file (skips side inference for it)' })
       .option('dst', { type: 'string', describe: 'Destination trace file (skips side inference for it)' })
-      .option('format', { alias: 'f', choices: FORMATS, default: 'text' as Format, describe: 'Output format on stdout' })
+      .option('format', { alias: 'f', choices: FORMATS, default: 'text' as Format, describe: 'Output format on stdout (github: Actions annotations, plus a summary appended to $GITHUB_STEP_SUMMARY when set)' })
+      .option('sarif', { type: 'string', requiresArg: true, describe: 'Also write a SARIF 2.1.0 report to this file' })
+      .option('junit', { type: 'string', requiresArg: true, describe: 'Also write a JUnit XML report to this file' })
+      .option('json', { type: 'string', requiresArg: true, describe: 'Also write the JSON report to this file' })
+      .option('baseline', { type: 'string', requiresArg: true, describe: 'Accept the findings recorded in this baseline: only new ones fail; lists entries no longer seen' })
+      .option('write-baseline', { type: 'string', requiresArg: true, describe: 'Record the current findings (minus suppressed ones) as the baseline in this file' })
+      .option('suppressions', { type: 'string', requiresArg: true, describe: 'Accept findings matching these entries (rule, key glob, reason, until=YYYY-MM-DD); see docs/ci.md' })
+      .option('html', { type: 'string', requiresArg: true, describe: 'Also write a self-contained HTML report with an interactive timeline of each run' })
+      .option('input-format', { choices: FORMAT_NAMES, describe: 'Read the inputs as this format instead of detecting it (docs/formats.md)' })
+      .option('trace-events', { type: 'string', requiresArg: true, describe: "The QEMU build's trace-events-all, for simple and LTTng traces (default: trace-events-all beside the input)" })
       .option('catalog', { type: 'string', array: true, default: [], describe: 'Extra event catalog CSV: adds events, or replaces all rows of an event it names' })
       .option('stuck-after', { type: 'number', default: 1000, describe: 'ms after the destination cleanup starts by which the preempt thread must have exited' })
       .option('fail-on', { choices: ['error', 'warning', 'info', 'never'] as const, default: 'warning' as FailOn, describe: 'Lowest severity that makes the exit code 1' })
@@ -47,10 +78,14 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .epilogue(EXIT_HELP)
       .example('$0 check traces/10.0.13/c-postcopy-preempt-pre72-2', 'Check one run (a folder with src.log and dst.log)')
       .example('$0 check --src a/src.log --dst b/dst.log', 'Check two files whose sides you name')
+      .example('zcat job.log.gz | $0 check -', 'Check a CI job log with both processes in it, from standard input')
       .example('$0 check traces --format json > report.json', 'Check every run under traces/, machine-readable')
+      .example('$0 check traces -f github --sarif migtrace.sarif --junit migtrace.xml', 'In GitHub Actions: annotations on stdout, reports for upload')
+      .example('$0 check traces --baseline .migtrace-baseline.json', 'Fail only on findings that are not in the baseline')
       .check((a) => {
         if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new Error('give a run folder, trace files, or --src/--dst');
         if (!Number.isFinite(a['stuck-after']) || (a['stuck-after'] as number) < 0) throw new Error('--stuck-after takes a number of milliseconds >= 0');
+        for (const o of FILE_OPTIONS) if (a[o] !== undefined && (typeof a[o] !== 'string' || a[o] === '')) throw new Error(`--${o} takes one file name`);
         return true;
       }) as unknown as Argv<CheckArgs>,
   handler: async (args) => {
@@ -60,7 +95,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
 
 export async function runCheck(args: CheckArgs): Promise<number> {
   const catalog = loadCatalog(args.catalog);
-  const specs = await resolveRuns(args.paths, args.src, args.dst);
+  const specs = await resolveRuns(restoreDash(args.paths), args.src, args.dst, args['input-format']);
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
   for (const spec of specs) {
@@ -69,14 +104,102 @@ export async function runCheck(args: CheckArgs): Promise<number> {
         catalog,
         stuckAfterMs: args['stuck-after'],
         maxUnparsedSamples: Math.max(0, args['max-unparsed']),
+        ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}),
         onProgress: (done, total) => progress.update(spec.name, done, total),
       }),
     );
     progress.done();
   }
   const report: Report = { tool: { name: 'migtrace', version: VERSION }, runs };
-  await writeOut(REPORTERS[args.format](report, { verbose: args.verbose }));
+  for (const r of runs) for (const f of r.findings) f.fingerprint = fingerprint(f);
+  if (args.suppressions) applySuppressionsFile(report, args.suppressions, await readText(args.suppressions, '--suppressions'));
+  if (args.baseline) applyBaselineFile(report, args.baseline, await readText(args.baseline, '--baseline'));
+  if (args['write-baseline']) {
+    const entries = baselineEntries(report);
+    await writeArtifact(args['write-baseline'], serializeBaseline(entries), '--write-baseline');
+    // What was just recorded is, by definition, known: the run that writes a baseline passes.
+    for (const r of runs) for (const f of r.findings) if (!f.suppressed) f.baseline = 'known';
+    diag(`wrote baseline ${args['write-baseline']}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
+  }
+
+  const opts = { verbose: args.verbose, cwd: process.cwd() };
+  await writeOut(REPORTERS[args.format](report, opts));
+  if (args.sarif) await writeArtifact(args.sarif, REPORTERS.sarif(report, opts), '--sarif');
+  if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
+  if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
+  if (args.html) await writeHtmlReport(report, args.html, { catalog });
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  if (args.format === 'github' && summary) {
+    try {
+      await appendFile(summary, renderMarkdownSummary(report));
+    } catch (e) {
+      diag(`warning: could not append the step summary to ${summary}: ${(e as Error).message}`);
+    }
+  }
   return exitCodeFor(runs, args['fail-on']);
+}
+
+function diag(message: string): void {
+  process.stderr.write(`migtrace: ${message}\n`);
+}
+
+async function readText(path: string, option: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+async function writeArtifact(path: string, text: string, option: string): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function applySuppressionsFile(report: Report, path: string, text: string): void {
+  let list;
+  try {
+    list = parseSuppressions(text, path, RULE_IDS);
+  } catch (e) {
+    if (e instanceof SuppressionError) throw new UsageError(e.message);
+    throw e;
+  }
+  const { expired, suppressedCount } = applySuppressions(report, list, today());
+  for (const { suppression: s, matched } of expired) {
+    diag(
+      `warning: ${s.source}: suppression of ${s.rule} ${s.key} expired on ${s.until}; it no longer applies` +
+        (matched ? ` (${matched} finding${matched > 1 ? 's' : ''} it matched now count${matched > 1 ? '' : 's'})` : ''),
+    );
+  }
+  if (suppressedCount) diag(`${suppressedCount} finding${suppressedCount > 1 ? 's' : ''} suppressed by ${path}`);
+}
+
+function applyBaselineFile(report: Report, path: string, text: string): void {
+  let entries;
+  try {
+    entries = parseBaseline(text, path);
+  } catch (e) {
+    if (e instanceof BaselineError) throw new UsageError(e.message);
+    throw e;
+  }
+  const gone = applyBaseline(report, entries);
+  report.baselineGone = gone;
+  const all = report.runs.flatMap((r) => r.findings);
+  const fresh = all.filter((f) => f.baseline === 'new' && isActionable(f)).length;
+  const known = all.filter((f) => f.baseline === 'known').length;
+  diag(`baseline ${path}: ${fresh} new finding${fresh === 1 ? '' : 's'}, ${known} known`);
+  if (gone.length) {
+    diag(`baseline ${path}: ${gone.length} entr${gone.length === 1 ? 'y' : 'ies'} no longer seen (fixed, or the run was not checked; prune with --write-baseline):`);
+    for (const g of gone) process.stderr.write(`  ${g.key}${g.summary ? `\n    ${g.summary}` : ''}\n`);
+  }
 }
 
 export const RULE_IDS = RULES.map((r) => r.id);
