@@ -21,6 +21,8 @@ export interface ThreadInfo {
   exit: EventRef | null;
   /** The thread's latest event (what it last did, for a stuck migration). */
   last: EventRef;
+  /** The last episode (replay/episode.ts) it was seen in, so each episode lists its threads once. */
+  episode: number;
   /** Anchors for a different role seen on this TID (TID reuse or a catalog problem). */
   conflicts: string[];
 }
@@ -56,7 +58,7 @@ export class ThreadTable {
     const m = this.map(ref.side);
     let t = m.get(ref.tid);
     if (!t) {
-      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, conflicts: [] };
+      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
       m.set(ref.tid, t);
     }
     t.events++;

@@ -114,10 +114,8 @@ export class Episode {
 
   observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
     this.events++;
-    if (ref.side) {
-      this.sideEvents[ref.side]++;
-      if (ref.tid !== null) this.tids[ref.side].add(ref.tid);
-    }
+    if (ref.side === 'src') this.sideEvents.src++;
+    else if (ref.side === 'dst') this.sideEvents.dst++;
     if (ref.ts !== null) {
       this.from ??= ref.ts;
       this.to = ref.ts;

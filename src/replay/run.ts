@@ -78,18 +78,22 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       }
       ref.side = side ?? null;
     }
-    const st = sideStats[ref.side ?? 'none'];
+    const st = ref.side === 'src' ? sideStats.src : ref.side === 'dst' ? sideStats.dst : sideStats.none;
     st.events++;
     if (ref.tid === null) st.noTid++;
     if (ref.ts === null) st.noTs++;
     else if (ref.side) lastTs[ref.side] = ref.ts;
-    threads.observe(ref, rows);
+    const t = threads.observe(ref, rows);
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
     const m = maskOf(rows);
     if (m & VERSION) versions.observe(ref, rows);
     if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, ref.args, ref.ts !== null)) {
       cur = new Episode(episodes.length + 1, fileOf);
       episodes.push(cur);
+    }
+    if (t !== undefined && t.episode !== cur.index) {
+      t.episode = cur.index; // once per thread and episode, not a set insert per event
+      if (t.side !== null) cur.tids[t.side].add(t.tid);
     }
     cur.observe(ref, rows, m);
   }
