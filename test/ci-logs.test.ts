@@ -104,6 +104,14 @@ describe('trace lines among other output', () => {
     assert.equal(c.unparsed, 6, 'banner, 2 section lines, the make line, TAP, job status');
     assert.equal(c.embedded, 1, 'the trace line behind a section marker');
   });
+  it('a job log that opens with more than the 64 KiB format detection reads, before any trace line', () => {
+    const ref = analyze([racy]);
+    const preamble = Array.from({ length: 2000 }, (_, i) => `npm http fetch GET 200 https://registry.example/pkg-${i} 12ms (cache hit)`).join('\n');
+    const dir = tempRun({ 'job.log': `${preamble}\n${combine(racy)}` });
+    const got = analyze([join(dir, 'job.log')]);
+    assert.deepEqual(key(got.run), key(ref.run));
+    assert.equal(got.run.dataQuality.perInput[0]!.unparsed, 2000);
+  });
   it('libvirt domain logs (one per process) wrapping the racy run', () => {
     const ref = analyze([racy]);
     const dir = tempRun({

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { detectFormat, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat } from '../ingest/trace-input.js';
+import { detectFormatStrict, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
 import { mergeByTime } from '../replay/merge.js';
 import { inferSide } from '../replay/sides.js';
@@ -48,7 +48,7 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   const summary: ConvertSummary = { inputs: [], written: 0, samples: [] };
   const tidSides: Array<Map<number, Side> | undefined> = [];
   for (const [i, path] of opts.inputs.entries()) {
-    const base = opts.inputFormat ? formatByName(opts.inputFormat) : await detectFormat(path);
+    const base = opts.inputFormat ? formatByName(opts.inputFormat) : await detectFormatStrict(path);
     const format = withFormatOptions(base, { ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}) });
     formats.push(format);
     const named = opts.sides?.[i];

@@ -60,7 +60,19 @@ export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceF
 }
 
 /** The most likely format of an input; an input no format recognises is an input error. */
-export async function detectFormat(path: string): Promise<TraceFormat> {
+/** The input error for an input no format recognises, listing what was expected. */
+export function notRecognised(path: string): InputError {
+  // The default backend first: it is what most people have.
+  const listed = [LOG_FORMAT, ...FORMATS.filter((f) => f !== LOG_FORMAT)];
+  return new InputError(`${path}: not a recognised trace (expected one of: ${listed.map((f) => `${f.name} — ${f.describe}`).join('; ')}; or force one with --input-format)`);
+}
+
+/**
+ * The most likely format of an input. When no format recognises the head, the input is read as
+ * a log anyway (a CI job log can open with far more than 64 KiB of other output before its first
+ * trace line); the caller says "not a recognised trace" if that finds no event (see run.ts).
+ */
+export async function detectFormat(path: string): Promise<TraceFormat & { fallback?: true }> {
   const h = await readHead(path);
   let best: TraceFormat | null = null;
   let score = 0;
@@ -71,11 +83,7 @@ export async function detectFormat(path: string): Promise<TraceFormat> {
       best = f;
     }
   }
-  if (!best || score < 0.05) {
-    // The default backend first: it is what most people have.
-    const listed = [LOG_FORMAT, ...FORMATS.filter((f) => f !== LOG_FORMAT)];
-    throw new InputError(`${path}: not a recognised trace (expected one of: ${listed.map((f) => `${f.name} — ${f.describe}`).join('; ')}; or force one with --input-format)`);
-  }
+  if (!best || score < 0.05) return { ...LOG_FORMAT, fallback: true };
   return best;
 }
 
@@ -88,4 +96,11 @@ export function readTraceRecords(
   format: TraceFormat = LOG_FORMAT,
 ): AsyncGenerator<TraceRecord[]> {
   return format.read(path, input, side, counters, opts);
+}
+
+/** detectFormat for callers that read an input once and must know its format up front. */
+export async function detectFormatStrict(path: string): Promise<TraceFormat> {
+  const f = await detectFormat(path);
+  if ('fallback' in f) throw notRecognised(path);
+  return f;
 }

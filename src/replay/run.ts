@@ -1,7 +1,7 @@
 // One run (a migration's source and/or destination traces) end to end: decide each input's side,
 // stream and merge the inputs in time order, drive the model and the rules, and assemble the
 // result. Pure with respect to output: nothing here prints.
-import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { detectFormat, formatByName, InputError, notRecognised, newCounters, readTraceRecords, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
 import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
 import { rowsFor, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
@@ -253,7 +253,8 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: stri
   const tidSides: Array<Map<number, Side> | undefined> = [];
   const scores: Array<SideScore | undefined> = [];
   for (const inp of spec.inputs) {
-    const format = withFormatOptions(inp.format ? formatByName(inp.format) : await detectFormat(inp.path), { traceEvents, tid: inp.tid });
+    const detected = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
+    const format = withFormatOptions(detected, { traceEvents, tid: inp.tid });
     formats.push(format);
     if (inp.side) {
       out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: format.name });
@@ -262,6 +263,7 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: stri
       continue;
     }
     const guess = await inferSide(inp.path, format, catalog);
+    if ('fallback' in detected && guess.events === 0) throw notRecognised(inp.path);
     out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name, ...(guess.tidSides ? { mixed: true } : {}) });
     tidSides.push(guess.tidSides);
     scores.push(guess.score);

@@ -6,7 +6,7 @@ import type { Side } from '../types.js';
 
 const HEAD_EVENTS = 50_000;
 
-export async function inferSide(path: string, format: TraceFormat, catalog: Catalog): Promise<{ side: Side | null; why: string; tidSides?: Map<number, Side>; score: SideScore }> {
+export async function inferSide(path: string, format: TraceFormat, catalog: Catalog): Promise<{ side: Side | null; why: string; tidSides?: Map<number, Side>; score: SideScore; events: number }> {
   const score = newSideScore();
   let events = 0;
   // headOnly: standard input can be read once; its side is inferred from the kept head (bytes.ts).
@@ -23,5 +23,5 @@ export async function inferSide(path: string, format: TraceFormat, catalog: Cata
     await it.return(undefined);
   }
   const d = decideSide(score);
-  return events === 0 ? { side: null, why: 'no trace events in it', score } : { ...d, score };
+  return events === 0 ? { side: null, why: 'no trace events in it', score, events } : { ...d, score, events };
 }

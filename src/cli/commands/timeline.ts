@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { detectFormat, formatByName, InputError, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceFormat } from '../../ingest/trace-input.js';
+import { detectFormatStrict, formatByName, InputError, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceFormat } from '../../ingest/trace-input.js';
 import { loadCatalog, type Catalog } from '../../model/catalog.js';
 import { mergeByTime } from '../../replay/merge.js';
 import { analyzeRun } from '../../replay/run.js';
@@ -127,7 +127,7 @@ export async function collectTimeline(run: RunResult, catalog: Catalog, opts: Co
     try {
       f = formatByName(inp.format); // the format the analysis read it with
     } catch {
-      f = await detectFormat(inp.path);
+      f = await detectFormatStrict(inp.path);
     }
     formats.push(f);
   }
