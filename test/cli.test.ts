@@ -57,6 +57,21 @@ describe('exit codes and errors', () => {
   it('--fail-on never turns findings into exit 0', () => {
     assert.equal(runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--fail-on', 'never', '-q']).code, 0);
   });
+  it('a batch analysed on several worker threads reports exactly what one thread does, in run order', () => {
+    const one = runCli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '1']);
+    const two = runCli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '2']);
+    assert.equal(two.code, one.code);
+    assert.equal(two.stdout, one.stdout);
+    assert.ok((JSON.parse(one.stdout) as Report).runs.length > 20);
+  });
+  it('a batch ends with a summary table, one row per run', () => {
+    const r = runCli(['check', 'traces/10.0.13', '-q']);
+    assert.match(r.stdout, /Summary: \d+ runs — \d+ with findings, \d+ inconclusive, \d+ clean/);
+    assert.match(r.stdout, /^findings +1 +0 +1 +0 +10\.0\.13\/c-postcopy-preempt-pre72-2$/m);
+  });
+  it('--jobs must be a whole number >= 1', () => {
+    assert.equal(runCli(['check', 'traces', '-j', '0']).code, 2);
+  });
   it('the worst run decides the exit code of a batch', () => {
     assert.equal(runCli(['check', 'traces/10.0.13', '-q']).code, 1);
   });

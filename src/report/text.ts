@@ -130,9 +130,26 @@ export function summaryLine(r: RunResult): string {
   return `${mark} ${r.name}: ${verdictWord(r)}${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
 
+/** One table row per run, for batches: verdict, finding counts by severity, undecided rules. */
+export function summaryTable(runs: readonly RunResult[]): string[] {
+  const count = (r: RunResult, sev: string) => r.findings.filter((f) => f.severity === sev).length;
+  const rows = runs.map((r) => [r.verdict, String(count(r, 'error')), String(count(r, 'warning')), String(count(r, 'info')), String(r.inconclusive.length), r.name]);
+  const head = ['verdict', 'errors', 'warnings', 'info', 'undecided', 'run'];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : i === 0 ? c.padEnd(width[i]!) : c.padStart(width[i]!))).join('  ');
+  const colour = (v: string, text: string) => (v === 'findings' ? chalk.red(text) : v === 'inconclusive' ? chalk.yellow(text) : chalk.green(text));
+  const by = (v: string) => runs.filter((r) => r.verdict === v).length;
+  return [
+    chalk.bold(`Summary: ${runs.length} runs — ${by('findings')} with findings, ${by('inconclusive')} inconclusive, ${by('clean')} clean`),
+    chalk.dim(line(head)),
+    ...rows.map((row) => colour(row[0]!, line(row))),
+  ];
+}
+
 export function renderText(report: Report, opts: TextOptions): string {
   const out: string[] = [];
   for (const r of report.runs) out.push(...renderRun(r, opts));
-  for (const r of report.runs) out.push(summaryLine(r));
+  if (report.runs.length > 1) out.push(...summaryTable(report.runs));
+  else for (const r of report.runs) out.push(summaryLine(r));
   return `${out.join('\n')}\n`;
 }

@@ -16,6 +16,7 @@ import { UsageError } from '../errors.js';
 import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../runs.js';
+import { analyzeBatch, defaultJobs } from '../batch.js';
 import { restoreDash } from './convert.js';
 import { writeHtmlReport } from './timeline.js';
 import { FORMAT_NAMES } from '../../ingest/trace-input.js';
@@ -42,6 +43,7 @@ export interface CheckArgs {
   html?: string;
   'input-format'?: string;
   'trace-events'?: string;
+  jobs: number;
 }
 
 const FILE_OPTIONS = ['sarif', 'junit', 'json', 'baseline', 'write-baseline', 'suppressions', 'html', 'trace-events'] as const;
@@ -75,6 +77,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .option('max-unparsed', { type: 'number', default: 20, describe: 'Unparsed lines to show per input (all are counted)' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Show inference evidence, threads and roles' })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
+      .option('jobs', { alias: 'j', type: 'number', default: defaultJobs(), describe: 'Runs analysed at once when checking many (worker threads; default: the cores)' })
       .epilogue(EXIT_HELP)
       .example('$0 check traces/10.0.13/c-postcopy-preempt-pre72-2', 'Check one run (a folder with src.log and dst.log)')
       .example('$0 check --src a/src.log --dst b/dst.log', 'Check two files whose sides you name')
@@ -84,6 +87,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .example('$0 check traces --baseline .migtrace-baseline.json', 'Fail only on findings that are not in the baseline')
       .check((a) => {
         if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new Error('give a run folder, trace files, or --src/--dst');
+        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1) throw new Error('--jobs takes a whole number >= 1');
         if (!Number.isFinite(a['stuck-after']) || (a['stuck-after'] as number) < 0) throw new Error('--stuck-after takes a number of milliseconds >= 0');
         for (const o of FILE_OPTIONS) if (a[o] !== undefined && (typeof a[o] !== 'string' || a[o] === '')) throw new Error(`--${o} takes one file name`);
         return true;
@@ -98,17 +102,21 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const specs = await resolveRuns(restoreDash(args.paths), args.src, args.dst, args['input-format']);
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
-  for (const spec of specs) {
-    runs.push(
-      await analyzeRun(spec, {
-        catalog,
-        stuckAfterMs: args['stuck-after'],
-        maxUnparsedSamples: Math.max(0, args['max-unparsed']),
-        ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}),
-        onProgress: (done, total) => progress.update(spec.name, done, total),
-      }),
-    );
+  const common = {
+    stuckAfterMs: args['stuck-after'],
+    maxUnparsedSamples: Math.max(0, args['max-unparsed']),
+    ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}),
+  };
+  // Many runs, and standard input not among them: analyse them in parallel on all cores.
+  const parallel = specs.length > 1 && args.jobs > 1 && !specs.some((s) => s.inputs.some((i) => i.path === '-'));
+  if (parallel) {
+    runs.push(...(await analyzeBatch(specs, { ...common, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) })));
     progress.done();
+  } else {
+    for (const spec of specs) {
+      runs.push(await analyzeRun(spec, { ...common, catalog, onProgress: (done, total) => progress.update(spec.name, done, total) }));
+      progress.done();
+    }
   }
   const report: Report = { tool: { name: 'migtrace', version: VERSION }, runs };
   for (const r of runs) for (const f of r.findings) f.fingerprint = fingerprint(f);
