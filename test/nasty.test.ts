@@ -1,0 +1,120 @@
+// Nasty inputs (test/nasty/README.md): exit codes, messages naming the file, never a crash,
+// a hang or a stack trace.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { Report } from '../src/types.js';
+import { CLI, ROOT, runCli, tempRun } from './helpers.js';
+
+const RACY = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+const src = readFileSync(join(RACY, 'src.log'), 'utf8');
+const dst = readFileSync(join(RACY, 'dst.log'), 'utf8');
+
+function noStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+\)?\n/, 'no stack trace');
+  assert.doesNotMatch(stderr, /internal error/);
+}
+
+function json(dir: string): { code: number; report: Report; stderr: string } {
+  const r = runCli(['check', dir, '-f', 'json', '-q']);
+  noStack(r.stderr);
+  return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+}
+
+const findings = (rep: Report) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+
+describe('nasty inputs: static (test/nasty)', () => {
+  for (const [name, pattern] of [
+    ['empty', /src\.log: (cannot tell whether this is the source or the destination trace .*no trace events in it|not a recognised trace)/],
+    ['binary-junk', /src\.log: not a recognised trace \(expected one of: log — /],
+    ['only-garbage', /src\.log: not a recognised trace/],
+    ['no-logs-here', /no-logs-here: no runs found/],
+  ] as const) {
+    it(`${name}: exit 2 with a message naming it`, () => {
+      const r = runCli(['check', join('test/nasty', name)]);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, pattern);
+      noStack(r.stderr);
+    });
+  }
+  it('a missing file and a directory given as a file are usage errors', () => {
+    const a = runCli(['check', '--src', 'test/nasty/no-such.log']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /--src test\/nasty\/no-such\.log: not a file/);
+    const b = runCli(['check', '--src', 'test/nasty']);
+    assert.equal(b.code, 2);
+    noStack(a.stderr + b.stderr);
+  });
+});
+
+describe('nasty inputs: derived from a real racy run', () => {
+  const ref = json(RACY);
+
+  it('CRLF line ends: same findings', () => {
+    const got = json(tempRun({ 'src.log': src.replace(/\n/g, '\r\n'), 'dst.log': dst.replace(/\n/g, '\r\n') }));
+    assert.deepEqual(findings(got.report), findings(ref.report));
+    assert.equal(got.code, ref.code);
+  });
+
+  it('timestamps that go backwards within a thread are counted, and the run is still analysed', () => {
+    let n = 0;
+    const back = src.replace(/^(\d+)@(\d+)\.(\d{6}):/gm, (m, tid: string, sec: string, us: string) => (++n % 97 === 0 && n < 5000 ? `${tid}@${Number(sec) - 1}.${us}:` : m));
+    const got = json(tempRun({ 'src.log': back, 'dst.log': dst }));
+    assert.ok(got.report.runs[0]!.dataQuality.perInput[0]!.outOfOrder > 0);
+    assert.ok([1, 3].includes(got.code));
+  });
+
+  it('a trace that starts in the middle of the migration gets a verdict', () => {
+    const half = (t: string) => t.split('\n').slice(Math.floor(t.split('\n').length / 2)).join('\n');
+    const got = json(tempRun({ 'src.log': half(src), 'dst.log': half(dst) }));
+    assert.ok(['clean', 'findings', 'inconclusive'].includes(got.report.runs[0]!.verdict));
+  });
+
+  it('a file cut in the middle of a line: the last line is counted', () => {
+    const cut = src.slice(0, src.length - 17);
+    const got = json(tempRun({ 'src.log': cut, 'dst.log': dst }));
+    const c = got.report.runs[0]!.dataQuality.perInput[0]!;
+    assert.equal(c.lines, src.split('\n').length - 1);
+    assert.equal(c.events + c.messages + c.unparsed + c.blank, c.lines);
+  });
+
+  it('a 3 MiB line is cut and counted, the findings stay', () => {
+    const lines = src.split('\n');
+    lines.splice(100, 0, 'x'.repeat(3 << 20));
+    const got = json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
+    assert.equal(got.report.runs[0]!.dataQuality.perInput[0]!.overlong, 1);
+    assert.deepEqual(findings(got.report), findings(ref.report));
+  });
+
+  it('events from threads no anchor names are listed as unassigned, the verdict stays', () => {
+    const extra = Array.from({ length: 30 }, (_, i) => `99${i}@1795635181.95${String(i).padStart(4, '0')}:qemu_file_fclose `).join('\n');
+    const lines = src.split('\n');
+    lines.splice(2700, 0, extra);
+    const got = json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
+    assert.ok(got.report.runs[0]!.dataQuality.unassignedTids.some((t) => t.tid >= 990 && t.tid < 1030));
+    assert.deepEqual(findings(got.report), findings(ref.report));
+  });
+
+  it('a file that grows while it is read: an answer, no crash, no hang', async () => {
+    const dir = tempRun({ 'src.log': src.slice(0, src.length / 2), 'dst.log': dst });
+    const child = spawn(process.execPath, [CLI, 'check', dir, '-q'], { env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    const rest = src.slice(src.length / 2).split('\n');
+    for (let i = 0; i < rest.length; i += 200) appendFileSync(join(dir, 'src.log'), `${rest.slice(i, i + 200).join('\n')}\n`);
+    const code = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('check did not finish within 60 s')), 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c ?? -1);
+      });
+    });
+    assert.ok([0, 1, 2, 3].includes(code), `exit ${code}`);
+    noStack(stderr);
+    writeFileSync(join(dir, 'done'), '');
+  });
+});
