@@ -28,7 +28,10 @@ try {
   await yargs(argv)
     .scriptName('migtrace')
     .usage(
-      `$0 <command> [options]\n\nReplays QEMU live-migration trace logs (the 'log' trace backend, -msg timestamp=on) against a model of\nwhich thread owns each QEMUFile and how the postcopy-preempt thread is shut down, and reports\nregressions of QEMU 6621883f93 and related fixes.`,
+      '$0 <command> [options]\n\n' +
+        'Replays QEMU live-migration traces (any trace backend; the log backend with -msg timestamp=on gives thread ids) ' +
+        'against a model of which thread owns each QEMUFile and how the postcopy-preempt thread is shut down, ' +
+        'and reports regressions of QEMU 6621883f93 and the fixes around it. Start with: migtrace check RUN_DIR',
     )
     .command(checkCommand)
     .command(explainCommand)
