@@ -16,6 +16,10 @@ describe('event catalog', () => {
     assert.equal(rowsFor(c, 'ram_load_postcopy_loop', 'chan=0 addr=0x0 flags=0x10')[0]?.role, 'listen');
     assert.deepEqual(rowsFor(c, 'no_such_event', ''), []);
   });
+  it('migrate_error belongs to either side (10.0 logs it from migrate_set_error on the destination too)', () => {
+    const c = loadCatalog();
+    assert.deepEqual(rowsFor(c, 'migrate_error', 'error=load of migration failed').map((r) => r.side), ['both', 'both']);
+  });
   it('reports every bad row with file:line', () => {
     const text = `${HEADER}# comment\ngood_event,,src,rp,anchor,,read,point,*,none,A\nbad-name,,src,rp,,,read,point,*,none,A\nx_y,,sideways,rp,,,read,point,*,none,A\nx_z,([,src,rp,,,read,point,>=8,none,A\n`;
     assert.throws(

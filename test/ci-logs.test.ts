@@ -70,7 +70,7 @@ const key = (run: RunResult) => run.findings.map((f) => `${f.rule}/${f.evidence}
 
 const RUNS = ['7.2.22', '10.0.13']
   .flatMap((v) => readdirSync(join(ROOT, 'traces', v)).map((r) => join('traces', v, r)))
-  .filter((d) => existsSync(join(ROOT, d, 'src.log')));
+  .filter((d) => existsSync(join(ROOT, d, 'src.log')) && existsSync(join(ROOT, d, 'dst.log')));
 
 describe('one stream with both processes', () => {
   for (const run of RUNS) {
@@ -143,5 +143,22 @@ describe('several migrations in one process log', () => {
     });
     assert.equal(r.code, 1, 'the worst episode decides the exit code');
     assert.ok(run.findings.every((f) => f.episode !== undefined));
+  });
+});
+
+describe('run folders as capture and CI leave them', () => {
+  const racy = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+  it('a folder holding only combined.log (and QMP transcripts) is one run', () => {
+    const ref = analyze([racy]);
+    const dir = tempRun({ 'combined.log': combine(racy), 'qmp-dst1.jsonl': '{}\n', 'qmp-dst2.jsonl': '{}\n', 'meta.json': '{}' });
+    const got = analyze([dir]);
+    assert.deepEqual(got.run.inputs.map((i) => i.path.split('/').pop()), ['combined.log']);
+    assert.deepEqual(key(got.run), key(ref.run));
+  });
+  it('numbered destinations (dst1, dst2: a source migrated twice) are both read, on the destination side', () => {
+    const d = readFileSync(join(racy, 'dst.log'), 'utf8');
+    const dir = tempRun({ 'src.log': readFileSync(join(racy, 'src.log'), 'utf8'), 'dst1.log': d.split('\n').slice(0, 100).join('\n') + '\n', 'dst2.log': d });
+    const got = analyze([dir]);
+    assert.deepEqual(got.run.inputs.map((i) => `${i.path.split('/').pop()}:${i.side}`), ['src.log:src', 'dst1.log:dst', 'dst2.log:dst']);
   });
 });

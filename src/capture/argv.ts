@@ -7,6 +7,11 @@ import type { Side } from './types.js';
 
 export interface SideArgvSpec {
   side: Side;
+  /** The process's name when it differs from its side (`dst1`, `dst2` in migrate-twice): used for
+   *  `-name` and its files. Default: the side. */
+  name?: string;
+  /** Trace lines go to stderr (no `-D`), which the capture appends to one combined.log. */
+  combinedLog?: boolean;
   /** How to run QEMU: `['/usr/bin/qemu-system-x86_64']` or `['chroot', DIR, 'qemu-system-x86_64']`. */
   qemu: string[];
   /** Working directory as QEMU sees it (inside the chroot when there is one). */
@@ -23,19 +28,23 @@ export interface SideArgvSpec {
   extra?: string[];
 }
 
-/** Paths of the files a side writes, relative to its workdir. */
-export function sideFiles(side: Side): { log: string; serial: string; qmp: string; stderr: string } {
-  return { log: `${side}.log`, serial: `${side}-serial.log`, qmp: `${side}.qmp`, stderr: `${side}-stderr.txt` };
+/** Paths of the files a process writes, relative to its workdir (`src`, `dst`, or `dst1`/`dst2`). */
+export function sideFiles(name: string): { log: string; serial: string; qmp: string; stderr: string } {
+  return { log: `${name}.log`, serial: `${name}-serial.log`, qmp: `${name}.qmp`, stderr: `${name}-stderr.txt` };
 }
 
 export const EVENTS_FILE = 'events.txt';
 
+/** `--combined-log`: every QEMU's stderr, trace lines included, appended to this one file. */
+export const COMBINED_LOG = 'combined.log';
+
 export function buildQemuArgv(spec: SideArgvSpec): string[] {
-  const f = sideFiles(spec.side);
-  const at = (name: string): string => path.join(spec.workdir, name);
+  const name = spec.name ?? spec.side;
+  const f = sideFiles(name);
+  const at = (file: string): string => path.join(spec.workdir, file);
   const argv = [
     ...spec.qemu,
-    '-name', `${spec.side},debug-threads=on`,
+    '-name', `${name},debug-threads=on`,
     '-accel', 'tcg',
     '-M', spec.machine,
     '-m', String(spec.memMib),
@@ -46,7 +55,8 @@ export function buildQemuArgv(spec: SideArgvSpec): string[] {
     '-serial', `file:${at(f.serial)}`,
     '-qmp', `unix:${at(f.qmp)},server=on,wait=off`,
     '-trace', `events=${at(EVENTS_FILE)}`,
-    '-D', at(f.log),
+    // Without -D the log backend writes to stderr, as in qtest's migration-test and CI jobs.
+    ...(spec.combinedLog ? [] : ['-D', at(f.log)]),
     '-msg', 'timestamp=on',
   ];
   for (const g of spec.globals) argv.push('-global', g);

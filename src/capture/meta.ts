@@ -17,18 +17,26 @@ export interface MetaInput {
   outDir: string;
   opts: CaptureOptions;
   scenario: ScenarioName;
-  plans: Partial<Record<Side, SidePlan>>;
-  live: Partial<Record<Side, Live>>;
+  /** Every process, destinations first: `dst`, `src`; or `dst1`, `dst2`, `src` (migrate-twice). */
+  procNames: string[];
+  /** How each side runs QEMU (version, chroot), whatever its processes. */
+  sidePlans: Partial<Record<Side, SidePlan>>;
+  /** Per process. */
+  plans: Record<string, SidePlan>;
+  live: Record<string, Live>;
   finals: Record<string, unknown>;
-  exitCodes: Partial<Record<Side, ExitInfo & { how: string }>>;
-  qmpEvents: Record<Side, QmpEvent[]>;
+  exitCodes: Record<string, ExitInfo & { how: string }>;
+  qmpEvents: Record<string, QmpEvent[]>;
   sampler: ThreadSampler;
   rec: Recorder;
   hangSnapshots: unknown[];
-  logs: Partial<Record<Side, LogSummary>>;
-  serial: Partial<Record<Side, SerialSummary>>;
+  /** Per trace log: `src`, `dst` (`dst1`, `dst2`), or `combined`. */
+  logs: Record<string, LogSummary>;
+  serial: Record<string, SerialSummary>;
   eventSet: EventSet | null;
   port: number;
+  /** Migration port per destination process. */
+  ports: Record<string, number>;
   recoverPort: number | null;
   kills: KillResult[];
   timings: Record<string, number | null>;
@@ -39,6 +47,9 @@ export interface MetaInput {
   faultAfterMs: number;
   precopyMs: number;
   guestBuilt: boolean;
+  /** migrate-twice: each migration attempt (destination, port, statuses seen, how it ended). */
+  attempts: Array<Record<string, unknown>>;
+  combinedLog: boolean;
 }
 
 /** meta.json, with the shared runs' keys (traces/README.md) plus outcome, timings and event_set. */
@@ -46,13 +57,22 @@ export function buildMeta(m: MetaInput): Record<string, unknown> {
   const sc = SCENARIOS[m.scenario];
   const v = m.result.versions;
   const label = v.src === v.dst ? (v.src ?? 'unknown') : `${v.src ?? 'unknown'}-to-${v.dst ?? 'unknown'}`;
-  const rawEvents = (side: Side): unknown[] =>
-    m.qmpEvents[side].map((e) => {
+  const rawEvents = (name: string): unknown[] =>
+    (m.qmpEvents[name] ?? []).map((e) => {
       const o: Record<string, unknown> = { timestamp: e.timestamp, event: e.event };
       if (e.data) o['data'] = e.data;
       return o;
     });
-  const globals = [...new Set([...(m.plans.src?.globals ?? []), ...(m.plans.dst?.globals ?? [])])];
+  const dsts = m.procNames.filter((n) => n !== 'src');
+  const srcFirst = ['src', ...dsts];
+  const per = <T>(names: string[], f: (name: string) => T): Record<string, T> => Object.fromEntries(names.map((n) => [n, f(n)]));
+  const globals = [...new Set(m.procNames.flatMap((n) => m.plans[n]?.globals ?? []))];
+  const finals: Record<string, unknown> = {};
+  for (const n of srcFirst) finals[`${n}_capabilities`] = m.finals[`${n}_capabilities`] ?? null;
+  for (const n of srcFirst) {
+    for (const k of ['query_migrate', 'query_status', 'parameters']) finals[`${n}_${k}`] = m.finals[`${n}_${k}`] ?? null;
+  }
+  const twice = sc.twice;
   return {
     name: basename(m.outDir),
     label,
@@ -60,10 +80,19 @@ export function buildMeta(m: MetaInput): Record<string, unknown> {
     tool: 'migtrace capture',
     outcome: m.result.outcome,
     ok: m.result.ok,
-    qemu_version: m.plans.src?.version ?? null,
-    qemu_version_by_side: { src: m.plans.src?.version ?? null, dst: m.plans.dst?.version ?? null },
-    chroot: m.plans.src?.chroot ?? m.plans.dst?.chroot ?? null,
-    chroot_by_side: { src: m.plans.src?.chroot ?? null, dst: m.plans.dst?.chroot ?? null },
+    qemu_version: m.sidePlans.src?.version ?? null,
+    qemu_version_by_side: { src: m.sidePlans.src?.version ?? null, dst: m.sidePlans.dst?.version ?? null },
+    chroot: m.sidePlans.src?.chroot ?? m.sidePlans.dst?.chroot ?? null,
+    chroot_by_side: { src: m.sidePlans.src?.chroot ?? null, dst: m.sidePlans.dst?.chroot ?? null },
+    ...(twice
+      ? {
+          processes: {
+            src: { side: 'src', role: 'the source, migrated twice' },
+            dst1: { side: 'dst', role: 'first destination: the migration to it is cancelled during precopy' },
+            dst2: { side: 'dst', role: 'second destination, started after the cancel: postcopy to completion' },
+          },
+        }
+      : {}),
     host_kernel: release(),
     accel: 'tcg',
     guest: {
@@ -76,28 +105,24 @@ export function buildMeta(m: MetaInput): Record<string, unknown> {
     src_params: m.opts.params ?? {},
     dst_params: {},
     globals,
-    globals_by_side: { src: m.plans.src?.globals ?? [], dst: m.plans.dst?.globals ?? [] },
+    globals_by_side: { src: m.plans['src']?.globals ?? [], dst: m.plans[dsts[0] ?? 'dst']?.globals ?? [] },
     fault: sc.fault,
     fault_after_s: m.faultAfterMs / 1000,
     recover: sc.recover,
     precopy_time_s: sc.postcopy ? m.precopyMs / 1000 : null,
     port: m.port || null,
+    ...(twice ? { ports: m.ports } : {}),
     recover_port: m.recoverPort,
-    workdir: m.plans.src?.qemuDir ?? null,
+    ...(twice ? { attempts: m.attempts } : {}),
+    combined_log: m.combinedLog,
+    workdir: m.plans['src']?.qemuDir ?? null,
     time_start: m.rec.t0,
-    pids: { dst: m.live.dst?.proc.pid ?? null, src: m.live.src?.proc.pid ?? null },
-    cmdline: { src: m.plans.src?.argv ?? [], dst: m.plans.dst?.argv ?? [] },
-    src_capabilities: m.finals['src_capabilities'] ?? null,
-    dst_capabilities: m.finals['dst_capabilities'] ?? null,
-    src_query_migrate: m.finals['src_query_migrate'] ?? null,
-    src_query_status: m.finals['src_query_status'] ?? null,
-    src_parameters: m.finals['src_parameters'] ?? null,
-    dst_query_migrate: m.finals['dst_query_migrate'] ?? null,
-    dst_query_status: m.finals['dst_query_status'] ?? null,
-    dst_parameters: m.finals['dst_parameters'] ?? null,
-    exit_codes: { dst: m.exitCodes.dst?.code ?? null, src: m.exitCodes.src?.code ?? null },
-    exits: m.exitCodes,
-    qmp_events: { dst: rawEvents('dst'), src: rawEvents('src') },
+    pids: per(m.procNames, (n) => m.live[n]?.proc.pid ?? null),
+    cmdline: per(srcFirst, (n) => m.plans[n]?.argv ?? []),
+    ...finals,
+    exit_codes: per(m.procNames, (n) => m.exitCodes[n]?.code ?? null),
+    exits: per(srcFirst.filter((n) => m.exitCodes[n]), (n) => m.exitCodes[n]),
+    qmp_events: per(m.procNames, rawEvents),
     threads: m.sampler.toJSON(),
     steps: m.rec.steps,
     errors: m.rec.errors,

@@ -6,6 +6,8 @@ import type { Side } from './types.js';
 
 export interface SidePlan {
   side: Side;
+  /** The process's name: its side, or `dst1`/`dst2` (migrate-twice). Names its files. */
+  name: string;
   chroot: string | null;
   qemuCmd: string[];
   version: string | null;
@@ -19,6 +21,7 @@ export interface SidePlan {
 
 export interface Live {
   side: Side;
+  name: string;
   proc: QemuProcess;
   qmp: QmpClient | null;
 }

@@ -148,6 +148,8 @@ export function readThreads(pid: number): ThreadInfo[] {
 
 export interface ThreadRecord {
   side: Side;
+  /** The process, when its name is not its side (`dst1`, `dst2` in migrate-twice). */
+  process?: string;
   /** Every name seen, in order: a thread starts with the process comm and is renamed. */
   names: string[];
   first_seen: number;
@@ -161,11 +163,11 @@ export interface ThreadRecord {
 export class ThreadSampler {
   readonly threads = new Map<number, ThreadRecord>();
   private timer: NodeJS.Timeout | null = null;
-  private readonly procs: Array<{ side: Side; pid: number; launcher: string | null }> = [];
+  private readonly procs: Array<{ side: Side; pid: number; launcher: string | null; name: string }> = [];
 
   /** `launcher`: the comm the process has before it execs QEMU (`chroot`), not worth recording. */
-  add(side: Side, pid: number, launcher: string | null = null): void {
-    this.procs.push({ side, pid, launcher });
+  add(side: Side, pid: number, launcher: string | null = null, name: string = side): void {
+    this.procs.push({ side, pid, launcher, name });
     this.sample();
   }
 
@@ -182,12 +184,12 @@ export class ThreadSampler {
 
   sample(): void {
     const t = Date.now() / 1000;
-    for (const { side, pid, launcher } of this.procs) {
+    for (const { side, pid, launcher, name } of this.procs) {
       for (const { tid, comm } of readThreads(pid)) {
         if (comm === launcher) continue;
         const rec = this.threads.get(tid);
         if (!rec) {
-          this.threads.set(tid, { side, names: [comm], first_seen: t, last_seen: t });
+          this.threads.set(tid, { side, ...(name !== side ? { process: name } : {}), names: [comm], first_seen: t, last_seen: t });
         } else {
           rec.last_seen = t;
           if (rec.names[rec.names.length - 1] !== comm) rec.names.push(comm);

@@ -9,10 +9,12 @@ export const SCENARIO_NAMES = [
   'postcopy-preempt-compat',
   'postcopy-preempt-pause-recover',
   'postcopy-preempt-kill-recover',
+  'migrate-twice',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
-export type Fault = 'none' | 'pause' | 'kill';
+/** `cancel`: QMP migrate_cancel on the source during precopy (migrate-twice's first attempt). */
+export type Fault = 'none' | 'pause' | 'kill' | 'cancel';
 
 export interface Scenario {
   name: ScenarioName;
@@ -29,6 +31,9 @@ export interface Scenario {
    *  so it must come early; `ss` itself takes ~10 ms to act. */
   faultAfterMs: number;
   recover: boolean;
+  /** migrate-twice: the first migration, to `dst1`, is cancelled `faultAfterMs` into precopy;
+   *  the same source then migrates to a fresh `dst2` through postcopy to completion. */
+  twice: boolean;
   /** Guest working set in MiB: postcopy needs a big one to keep faulting after switchover;
    *  precopy a small one to converge at the default 128 MiB/s (docs/capture.md). */
   wsMib: number;
@@ -47,6 +52,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'none',
     faultAfterMs: 0,
     recover: false,
+    twice: false,
     wsMib: PRECOPY_WS,
   },
   postcopy: {
@@ -58,6 +64,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'none',
     faultAfterMs: 0,
     recover: false,
+    twice: false,
     wsMib: POSTCOPY_WS,
   },
   'postcopy-preempt': {
@@ -69,6 +76,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'none',
     faultAfterMs: 0,
     recover: false,
+    twice: false,
     wsMib: POSTCOPY_WS,
   },
   'postcopy-preempt-compat': {
@@ -80,6 +88,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'none',
     faultAfterMs: 0,
     recover: false,
+    twice: false,
     wsMib: POSTCOPY_WS,
   },
   'postcopy-preempt-pause-recover': {
@@ -91,6 +100,7 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'pause',
     faultAfterMs: 5,
     recover: true,
+    twice: false,
     wsMib: POSTCOPY_WS,
   },
   'postcopy-preempt-kill-recover': {
@@ -102,6 +112,23 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     fault: 'kill',
     faultAfterMs: 0,
     recover: true,
+    twice: false,
+    wsMib: POSTCOPY_WS,
+  },
+  'migrate-twice': {
+    name: 'migrate-twice',
+    description:
+      'one source migrated twice: to dst1, cancelled with migrate_cancel during precopy (dst1 exits 1, ' +
+      '"load of migration failed"); then to a fresh dst2 with postcopy-preempt, to completion',
+    caps: ['postcopy-ram', 'postcopy-preempt', 'events'],
+    postcopy: true,
+    compatPre72: false,
+    fault: 'cancel',
+    // Well inside precopy: the first pass over 64 MiB takes ~0.5 s at 128 MiB/s, and a 40 MiB
+    // working set never converges.
+    faultAfterMs: 1000,
+    recover: false,
+    twice: true,
     wsMib: POSTCOPY_WS,
   },
 };

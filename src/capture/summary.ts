@@ -10,6 +10,9 @@ export interface LogSummary {
   non_trace_lines: number;
   events: Record<string, number>;
   lines_per_tid: Record<string, number>;
+  /** combined.log only: trace lines per process (src, dst, dst1, dst2; `unknown` for TIDs the
+   *  /proc sampling never saw). */
+  lines_per_process?: Record<string, number>;
 }
 
 const TRACE_LINE = /^(\d+)@\d+\.\d{6}:(\w+)/;

@@ -1,6 +1,7 @@
 // Turns command-line paths into runs:
 //   - a folder with src.* and/or dst.* files (src.log, dst.simple, src.csv.gz …: the format is
-//     told from the content) is one run;
+//     told from the content) is one run; numbered ones (dst1.log, dst2.log: a source migrated
+//     twice) are several processes of that side; one combined.* file holds both processes;
 //   - a folder of per-thread log files (`-d tid -D name-%d`: names that differ only in the number)
 //     is one run, each group of files one process, the TID taken from each file's name;
 //   - a folder of such folders is many runs (walked in name order);
@@ -12,7 +13,8 @@ import { STDIN } from '../ingest/trace-input.js';
 import type { RunSpec } from '../replay/run.js';
 import { UsageError } from './errors.js';
 
-const SIDE_FILE = /^(src|dst)(\.[\w.-]+)?$/;
+const SIDE_FILE = /^(src|dst)(\d*)(\.[\w.-]+)?$/;
+const COMBINED_FILE = /^combined(\.[\w.-]+)?$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist']);
 /** Files in a run folder that are never traces (capture output beside the logs). */
 const NOT_TRACES = /^(src|dst)(-serial\.log|-stderr\.txt)$|\.(json|jsonl|txt|md|patch)$/;
@@ -37,15 +39,25 @@ async function runInputs(dir: string, files: string[]): Promise<Pick<RunSpec, 'i
   if (sides.length) {
     const inputs: RunSpec['inputs'] = [];
     const notes: string[] = [];
-    for (const side of ['src', 'dst']) {
-      const mine = sides.filter((f) => f.startsWith(side)).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-      if (mine.length === 0) continue;
-      inputs.push({ path: join(dir, mine[0]!) });
-      if (mine.length > 1) notes.push(`${dir}: read ${mine[0]} for the ${side === 'src' ? 'source' : 'destination'}; also there, not read: ${mine.slice(1).join(', ')} (give files explicitly to choose)`);
+    // One process per base name (src, dst, dst1, dst2 …); per base, one format.
+    // Source first, then the destinations (dst, dst1, dst2 …), as the inputs are listed and merged.
+    const bases = [...new Set(sides.map((f) => SIDE_FILE.exec(f)![1]! + SIDE_FILE.exec(f)![2]!))].sort((a, b) => (a.startsWith('src') ? 0 : 1) - (b.startsWith('src') ? 0 : 1) || a.localeCompare(b, 'en', { numeric: true }));
+    for (const base of bases) {
+      const mine = sides.filter((f) => SIDE_FILE.exec(f)![1]! + SIDE_FILE.exec(f)![2]! === base).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+      const side = base.startsWith('src') ? 'src' : 'dst';
+      const numbered = bases.filter((b) => b.startsWith(side)).length > 1;
+      // Numbered processes of one side (dst1, dst2) share that side: inferred together.
+      inputs.push({ path: join(dir, mine[0]!), ...(numbered ? { group: join(dir, side) } : {}) });
+      const who = base === 'src' ? 'the source' : base === 'dst' ? 'the destination' : base;
+      if (mine.length > 1) notes.push(`${dir}: read ${mine[0]} for ${who}; also there, not read: ${mine.slice(1).join(', ')} (give files explicitly to choose)`);
     }
     return { inputs, notes };
   }
-  const groups = await perThreadGroups(dir);
+  const combined = files.filter((f) => COMBINED_FILE.test(f) && !NOT_TRACES.test(f)).sort((a, b) => rank(a) - rank(b));
+  if (combined.length) {
+    return { inputs: [{ path: join(dir, combined[0]!) }], notes: combined.length > 1 ? [`${dir}: read ${combined[0]}; also there, not read: ${combined.slice(1).join(', ')}`] : [] };
+  }
+  const groups = (await perThreadGroups(dir)).filter((g) => !g.files.some((f) => NOT_TRACES.test(basename(f.path))));
   if (groups.length) return { inputs: groups.flatMap((g) => g.files.map((f) => ({ path: f.path, tid: f.tid, group: join(dir, g.pattern) }))) };
   return null;
 }

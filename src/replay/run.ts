@@ -16,8 +16,9 @@ import { inferSide } from './sides.js';
 export interface RunSpec {
   name: string;
   /**
-   * `tid`: the thread id from a per-thread file's name (`-d tid -D name-%d`); `group`: files of
-   * one process (one per-thread group) share one side.
+   * `tid`: the thread id from a per-thread file's name (`-d tid -D name-%d`); `group`: inputs that
+   * share one side, inferred together (the per-thread files of one process, or the numbered
+   * destinations dst1, dst2 of a source migrated twice).
    */
   inputs: Array<{ path: string; side?: Side; format?: string; tid?: number; group?: string }>;
   /** What the caller wants said about how the inputs were chosen. */
@@ -268,7 +269,7 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: stri
     tidSides.push(guess.tidSides);
     scores.push(guess.score);
   }
-  // Per-thread files of one process: one side for the whole group, from all its files' events.
+  // Inputs of one group: one side for all, from all their events.
   for (const group of new Set(spec.inputs.map((i) => i.group).filter((g): g is string => g !== undefined))) {
     const idx = spec.inputs.map((inp, i) => (inp.group === group && !inp.side ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) continue;
@@ -277,14 +278,14 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: stri
     const d = decideSide(sum);
     for (const i of idx) {
       out[i]!.side = d.side;
-      out[i]!.sideEvidence = `per-thread file of ${group}: ${d.why}`;
+      out[i]!.sideEvidence = `${group}*: ${d.why}`;
       delete out[i]!.mixed;
       tidSides[i] = undefined;
     }
   }
   const bySide = (s: Side) => out.filter((i) => i.side === s);
   for (const s of ['src', 'dst'] as const) {
-    // Files of one per-thread group are one process: only different processes may not share a side.
+    // Inputs of one group share a side by definition: only ungrouped inputs may not.
     const same = bySide(s).filter((i, k, all) => {
       const g = spec.inputs[out.indexOf(i)]?.group;
       return g === undefined || all.findIndex((j) => spec.inputs[out.indexOf(j)]?.group === g) === k;

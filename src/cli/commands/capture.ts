@@ -32,6 +32,7 @@ export interface CaptureArgs {
   'timeout-s'?: number;
   param?: string[];
   'qemu-arg'?: string[];
+  'combined-log'?: boolean;
   quiet?: boolean;
 }
 
@@ -64,6 +65,7 @@ export function toCaptureOptions(a: CaptureArgs, signal?: AbortSignal, log?: (l:
   const params = parseParams(a.param);
   if (Object.keys(params).length) o.params = params;
   if (a['qemu-arg']?.length) o.qemuArgs = a['qemu-arg'];
+  if (a['combined-log']) o.combinedLog = true;
   if (signal) o.signal = signal;
   if (log) o.log = log;
   return o;
@@ -87,7 +89,7 @@ export function runCheck(dir: string): Promise<number> {
 }
 
 function summaryLine(r: CaptureResult): string {
-  const lines = `src.log ${r.logLines.src ?? '-'} lines, dst.log ${r.logLines.dst ?? '-'} lines`;
+  const lines = r.logFiles.map((f) => `${f} ${r.logLines[f.replace(/\.log$/, '')] ?? '-'} lines`).join(', ') || 'no trace log';
   return `${r.ok ? 'ok' : 'FAILED'} ${r.scenario} (QEMU ${r.versions.src ?? '?'} → ${r.versions.dst ?? '?'}) in ${(r.wallMs / 1000).toFixed(1)} s: ${r.outcome}; ${lines}; guest: ${r.guest} → ${r.outDir}`;
 }
 
@@ -115,6 +117,7 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
       .option('timeout-s', { type: 'number', describe: 'longest wait for the migration to finish (default 60)' })
       .option('param', { type: 'string', array: true, describe: 'migrate-set-parameters on the source, name=value (repeatable)' })
       .option('qemu-arg', { type: 'string', array: true, requiresArg: true, describe: 'extra QEMU argument for both sides, as is (repeatable; e.g. --qemu-arg=-L --qemu-arg=/usr/share/qemu)' })
+      .option('combined-log', { type: 'boolean', default: false, describe: "every QEMU's stderr, trace lines included, appended to one combined.log (no -D), as qtest and CI jobs produce" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' })
       .check((a) => {
         if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be a positive integer');
@@ -141,7 +144,7 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
     }
     for (const r of results) process.stderr.write(`capture: ${summaryLine(r)}\n`);
     const failed = results.some((r) => !r.ok) || results.length < args.repeat;
-    const anyLogs = results.some((r) => r.logLines.src !== null || r.logLines.dst !== null);
+    const anyLogs = results.some((r) => r.logFiles.length > 0);
     let code = 0;
     // A failed capture's logs are still worth a look, but the exit code reports the failure.
     if (args.check && anyLogs && !ac.signal.aborted) code = await runCheck(args.out);

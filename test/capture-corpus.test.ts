@@ -1,0 +1,121 @@
+// The corpus runs made with `migtrace capture --combined-log` and `--scenario migrate-twice`
+// (traces/<version>/combined-*, traces/<version>/twice-*), checked with the built CLI on the run
+// folder (`check <dir> -f json`: combined.log alone, or src.log with dst1.log and dst2.log):
+//   - a combined log (both QEMU processes' stderr in one file, as qtest's migration-test and CI
+//     jobs produce) must give the same verdict and the same finding rules as the separate-file
+//     capture of the same version and scenario (cap-<scenario>-1);
+//   - a log holding two migrations (a cancelled attempt, then a retry to a fresh destination)
+//     must be reported as that many episodes, each with the verdict recorded in meta.json
+//     `expect.episodes` (worked out from the QMP transcript, states and guest console).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Report, RunResult } from '../src/types.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const TRACES = join(ROOT, 'traces');
+
+interface Meta {
+  scenario: string;
+  combined_log?: boolean;
+  expect?: {
+    verdict: string;
+    exitCode: number;
+    findings: Array<{ rule: string; evidence?: string }>;
+    episodes?: Array<{ verdict: string }>;
+  };
+}
+
+function check(target: string): { code: number; run: RunResult; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'check', target, '-f', 'json', '-q'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    maxBuffer: 64 << 20,
+  });
+  assert.ok(r.stdout, `check ${target}: no JSON on stdout (exit ${r.status}): ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.equal(report.runs.length, 1, `check ${target}: one run`);
+  return { code: r.status ?? -1, run: report.runs[0]!, stderr: r.stderr };
+}
+
+const rules = (run: RunResult): string[] => [...new Set(run.findings.map((f) => f.rule))].sort();
+const meta = (dir: string): Meta => JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta;
+
+/** traces/<version>/<prefix>* run folders (cross-version pairs live in traces/cross/, not here). */
+function runsNamed(prefix: string): Array<{ version: string; name: string; dir: string }> {
+  const out: Array<{ version: string; name: string; dir: string }> = [];
+  for (const v of readdirSync(TRACES, { withFileTypes: true })) {
+    if (!v.isDirectory()) continue;
+    for (const r of readdirSync(join(TRACES, v.name), { withFileTypes: true })) {
+      if (r.isDirectory() && r.name.startsWith(prefix) && existsSync(join(TRACES, v.name, r.name, 'meta.json'))) {
+        out.push({ version: v.name, name: r.name, dir: join(TRACES, v.name, r.name) });
+      }
+    }
+  }
+  return out;
+}
+
+const COMBINED = runsNamed('combined-');
+const TWICE = runsNamed('twice-');
+
+describe('corpus: combined logs give what separate files give', () => {
+  it('there are combined runs to check', () => assert.ok(COMBINED.length >= 3, `found ${COMBINED.map((r) => r.name).join(', ')}`));
+  for (const { version, name, dir } of COMBINED) {
+    it(`${version}/${name}: same verdict and finding rules as ${version}/cap-${meta(dir).scenario}-1`, () => {
+      const m = meta(dir);
+      assert.equal(m.combined_log, true, 'captured with --combined-log');
+      assert.ok(existsSync(join(dir, 'combined.log')) && !existsSync(join(dir, 'src.log')) && !existsSync(join(dir, 'dst.log')), 'one combined.log, no per-side logs');
+      const capDir = join(TRACES, version, `cap-${m.scenario}-1`);
+      assert.ok(existsSync(capDir), `${capDir} (the separate-file capture to compare with) exists`);
+      const ref = check(capDir);
+      // The folder is the run: src/cli/runs.ts takes a folder holding only combined.log for one.
+      const got = check(dir);
+      assert.deepEqual(got.run.inputs.map((i) => i.path.split('/').pop()), ['combined.log']);
+      assert.equal(got.run.inputs[0]!.mixed, true, `read as one stream of both processes: ${got.run.inputs[0]!.sideEvidence}`);
+      assert.equal(got.run.verdict, ref.run.verdict, `verdict: ${JSON.stringify(got.run.verdictReasons)}`);
+      assert.equal(got.code, ref.code, 'exit code');
+      assert.deepEqual(rules(got.run), rules(ref.run), `finding rules: ${JSON.stringify(got.run.findings.map((f) => [f.rule, f.evidence]))}`);
+      if (m.expect) assert.equal(got.run.verdict, m.expect.verdict, 'the verdict recorded in meta.json expect');
+    });
+  }
+});
+
+describe('corpus: a source migrated twice is reported as two episodes', () => {
+  it('there are migrate-twice runs to check', () => assert.ok(TWICE.length >= 3, `found ${TWICE.map((r) => r.name).join(', ')}`));
+  for (const { version, name, dir } of TWICE) {
+    const m = meta(dir);
+    const want = m.expect?.episodes ?? [];
+    it(`${version}/${name}: ${want.length} episodes, ${want.map((e) => e.verdict).join(' then ')}`, () => {
+      assert.equal(m.scenario, 'migrate-twice');
+      assert.ok(m.expect && want.length === 2, 'meta.json expect.episodes names both migrations');
+      const got = check(dir);
+      // Every process's log is read: one combined.log, or src.log with dst1.log and dst2.log.
+      const files = got.run.inputs.map((i) => i.path.split('/').pop()).sort();
+      assert.deepEqual(files, m.combined_log ? ['combined.log'] : ['dst1.log', 'dst2.log', 'src.log']);
+      const eps = got.run.episodes ?? [];
+      assert.equal(eps.length, want.length, `episodes: ${JSON.stringify(eps.map((e) => [e.index, e.verdict, e.states]))}`);
+      want.forEach((w, i) => {
+        assert.equal(eps[i]!.index, i + 1);
+        assert.equal(eps[i]!.verdict, w.verdict, `episode ${i + 1}: ${JSON.stringify(eps[i]!.verdictReasons)} ${JSON.stringify(eps[i]!.findings.map((f) => f.rule))}`);
+      });
+      // The source's side of each: the first cancelled during precopy, the second through postcopy.
+      assert.deepEqual(eps[0]!.states.src.slice(-2), ['cancelling', 'cancelled']);
+      assert.ok(!eps[0]!.states.src.includes('postcopy-active'));
+      assert.deepEqual(eps[1]!.states.src.slice(-2), ['postcopy-active', 'completed']);
+      // The run sums them up: the worst episode's verdict and exit code.
+      assert.equal(got.run.verdict, m.expect!.verdict);
+      assert.equal(got.code, m.expect!.exitCode);
+    });
+    it(`${version}/${name}: each destination's states are in its episode`, () => {
+      const eps = check(dir).run.episodes ?? [];
+      assert.equal(eps[0]?.states.dst.at(-1), 'failed', 'dst1 fails its load when the source cancels');
+      assert.ok(!eps[0]?.states.dst.includes('postcopy-active'));
+      assert.deepEqual(eps[1]?.states.dst.slice(-2), ['postcopy-active', 'completed'], 'dst2');
+    });
+  }
+});
