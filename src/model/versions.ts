@@ -52,10 +52,6 @@ export function isEmpty(r: VersionRange): boolean {
   return r.lo !== null && r.hi !== null && r.lo > r.hi;
 }
 
-export function isUnbounded(r: VersionRange): boolean {
-  return r.lo === null && r.hi === null;
-}
-
 /** true when every version in `r` lies within `within`. */
 export function isWithin(r: VersionRange, within: VersionRange): boolean {
   if (within.lo !== null && (r.lo === null || r.lo < within.lo)) return false;

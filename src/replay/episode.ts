@@ -81,6 +81,7 @@ export interface EpisodeOutcome {
   facts: RunFacts;
   tids: { src: Set<number>; dst: Set<number> };
   statesDropped: number;
+  events: number;
 }
 
 export class Episode {
@@ -175,6 +176,7 @@ export class Episode {
       facts,
       tids: this.tids,
       statesDropped: this.states.dropped,
+      events: this.events,
     };
   }
 }

@@ -152,7 +152,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
   const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
-  const { verdict, reasons } = decideVerdict(findings, inconclusive, facts);
+  const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
   const notes = dataNotes(counters, formats, { ...facts, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
   notes.unshift(...(spec.notes ?? []));
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
@@ -175,18 +175,22 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     threads: threadSummary,
     ...(several
       ? {
-          episodes: results.map((r) => ({
-            index: r.index,
-            from: r.from,
-            to: r.to,
-            states: r.states,
-            ...(({ verdict: v, reasons: vr }) => ({ verdict: v, verdictReasons: vr }))(decideVerdict(r.findings, r.inconclusive, r.facts)),
-            findings: r.findings,
-            inconclusive: r.inconclusive,
-            notApplicable: r.notApplicable,
-            threads: threadSummary.filter((t) => t.side !== null && r.tids[t.side].has(t.tid)),
-            mode: r.mode,
-          })),
+          episodes: results.map((r) => {
+            const v = decideVerdict(r.findings, r.inconclusive, r.events > 0);
+            return {
+              index: r.index,
+              from: r.from,
+              to: r.to,
+              states: r.states,
+              verdict: v.verdict,
+              verdictReasons: v.reasons,
+              findings: r.findings,
+              inconclusive: r.inconclusive,
+              notApplicable: r.notApplicable,
+              threads: threadSummary.filter((t) => t.side !== null && r.tids[t.side].has(t.tid)),
+              mode: r.mode,
+            };
+          }),
         }
       : {}),
     stats: {
@@ -212,10 +216,10 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
 
 
 /** A run is `findings` if any warning or error was found, else `inconclusive` if any rule could not decide, else `clean`. */
-export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[], facts: RunFacts): { verdict: Verdict; reasons: string[] } {
+export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[], anyEvents: boolean): { verdict: Verdict; reasons: string[] } {
   if (findings.some((f) => f.severity !== 'info')) return { verdict: 'findings', reasons: [] };
   const reasons = inconclusive.map((i) => `${i.rule}: ${i.reason}`);
-  if (!facts.sides.src.present && !facts.sides.dst.present) reasons.push('no trace events in any input');
+  if (!anyEvents) reasons.push('no trace events in any input');
   return reasons.length ? { verdict: 'inconclusive', reasons } : { verdict: 'clean', reasons: [] };
 }
 

@@ -164,24 +164,20 @@ class Instance implements RuleInstance {
       return { kind: 'clean', note: `${w.file}: EOS written by the ${writerRole} thread while no ${owner.role} thread was alive` };
     }
     const ownerTids = new Set(owners.map((t) => String(t.tid)));
-    const pick = (m: Map<string, Tally>): { direct: Tally | null; proxy: Tally | null; total: number } => {
-      let direct: Tally | null = null;
-      let proxy: Tally | null = null;
+    // Count the urgent-page writes themselves; only when the trace has none, their proxy (§G.6).
+    const useProxy = this.directWrites === 0;
+    const wanted = useProxy ? 'proxy' : 'direct';
+    const ownerWrites = (m: Map<string, Tally>): Tally | null => {
+      let sum: Tally | null = null;
       for (const [k, t] of m) {
         const [kind, tid] = k.split('|') as [string, string];
-        if (!ownerTids.has(tid)) continue;
-        if (kind === 'direct') direct = merge(direct, t);
-        else proxy = merge(proxy, t);
+        if (kind === wanted && ownerTids.has(tid)) sum = merge(sum, t);
       }
-      const best = this.directWrites > 0 ? direct : proxy ?? direct;
-      return { direct, proxy, total: best?.count ?? 0 };
+      return sum;
     };
-    const inside = pick(w.inside);
-    const narrow = pick(w.insideNarrow);
-    const after = pick(w.after);
-    const useProxy = this.directWrites === 0;
-    const insideT = useProxy ? inside.proxy : inside.direct;
-    const afterT = useProxy ? after.proxy : after.direct;
+    const insideT = ownerWrites(w.inside);
+    const narrowT = ownerWrites(w.insideNarrow);
+    const afterT = ownerWrites(w.after);
     const evidence = insideT ? 'interleaved' : afterT ? 'after-eos' : 'ownership';
     const ownerThread = owners[0] as ThreadInfo;
     const writerTid = w.tid;
@@ -228,7 +224,7 @@ class Instance implements RuleInstance {
           ownerTid: ownerThread.tid,
           windowMs: span,
           ownerWritesInside: insideT?.count ?? 0,
-          ownerWritesInNarrowWindow: (useProxy ? narrow.proxy : narrow.direct)?.count ?? 0,
+          ownerWritesInNarrowWindow: narrowT?.count ?? 0,
           ownerWritesAfter: afterT?.count ?? 0,
           writeEvidence: useProxy ? 'ram_save_queue_pages (proxy)' : 'postcopy_preempt_send_host_page',
           compatPre72: f.mode.compatPre72,

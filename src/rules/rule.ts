@@ -62,10 +62,6 @@ export interface Rule {
   create(): RuleInstance;
 }
 
-export const SECONDS = 1e-6; // µs → s
-export function tsSeconds(ts: number | null): number | null {
-  return ts === null ? null : ts * SECONDS;
-}
 export function ms(a: number, b: number): number {
   return Math.round((b - a) / 10) / 100;
 }
