@@ -192,6 +192,9 @@ describe('preempt-quit-stuck', () => {
   it('is silent when the thread exits a few ms after the cleanup starts', async () => {
     assert.equal(outcome(await analyze({ dst: dst({ after: 'exit', exitAfterMs: 3 }) }), R), 'clean');
   });
+  it('is silent when the preempt thread paused with a genuine destination pause (it waits for recovery)', async () => {
+    assert.equal(outcome(await analyze({ dst: dst({ after: 'incoming-pause-then-pause' }) }), R), 'clean');
+  });
   it('reports a slow exit beyond --stuck-after', async () => {
     assert.equal(outcome(await analyze({ dst: dst({ after: 'exit', exitAfterMs: 3 }) }, 1), R), 'finding:slow-exit');
   });
@@ -202,6 +205,8 @@ describe('postcopy-network-failure', () => {
   it('is info, so a run with only it is clean', async () => {
     const r = await analyze({ dst: dst({ after: 'incoming-pause-then-pause' }) });
     assert.equal(r.findings.find((f) => f.rule === R)?.severity, 'info');
+    assert.deepEqual(r.findings.map((f) => f.rule), [R]);
+    assert.notEqual(r.verdict, 'findings', 'an info finding alone never makes a run "findings"');
   });
   it('is silent with no pause', async () => {
     assert.equal(outcome(await analyze({ dst: dst({ after: 'exit' }) }), R), 'clean');

@@ -21,9 +21,17 @@ function finish(f: RunFacts): RuleOutcome {
     }
     return { kind: 'findings', findings: [finding(f, `exited only ${gap} ms after the cleanup started (limit --stuck-after ${f.options.stuckAfterMs} ms)`, 'slow-exit')] };
   }
-  // A pause after the quit request is the misread quit: that rule reports it; this one would only repeat it.
-  if (p.pauses.some((x) => x.afterCleanupEntry && !x.incomingPauseBetween)) {
-    return { kind: 'clean', note: 'the preempt thread did not exit because it paused: reported by preempt-quit-as-network-failure' };
+  // A thread that paused after the quit request did not get stuck quitting: either it misread the
+  // quit (preempt-quit-as-network-failure reports that) or the destination really paused and the
+  // thread waits for recovery (postcopy-network-failure).
+  const paused = p.pauses.find((x) => x.afterCleanupEntry);
+  if (paused) {
+    return {
+      kind: 'clean',
+      note: paused.incomingPauseBetween
+        ? 'the preempt thread paused with the destination (a genuine failure) and waits for recovery'
+        : 'the preempt thread did not exit because it paused: reported by preempt-quit-as-network-failure',
+    };
   }
   const last = f.sides.dst.lastTs;
   const entryTs = p.cleanupEntry.ts;
