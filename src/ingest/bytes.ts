@@ -175,16 +175,54 @@ function stdinOnce(): StdinOnce {
   return stdin;
 }
 
+export interface OpenOptions {
+  headOnly?: boolean;
+  highWaterMark?: number;
+  /**
+   * The consumer is done with each chunk before it asks for the next, and keeps no view of it
+   * (splitLines copies what it carries over): a plain file is then read into one buffer, over and
+   * over. A stream allocates a new buffer per chunk, freed only when the collector gets to it:
+   * on a gigabyte trace that was 40 MiB of the peak RSS.
+   */
+  reuseChunks?: boolean;
+}
+
 /** Streams an input's (decompressed) bytes. */
-export function openBytes(path: string, opts: { headOnly?: boolean; highWaterMark?: number } = {}): ByteSource {
+export function openBytes(path: string, opts: OpenOptions = {}): ByteSource {
   if (path === STDIN) {
     const s = stdinOnce();
     return { chunks: s.chunks(opts.headOnly === true), rawBytes: () => s.count.n, warnings: s.warnings };
   }
   const count = { n: 0 };
   const warnings: string[] = [];
-  const raw = counted(createReadStream(path, { highWaterMark: opts.highWaterMark ?? CHUNK }), path, count);
-  return { chunks: maybeGunzip(raw, path, warnings, count), rawBytes: () => count.n, warnings };
+  const size = opts.highWaterMark ?? CHUNK;
+  const streamed = () => maybeGunzip(counted(createReadStream(path, { highWaterMark: size }), path, count), path, warnings, count);
+  return { chunks: opts.reuseChunks ? plainFileChunks(path, size, count, streamed) : streamed(), rawBytes: () => count.n, warnings };
+}
+
+/** A plain file's bytes through one reused buffer; a gzip file through the stream (gunzip keeps its input chunks). */
+async function* plainFileChunks(path: string, size: number, count: { n: number }, streamed: () => AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.allocUnsafeSlow(size);
+    let { bytesRead } = await fh.read(buf, 0, size, null);
+    if (isGzip(buf.subarray(0, bytesRead))) {
+      await fh.close();
+      fh = undefined;
+      yield* streamed();
+      return;
+    }
+    while (bytesRead > 0) {
+      count.n += bytesRead;
+      yield buf.subarray(0, bytesRead);
+      ({ bytesRead } = await fh.read(buf, 0, size, null));
+    }
+  } catch (e) {
+    throw readError(path, e);
+  } finally {
+    await fh?.close();
+  }
 }
 
 /** The first `n` decompressed bytes of an input (fewer if it is shorter). */

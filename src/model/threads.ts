@@ -30,6 +30,8 @@ export interface ThreadInfo {
 export class ThreadTable {
   // One map per side, keyed by TID: no string keys built per event.
   private readonly bySide = { src: new Map<number, ThreadInfo>(), dst: new Map<number, ThreadInfo>(), none: new Map<number, ThreadInfo>() };
+  /** The thread of the previous event: consecutive events mostly share one (no map lookup for them). */
+  private recent: ThreadInfo | undefined;
 
   private map(side: Side | null): Map<number, ThreadInfo> {
     return side === null ? this.bySide.none : this.bySide[side];
@@ -55,11 +57,15 @@ export class ThreadTable {
   /** Records one event of a thread and whatever its catalog rows say about the thread. */
   observe(ref: EventRef, rows: readonly CatalogRow[]): ThreadInfo | undefined {
     if (ref.tid === null) return undefined;
-    const m = this.map(ref.side);
-    let t = m.get(ref.tid);
-    if (!t) {
-      t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
-      m.set(ref.tid, t);
+    let t = this.recent;
+    if (t === undefined || t.tid !== ref.tid || t.side !== ref.side) {
+      const m = this.map(ref.side);
+      t = m.get(ref.tid);
+      if (!t) {
+        t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
+        m.set(ref.tid, t);
+      }
+      this.recent = t;
     }
     t.events++;
     t.last = ref;

@@ -25,11 +25,14 @@ const RULE0 = 16; // rule i is bit RULE0 << i
 
 /** The rule instances used only to ask what each rule wants (wants() depends on the rule, not the instance). */
 const PROBES: RuleInstance[] = RULES.map((r) => r.create());
-const maskCache = new WeakMap<readonly CatalogRow[], number>();
+// The catalog hands out one shared array per row combination (rowsFor): the mask is kept on the
+// array itself, so the per-event cost is one property load, not a WeakMap lookup.
+const MASK = Symbol('consumer mask');
+type MaskedRows = readonly CatalogRow[] & { [MASK]?: number };
 
 /** Which consumers want which rows, computed once per row set: most events concern one or two. */
 export function maskOf(rows: readonly CatalogRow[]): number {
-  let m = maskCache.get(rows);
+  let m = (rows as MaskedRows)[MASK];
   if (m === undefined) {
     m = 0;
     for (const row of rows) {
@@ -42,7 +45,7 @@ export function maskOf(rows: readonly CatalogRow[]): number {
         if (!p.wants || p.wants(row)) m |= RULE0 << i;
       }
     }
-    maskCache.set(rows, m);
+    (rows as { [MASK]?: number })[MASK] = m;
   }
   return m;
 }

@@ -78,7 +78,7 @@ interface Group {
 
 async function* readCsvRecords(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions): AsyncGenerator<TraceRecord[]> {
   counters.totalBytes = await fileSize(path);
-  const src = openBytes(path, { headOnly: opts.headOnly === true });
+  const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true });
   let samples = 0;
   const unparsed = (line: number, text: string, reason: string) => {
     counters.unparsed++;
