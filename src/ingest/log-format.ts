@@ -24,6 +24,8 @@ export interface ParseScratch {
   reason: string;
   /** The event was found after other text on the line (see parseInto). */
   embedded: boolean;
+  /** Where `args` starts in the line given to parseInto, or -1 when it is not a piece of it (a cleaned line). */
+  argsAt: number;
 }
 
 export type ParsedLine =
@@ -33,7 +35,7 @@ export type ParsedLine =
   | { kind: 'blank' };
 
 export function newScratch(): ParseScratch {
-  return { kind: 'blank', name: '', args: '', tid: null, ts: null, threadName: undefined, text: '', program: null, reason: '', embedded: false };
+  return { kind: 'blank', name: '', args: '', tid: null, ts: null, threadName: undefined, text: '', program: null, reason: '', embedded: false, argsAt: -1 };
 }
 
 const ISO = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z /;
@@ -57,18 +59,46 @@ function splitEventAt(line: string, from: number, out: ParseScratch): boolean {
   if (from >= n || !isAlpha(line.charCodeAt(from))) return false;
   let i = from + 1;
   let underscore = false;
+  let h = line.charCodeAt(from);
   for (; i < n; i++) {
     const c = line.charCodeAt(i);
     if (c === 95) underscore = true;
     else if (!(isAlpha(c) || isDigit(c))) break;
+    h = (Math.imul(h, 31) + c) | 0;
   }
   if (!underscore) return false;
   if (i < n && line.charCodeAt(i) !== 32) return false;
-  out.name = line.slice(from, i);
+  out.name = internName(line, from, i, h);
   let end = n;
   while (end > i + 1 && line.charCodeAt(end - 1) <= 32) end--;
-  out.args = i + 1 < end ? line.slice(i + 1, end) : '';
+  if (i + 1 < end) {
+    out.args = line.slice(i + 1, end);
+    out.argsAt = i + 1;
+  } else {
+    out.args = '';
+    out.argsAt = 0;
+  }
   return true;
+}
+
+// Event names repeat millions of times: each is looked up in a small table by a hash taken while
+// scanning, so the hot path allocates no name string and hands out one internalized string per
+// name (later Map lookups by it are pointer compares). Collisions just replace the slot.
+const NAME_SLOTS = 4096;
+const nameTable: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+function internName(line: string, from: number, to: number, h: number): string {
+  const slot = h & (NAME_SLOTS - 1);
+  const cand = nameTable[slot] as string;
+  if (cand.length === to - from) {
+    let k = 0;
+    while (k < cand.length && cand.charCodeAt(k) === line.charCodeAt(from + k)) k++;
+    if (k === cand.length) return cand;
+  }
+  // A property key is internalized and flat: it does not keep the whole line alive.
+  const name = Object.keys({ [line.slice(from, to)]: 0 })[0] as string;
+  nameTable[slot] = name;
+  return name;
 }
 
 function setUnparsed(out: ParseScratch, reason: string): LineKind {
@@ -107,6 +137,7 @@ export function parseInto(line: string, out: ParseScratch): LineKind {
   out.embedded = false;
   const kind = parseClean(line, out);
   if (kind === 'blank' || (kind === 'event' && out.args.indexOf('\x1b') < 0)) return kind;
+  out.argsAt = -1; // whatever is parsed below is a cleaned copy, not the line itself
   let clean = line;
   if (clean.indexOf('\x1b') >= 0) clean = clean.replace(ANSI, '');
   const cr = clean.lastIndexOf('\r');
@@ -163,7 +194,11 @@ function parseClean(line: string, out: ParseScratch): LineKind {
       return setUnparsed(out, 'malformed TID@sec.usec: prefix');
     }
     const iso = ISO.exec(line);
-    if (iso) return parseAfterIso(line.slice(iso[0].length), isoMicros(iso), out);
+    if (iso) {
+      const k = parseAfterIso(line.slice(iso[0].length), isoMicros(iso), out);
+      if (k === 'event' && out.args !== '') out.argsAt += iso[0].length;
+      return k;
+    }
     return setUnparsed(out, 'not a trace event or QEMU message');
   }
   const ctx = PROGRAM_CTX.exec(line);

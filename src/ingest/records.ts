@@ -10,8 +10,10 @@ import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } fro
  * log `prog(TID:name):` prefix). `convert` writes them; the replay does not need them.
  * A message with `dropped` marks where the backend lost that many events (simple DROPPED record,
  * ftrace LOST line): in the merged stream it sits where the loss happened.
+ * `argsAt`: where `args` starts in `raw` when it is a piece of it, else -1 or absent (lets the
+ * worker-thread codec send one string per event).
  */
-export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
+export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string; argsAt?: number } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
 
 export interface InputCounters extends InputQuality {
   /** What the reader wants said about this input (e.g. where argument names came from). */

@@ -1,7 +1,8 @@
 // One run (a migration's source and/or destination traces) end to end: decide each input's side,
 // stream and merge the inputs in time order, drive the model and the rules, and assemble the
 // result. Pure with respect to output: nothing here prints.
-import { detectFormat, formatByName, InputError, notRecognised, newCounters, readTraceRecords, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { detectFormat, fileSize, formatByName, InputError, notRecognised, newCounters, readTraceRecords, STDIN, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
 import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
 import { rowsFor, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
@@ -32,6 +33,12 @@ export interface AnalyzeOptions {
   /** A QEMU trace-events file for formats that need one (simple, LTTng); default: beside the input. */
   traceEvents?: string;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Where inputs are parsed: `auto` (default) gives the largest inputs of 32 MiB or more a worker
+   * thread each, one per spare core; `inline` never (batch workers: the cores are taken); `worker`
+   * every input but standard input (tests).
+   */
+  readers?: 'auto' | 'inline' | 'worker';
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
@@ -49,9 +56,18 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const lastTs: Record<Side, number | null> = { src: null, dst: null };
   const sideStats = { src: { events: 0, noTid: 0, noTs: 0 }, dst: { events: 0, noTid: 0, noTs: 0 }, none: { events: 0, noTid: 0, noTs: 0 } };
 
-  const sources = inputs.map((inp, i) =>
-    readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }, formats[i]),
-  );
+  // Large files are parsed on threads of their own while this one replays (same records, same counts).
+  const sizes = await Promise.all(inputs.map((inp) => (inp.path === STDIN ? 0 : fileSize(inp.path))));
+  const inWorker = chooseWorkerInputs(sizes, opts.readers ?? 'auto', spareCores());
+  const sources = inputs.map((inp, i) => {
+    const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
+    if (inWorker.has(i) && inp.path !== STDIN) {
+      const tid = spec.inputs[i]?.tid;
+      const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
+      return readInWorker(ws, counters[i] as InputCounters, readOpts);
+    }
+    return readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, readOpts, formats[i]);
+  });
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
 

@@ -39,8 +39,10 @@ export async function* readTextRecords(
   parser: LineParser,
 ): AsyncGenerator<TraceRecord[]> {
   counters.totalBytes = await fileSize(path);
-  const src = openBytes(path, { headOnly: opts.headOnly === true });
+  const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true });
   const lastTsByTid = new Map<number, number>();
+  let prevTid: number | null = null; // the thread of the latest timed event, whose ts is prevTs (not yet in the map)
+  let prevTs = 0;
   const p = newTextScratch();
   const stampTid = opts.tid ?? null;
   let samples = 0;
@@ -66,6 +68,7 @@ export async function* readTextRecords(
         p.side = undefined;
         p.embedded = false;
         p.dropped = 0;
+        p.argsAt = -1;
         switch (parser.parse(raw, p)) {
           case 'blank':
             counters.blank++;
@@ -90,11 +93,18 @@ export async function* readTextRecords(
             if (tid === null) counters.eventsWithoutTid++;
             if (p.ts === null) counters.eventsWithoutTs++;
             else if (tid !== null) {
-              const last = lastTsByTid.get(tid);
-              if (last !== undefined && p.ts < last) counters.outOfOrder++;
-              lastTsByTid.set(tid, p.ts);
+              // Consecutive events mostly come from one thread: skip the map for them.
+              if (tid === prevTid) {
+                if (p.ts < prevTs) counters.outOfOrder++;
+              } else {
+                if (prevTid !== null) lastTsByTid.set(prevTid, prevTs);
+                const last = lastTsByTid.get(tid);
+                if (last !== undefined && p.ts < last) counters.outOfOrder++;
+                prevTid = tid;
+              }
+              prevTs = p.ts;
             }
-            const rec: TraceRecord = { kind: 'event', name: p.name, side: side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input, line: lineNo, raw };
+            const rec: TraceRecord = { kind: 'event', name: p.name, side: side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input, line: lineNo, raw, argsAt: p.argsAt };
             if (p.pid !== undefined) rec.pid = p.pid;
             if (p.threadName !== undefined) rec.thread = p.threadName;
             out.push(rec);

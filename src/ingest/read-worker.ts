@@ -1,0 +1,42 @@
+// Worker-thread entry: reads one input with its format's reader (any format, .gz included) and
+// posts the records in encoded batches (record-codec.ts), so parsing runs beside the replay on
+// another core. At most WINDOW batches are in flight: the reader waits for the replay, and memory
+// stays bounded whatever the input's size.
+import { parentPort, workerData } from 'node:worker_threads';
+import { RecordEncoder } from './record-codec.js';
+import { InputError, newCounters } from './records.js';
+import { formatByName, readTraceRecords, withFormatOptions } from './trace-input.js';
+import type { UnparsedSample } from '../types.js';
+import type { WorkerReadSpec } from './worker-read.js';
+
+const spec = workerData as WorkerReadSpec;
+const port = parentPort!;
+let credits = spec.window;
+let wake: (() => void) | null = null;
+port.on('message', () => {
+  credits++;
+  wake?.();
+  wake = null;
+});
+
+async function main(): Promise<void> {
+  const counters = newCounters(spec.path);
+  let samples: UnparsedSample[] = [];
+  const format = withFormatOptions(formatByName(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
+  const enc = new RecordEncoder();
+  const it = readTraceRecords(spec.path, spec.input, spec.side, counters, { maxSamples: spec.maxSamples, onUnparsed: (s) => samples.push(s) }, format);
+  for await (const records of it) {
+    while (credits === 0) await new Promise<void>((r) => (wake = r));
+    credits--;
+    const batch = enc.encode(records);
+    const { notes: _n, ...counts } = counters;
+    port.postMessage({ type: 'batch', batch, counters: counts, samples }, [batch.meta.buffer as ArrayBuffer]);
+    samples = [];
+  }
+  port.postMessage({ type: 'end', counters, samples });
+}
+
+main().catch((e: unknown) => {
+  const err = e as Error;
+  port.postMessage({ type: 'error', input: e instanceof InputError, message: err.message });
+});

@@ -1,0 +1,94 @@
+// Reads an input on a worker thread (read-worker.ts) and yields the same record batches, with the
+// same counters and unparsed samples, as reading it in this thread would (tested record for record).
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Side, UnparsedSample } from '../types.js';
+import { RecordDecoder, type EncodedBatch } from './record-codec.js';
+import { InputError, type InputCounters, type InputReadOptions, type TraceRecord } from './records.js';
+
+export interface WorkerReadSpec {
+  path: string;
+  input: number;
+  side: Side | null;
+  /** A name formatByName knows: the worker builds its own reader. */
+  format: string;
+  traceEvents?: string;
+  tid?: number;
+  maxSamples: number;
+  /** Batches the worker may post ahead of the consumer. */
+  window: number;
+}
+
+type Msg =
+  | { type: 'batch'; batch: EncodedBatch; counters: Omit<InputCounters, 'notes'>; samples: UnparsedSample[] }
+  | { type: 'end'; counters: InputCounters; samples: UnparsedSample[] }
+  | { type: 'error'; input: boolean; message: string };
+
+/** Inputs this large are worth a thread of their own (below it, starting the worker costs more than it saves). */
+export const WORKER_MIN_BYTES = 32 * 1048576;
+
+/** Cores left once this thread replays. */
+export function spareCores(): number {
+  return availableParallelism() - 1;
+}
+
+/**
+ * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more,
+ * one per spare core (each worker is a V8 heap of its own: tens of MiB; more threads than cores
+ * only trade memory for nothing). Sizes of 0 (standard input) never go to a worker.
+ */
+export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number): Set<number> {
+  if (mode === 'inline') return new Set();
+  const idx = sizes.map((_, i) => i).filter((i) => (sizes[i] as number) > 0);
+  if (mode === 'worker') return new Set(idx);
+  return new Set(
+    idx
+      .filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES)
+      .sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b)
+      .slice(0, Math.max(0, spare)),
+  );
+}
+
+export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 2): AsyncGenerator<TraceRecord[]> {
+  const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
+  const queue: Msg[] = [];
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  worker.on('message', (m: Msg) => {
+    queue.push(m);
+    notify();
+  });
+  worker.on('error', (e) => {
+    failure = e;
+    notify();
+  });
+  worker.on('exit', (code) => {
+    if (code !== 0 && !failure) failure = new Error(`reader thread for ${spec.path} exited with code ${code}`);
+    notify();
+  });
+  const decoder = new RecordDecoder(spec.input);
+  try {
+    for (;;) {
+      const m = queue.shift();
+      if (!m) {
+        if (failure) throw failure;
+        await new Promise<void>((r) => (wake = r));
+        continue;
+      }
+      if (m.type === 'error') throw m.input ? new InputError(m.message) : new Error(m.message);
+      for (const s of m.samples) opts.onUnparsed?.(s);
+      Object.assign(counters, m.counters);
+      if (m.type === 'end') return;
+      const records = decoder.decode(m.batch);
+      worker.postMessage(1); // one more batch may come
+      yield records;
+    }
+  } finally {
+    // Also after 'end': the worker's message listener would keep its thread alive.
+    await worker.terminate();
+  }
+}

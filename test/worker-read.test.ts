@@ -1,0 +1,135 @@
+// Parsing on a worker thread (ingest/read-worker.ts) must be invisible in the result: the codec
+// rebuilds every record field for field, and a run analysed with its inputs read on worker threads
+// gives the same RunResult, to the byte, as reading them in the main thread.
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveRuns } from '../src/cli/runs.js';
+import { RecordDecoder, RecordEncoder } from '../src/ingest/record-codec.js';
+import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
+import type { TraceRecord } from '../src/ingest/records.js';
+import { InputError } from '../src/ingest/records.js';
+import { loadCatalog } from '../src/model/catalog.js';
+import { analyzeRun, type RunSpec } from '../src/replay/run.js';
+import { ROOT, tempRun } from './helpers.js';
+
+const catalog = loadCatalog();
+const opts = { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+
+describe('record codec', () => {
+  const raw1 = '123@1700000000.000001:migrate_set_state new state active ';
+  const records: TraceRecord[] = [
+    // a log line: args a piece of raw (trailing blank trimmed)
+    { kind: 'event', name: 'migrate_set_state', side: 'src', args: 'new state active', tid: 123, ts: 1700000000000001, input: 1, line: 4, raw: raw1, argsAt: 40 },
+    // a cleaned line: args not a piece of raw
+    { kind: 'event', name: 'migrate_set_state', side: null, args: 'new state setup', tid: null, ts: null, input: 1, line: 5, raw: '\x1b[32mx\x1b[0m', argsAt: -1 },
+    // a binary/CSV record: no argsAt, pid and thread name, non-ASCII
+    { kind: 'event', name: 'qemu_file_fclose', side: 'dst', args: 'é ✓', tid: 7, ts: 0, input: 1, line: 6, raw: 'qemu_file_fclose é ✓', pid: 99, thread: 'live_migration' },
+    { kind: 'message', text: 'Detected IO failure for postcopy. Migration paused.', program: 'qemu-system-x86_64', ts: 12.5, input: 1, line: 7 },
+    { kind: 'message', text: 'lost events', program: null, ts: null, input: 1, line: 8, dropped: 3 },
+    { kind: 'event', name: 'empty_args_event', side: 'src', args: '', tid: 1, ts: 2, input: 1, line: 9, raw: '1@0.000002:empty_args_event ', argsAt: 0 },
+  ];
+  assert.equal(raw1.slice(40, 40 + 'new state active'.length), 'new state active');
+
+  it('rebuilds every field of events and messages, names carried across batches', () => {
+    const enc = new RecordEncoder();
+    const dec = new RecordDecoder(1);
+    const b1 = enc.encode(records.slice(0, 3));
+    const b2 = enc.encode(records.slice(3));
+    assert.deepEqual(b1.names, ['migrate_set_state', 'qemu_file_fclose']);
+    assert.deepEqual(b2.names, ['empty_args_event'], 'a name crosses the boundary once');
+    const back = [...dec.decode(b1), ...dec.decode(b2)];
+    const norm = (r: TraceRecord) => ({ ...r, ...(r.kind === 'event' && (r.argsAt === undefined || r.argsAt < 0) ? { argsAt: -1 } : {}) });
+    assert.deepEqual(back.map(norm), records.map(norm));
+  });
+
+  it('sends arguments inside the line as offsets, others as strings', () => {
+    const b = new RecordEncoder().encode(records.slice(0, 3));
+    // raw1 alone for the first; raw + args for the cleaned line; raw + args + thread for the third
+    assert.equal(b.strs.length, 1 + 2 + 3);
+  });
+});
+
+/** Every run folder under traces/ with logs. */
+function realRunDirs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (existsSync(join(p, 'src.log')) || existsSync(join(p, 'combined.log'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(ROOT, 'traces'));
+  return out.sort();
+}
+
+async function both(spec: RunSpec): Promise<[string, string]> {
+  const inline = await analyzeRun(spec, { ...opts, readers: 'inline' });
+  const worker = await analyzeRun(spec, { ...opts, readers: 'worker' });
+  return [JSON.stringify(inline), JSON.stringify(worker)];
+}
+
+describe('inputs read on worker threads', () => {
+  const dirs = realRunDirs();
+  it('finds the real runs', () => assert.ok(dirs.length >= 30, `only ${dirs.length} run folders`));
+
+  it('give the same result as reading inline, for every real run', async () => {
+    for (const dir of dirs) {
+      const [spec] = await resolveRuns([dir], undefined, undefined);
+      const [a, b] = await both(spec!);
+      assert.equal(b, a, dir);
+    }
+  });
+
+  it('same for the binary simple traces of the self-built run (a format that is not line-based)', async () => {
+    const dir = join(ROOT, 'traces/10.0.13-selfbuilt/c-postcopy-preempt-1');
+    const spec: RunSpec = { name: 'simple', inputs: [{ path: join(dir, 'src.simple'), side: 'src' }, { path: join(dir, 'dst.simple'), side: 'dst' }] };
+    const [a, b] = await both(spec);
+    assert.equal(b, a);
+    assert.ok(JSON.parse(a).stats.events > 1000);
+  });
+
+  it('same for gzip input and for damaged lines (counts, samples and notes included)', async () => {
+    const src = readFileSync(join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log'), 'utf8').split('\n');
+    src.splice(100, 0, 'garbage \x00\xff line', `${'x'.repeat(2 << 20)}`, '\x1b[31m' + src[100]!);
+    const dir = tempRun({ 'src.log.gz': gzipSync(src.join('\n')), 'dst.log': readFileSync(join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2/dst.log')) });
+    const spec: RunSpec = { name: 'gz', inputs: [{ path: join(dir, 'src.log.gz'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] };
+    const [a, b] = await both(spec);
+    assert.equal(b, a);
+    const r = JSON.parse(a);
+    assert.equal(r.dataQuality.perInput[0].overlong, 1);
+    assert.equal(r.verdict, 'findings');
+  });
+
+  it('an input error inside the reader thread is the same input error, not a crash or a hang', async () => {
+    // A gzip file corrupt after its first part: the reader fails part-way through.
+    const gz = gzipSync(readFileSync(join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log')));
+    gz.fill(0x55, 2000, 2400);
+    const dir = tempRun({ 'src.log.gz': gz });
+    const spec: RunSpec = { name: 'bad', inputs: [{ path: join(dir, 'src.log.gz'), side: 'src', format: 'log' }] };
+    const inline = await analyzeRun(spec, { ...opts, readers: 'inline' }).then(() => null, (e: Error) => e);
+    const worker = await analyzeRun(spec, { ...opts, readers: 'worker' }).then(() => null, (e: Error) => e);
+    assert.ok(inline instanceof InputError, `inline: ${inline}`);
+    assert.ok(worker instanceof InputError, `worker: ${worker}`);
+    assert.equal(worker.message, inline.message);
+    assert.match(worker.message, /src\.log\.gz: gzip data is corrupt/);
+  });
+});
+
+describe('which inputs get a reader thread', () => {
+  const MiB = 1048576;
+  it('auto: the largest inputs of 32 MiB or more, one per spare core', () => {
+    assert.deepEqual([...chooseWorkerInputs([40 * MiB, 900 * MiB, 10 * MiB], 'auto', 1)], [1]);
+    assert.deepEqual([...chooseWorkerInputs([40 * MiB, 900 * MiB, 10 * MiB], 'auto', 3)].sort(), [0, 1]);
+    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'auto', 0)], [], 'no spare core: none');
+    assert.deepEqual([...chooseWorkerInputs([31 * MiB], 'auto', 4)], [], 'small inputs stay');
+  });
+  it('inline: none; worker: every input but standard input (size 0)', () => {
+    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4)], []);
+    assert.deepEqual([...chooseWorkerInputs([1, 0, 5], 'worker', 0)], [0, 2]);
+  });
+});
