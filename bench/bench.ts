@@ -4,13 +4,16 @@
 //   (b) readline + one anchored regex per line (a minimal line parser),
 //   (c) migtrace check end to end (both files, merged, the whole model and every rule).
 // Each pass runs in a fresh child process (so (c)'s peak RSS is its own); medians of --rounds.
-// Printed: MiB/s and events/s per pass, the ratio (c)/(b), and (c)'s peak RSS.
+// Printed: MiB/s and events/s per pass, the ratio (c)/(b), and (c)'s peak RSS; then (c) on gzip and
+// ftrace forms of a slice (an eighth of the size) against (b) on the slice's log, and `check` of
+// four runs on one worker thread against one per core.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTrace } from './make-trace.js';
+import { ftraceFile, gzipFile } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASS = fileURLToPath(new URL('./pass.js', import.meta.url));
@@ -30,12 +33,71 @@ interface PassResult {
 }
 
 function runPass(kind: string, files: string[]): PassResult {
-  const r = spawnSync(process.execPath, [PASS, kind, ...files], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`pass ${kind} failed: ${r.stderr}`);
+  return runPassArgs([kind, ...files]);
+}
+
+function runPassArgs(args: string[]): PassResult {
+  const r = spawnSync(process.execPath, [PASS, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`pass ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PassResult;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+/** Medians of `rounds` alternating runs of each pass. */
+function measure(passes: Record<string, string[]>, rounds: number): Record<string, { ms: number; events: number; rss: number }> {
+  const all: Record<string, PassResult[]> = Object.fromEntries(Object.keys(passes).map((k) => [k, []]));
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, args] of Object.entries(passes)) {
+      const r = runPassArgs(args);
+      all[k]!.push(r);
+      process.stderr.write(`  round ${i + 1} ${k}: ${(r.ms / 1000).toFixed(2)} s\n`);
+    }
+  }
+  return Object.fromEntries(Object.entries(all).map(([k, rs]) => [k, { ms: median(rs.map((r) => r.ms)), events: rs[0]!.events, rss: Math.max(...rs.map((r) => r.maxRssKiB)) / 1024 }]));
+}
+
+/** gzip and ftrace input (bench/variants.ts) on a slice of an eighth of the size, against (b) on the slice's log. */
+async function otherInputs(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
+  const sliceMiB = Math.max(16, Math.round(sizeMiB / 8));
+  const d = join(dir, 'slice');
+  mkdirSync(d);
+  process.stderr.write(`building a ${sliceMiB} MiB slice and its gzip and ftrace forms ...\n`);
+  const made = await makeTrace(join(ROOT, 'traces/10.0.13'), d, sliceMiB * 1048576);
+  const log = [made.src, made.dst];
+  await Promise.all(log.map((f) => gzipFile(f, `${f}.gz`)));
+  await ftraceFile(made.src, join(d, 'src.ftrace'), 1000);
+  await ftraceFile(made.dst, join(d, 'dst.ftrace'), 2000);
+  const r = measure(
+    {
+      'readline-regex': ['readline-regex', ...log],
+      log: ['migtrace', ...log],
+      gzip: ['migtrace', ...log.map((f) => `${f}.gz`)],
+      ftrace: ['migtrace', join(d, 'src.ftrace'), join(d, 'dst.ftrace')],
+    },
+    rounds,
+  );
+  const b = r['readline-regex']!;
+  const row = (k: string) => `  ${k.padEnd(8)} ${(r[k]!.events / (r[k]!.ms / 1000) / 1e6).toFixed(2)} M events/s  ratio to (b) ${(b.ms / r[k]!.ms).toFixed(2)}  peak RSS ${r[k]!.rss.toFixed(0)} MiB`;
+  return [`other inputs, ${sliceMiB} MiB slice (${made.lines} lines); (b) on its log: ${(b.events / (b.ms / 1000) / 1e6).toFixed(2)} M lines/s`, row('log'), row('gzip'), row('ftrace')];
+}
+
+/** \`check DIR...\` over four runs on one worker thread, then on one per core. */
+async function batchScaling(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
+  const runMiB = Math.max(8, Math.round(sizeMiB / 32));
+  const dirs: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const d = join(dir, `run${i}`);
+    mkdirSync(d);
+    await makeTrace(join(ROOT, 'traces/10.0.13'), d, runMiB * 1048576);
+    dirs.push(d);
+  }
+  const cores = availableParallelism();
+  const r = measure({ 'jobs 1': ['batch', '1', ...dirs], [`jobs ${cores}`]: ['batch', String(cores), ...dirs] }, rounds);
+  const one = r['jobs 1']!.ms;
+  const many = r[`jobs ${cores}`]!.ms;
+  return [`batch: check of 4 runs x ${runMiB} MiB: 1 thread ${(one / 1000).toFixed(2)} s, ${cores} threads ${(many / 1000).toFixed(2)} s, speed-up ${(one / many).toFixed(2)} on ${cores} cores`];
+}
 
 async function main(): Promise<void> {
   const sizeMiB = arg('size', 1024);
@@ -72,6 +134,8 @@ async function main(): Promise<void> {
       `peak RSS of (c)             ${c.rss.toFixed(0)} MiB (target <= 256 MiB)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
+    process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

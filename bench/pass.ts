@@ -1,9 +1,12 @@
 // One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { analyzeBatch } from '../src/cli/batch.js';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
+import { limitHeapGrowth } from '../src/cli/heap.js';
 
 async function scan(files: string[]): Promise<{ lines: number; events: number }> {
   let lines = 0;
@@ -31,6 +34,7 @@ async function readlineRegex(files: string[]): Promise<{ lines: number; events: 
 }
 
 async function migtrace(files: string[]): Promise<{ lines: number; events: number }> {
+  limitHeapGrowth(); // as the CLI does at start-up (src/cli/main.ts)
   const r = await analyzeRun(
     { name: 'bench', inputs: [{ path: files[0]!, side: 'src' }, { path: files[1]!, side: 'dst' }] },
     { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 },
@@ -38,8 +42,17 @@ async function migtrace(files: string[]): Promise<{ lines: number; events: numbe
   return { lines: r.stats.lines, events: r.stats.events };
 }
 
+/** `check DIR...` as the CLI runs a batch: one run per directory, on `jobs` worker threads. */
+async function batch(args: string[]): Promise<{ lines: number; events: number }> {
+  limitHeapGrowth();
+  const [jobs, ...dirs] = args;
+  const specs = dirs.map((d) => ({ name: d, inputs: [{ path: join(d, 'src.log'), side: 'src' as const }, { path: join(d, 'dst.log'), side: 'dst' as const }] }));
+  const results = await analyzeBatch(specs, { catalog: [], stuckAfterMs: 1000, maxUnparsedSamples: 20, jobs: Number(jobs) });
+  return { lines: results.reduce((a, r) => a + r.stats.lines, 0), events: results.reduce((a, r) => a + r.stats.events, 0) };
+}
+
 const [kind, ...files] = process.argv.slice(2);
-const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'migtrace' ? migtrace : null;
+const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : null;
 if (!fn) throw new Error(`unknown pass ${kind}`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();

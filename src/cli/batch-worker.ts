@@ -20,6 +20,7 @@ parentPort!.on('message', async (msg: { index: number; spec: RunSpec }) => {
       catalog,
       stuckAfterMs: setup.stuckAfterMs,
       maxUnparsedSamples: setup.maxUnparsedSamples,
+      readers: 'inline', // the batch already keeps every core busy, one run per worker
       ...(setup.traceEvents ? { traceEvents: setup.traceEvents } : {}),
     });
     parentPort!.postMessage({ index: msg.index, result });

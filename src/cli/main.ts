@@ -11,7 +11,10 @@ import { explainCommand } from './commands/explain.js';
 import { timelineCommand } from './commands/timeline.js';
 import { describeError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { limitHeapGrowth } from './heap.js';
 import { VERSION } from './version.js';
+
+limitHeapGrowth();
 
 const argv = hideBin(process.argv);
 const debug = argv.includes('--debug');

@@ -12,12 +12,26 @@ export interface LineBatch {
   overlong: number[];
   /** Bytes consumed so far (for progress). */
   bytesRead: number;
+  /**
+   * With `keepBytes`: the batch's lines as UTF-8 (CR stripped, cut lines cut), line i being
+   * bytes[starts[i], ends[i]) — what a reader thread sends instead of strings (record-codec.ts).
+   */
+  bytes?: LineBytes;
+}
+
+export interface LineBytes {
+  /** An ArrayBuffer of its own (transferable). */
+  bytes: Buffer;
+  starts: Uint32Array;
+  ends: Uint32Array;
 }
 
 export interface LineReaderOptions {
   maxLineBytes?: number;
   batchLines?: number;
   highWaterMark?: number;
+  /** Also give each batch its lines' bytes (LineBatch.bytes). */
+  keepBytes?: boolean;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
@@ -36,8 +50,64 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   let bytesRead = 0;
   let batch: LineBatch = { lines: [], firstLine: 1, overlong: [], bytesRead: 0 };
 
-  const decode = (buf: Buffer, start: number, end: number): string => {
+  // With keepBytes: the lines pushed from the current chunk since the last flush are one region of
+  // it, copied at once when the batch is handed out or the chunk is done (the chunk's buffer may be
+  // reused by the reader); a line rebuilt from a carry is copied on its own.
+  const keep = opts.keepBytes === true;
+  let store = keep ? Buffer.allocUnsafeSlow(1 << 19) : null;
+  let storeLen = 0;
+  let starts: number[] = [];
+  let ends: number[] = [];
+  let region: Buffer | null = null; // the chunk the pending region is in
+  let regionStart = 0;
+  let regionEnd = 0;
+  const ensure = (n: number) => {
+    if (storeLen + n <= (store as Buffer).length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max((store as Buffer).length * 2, storeLen + n));
+    (store as Buffer).copy(bigger, 0, 0, storeLen);
+    store = bigger;
+  };
+  const flushRegion = () => {
+    if (region === null) return;
+    ensure(regionEnd - regionStart);
+    region.copy(store as Buffer, storeLen, regionStart, regionEnd);
+    storeLen += regionEnd - regionStart;
+    region = null;
+  };
+  /** Records where line (bytes start..end of buf) lies in the store; `inPlace`: buf is the chunk being read. */
+  const keepLine = (buf: Buffer, start: number, end: number, inPlace: boolean) => {
+    if (!inPlace) {
+      flushRegion();
+      ensure(end - start);
+      buf.copy(store as Buffer, storeLen, start, end);
+      starts.push(storeLen);
+      ends.push(storeLen + end - start);
+      storeLen += end - start;
+      return;
+    }
+    if (region !== buf) {
+      flushRegion();
+      region = buf;
+      regionStart = start;
+    }
+    const base = storeLen + (start - regionStart);
+    starts.push(base);
+    ends.push(base + end - start);
+    regionEnd = end;
+  };
+  const takeBytes = (): LineBytes => {
+    flushRegion();
+    const out = { bytes: (store as Buffer).subarray(0, storeLen), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends) };
+    store = Buffer.allocUnsafeSlow(Math.max(1 << 19, storeLen));
+    storeLen = 0;
+    starts = [];
+    ends = [];
+    return out;
+  };
+
+  const decode = (buf: Buffer, start: number, end: number, inPlace: boolean): string => {
     if (end > start && buf[end - 1] === 0x0d) end--;
+    if (keep) keepLine(buf, start, end, inPlace);
     // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
     return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
   };
@@ -57,27 +127,29 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
       if (nl === -1) break;
       if (carry !== null) {
         if (carryTruncated) {
-          push(decode(carry, 0, carry.length), true);
+          push(decode(carry, 0, carry.length, false), true);
         } else {
           const room = maxLine - carry.length;
           const take = Math.min(nl - start, Math.max(room, 0));
           const whole = Buffer.concat([carry, chunk.subarray(start, start + take)]);
-          push(decode(whole, 0, whole.length), nl - start > take);
+          push(decode(whole, 0, whole.length, false), nl - start > take);
         }
         carry = null;
         carryTruncated = false;
       } else if (nl - start > maxLine) {
-        push(decode(chunk, start, start + maxLine), true);
+        push(decode(chunk, start, start + maxLine, true), true);
       } else {
-        push(decode(chunk, start, nl), false);
+        push(decode(chunk, start, nl, true), false);
       }
       start = nl + 1;
       if (batch.lines.length >= batchLines) {
         batch.bytesRead = bytesRead;
+        if (keep) batch.bytes = takeBytes();
         yield batch;
         batch = { lines: [], firstLine: lineNo, overlong: [], bytesRead };
       }
     }
+    flushRegion(); // the next chunk may be read into this same buffer
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       if (carry === null) {
@@ -90,7 +162,8 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
       }
     }
   }
-  if (carry !== null && (carry.length > 0 || carryTruncated)) push(decode(carry, 0, carry.length), carryTruncated);
+  if (carry !== null && (carry.length > 0 || carryTruncated)) push(decode(carry, 0, carry.length, false), carryTruncated);
   batch.bytesRead = bytesRead;
+  if (keep) batch.bytes = takeBytes();
   if (batch.lines.length > 0) yield batch;
 }

@@ -24,13 +24,16 @@ async function main(): Promise<void> {
   let samples: UnparsedSample[] = [];
   const format = withFormatOptions(formatByName(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
   const enc = new RecordEncoder();
-  const it = readTraceRecords(spec.path, spec.input, spec.side, counters, { maxSamples: spec.maxSamples, onUnparsed: (s) => samples.push(s) }, format);
+  const it = readTraceRecords(spec.path, spec.input, spec.side, counters, { maxSamples: spec.maxSamples, onUnparsed: (s) => samples.push(s), keepLineBytes: true }, format);
   for await (const records of it) {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
     const batch = enc.encode(records);
     const { notes: _n, ...counts } = counters;
-    port.postMessage({ type: 'batch', batch, counters: counts, samples }, [batch.meta.buffer as ArrayBuffer]);
+    const transfer = [batch.meta.buffer as ArrayBuffer];
+    // The line bytes' buffer is the batch's own (lines.ts allocates one per batch).
+    if (batch.lineBytes) transfer.push(batch.lineBytes.bytes.buffer as ArrayBuffer, batch.lineBytes.starts.buffer as ArrayBuffer, batch.lineBytes.ends.buffer as ArrayBuffer);
+    port.postMessage({ type: 'batch', batch, counters: counts, samples }, transfer);
     samples = [];
   }
   port.postMessage({ type: 'end', counters, samples });

@@ -3,6 +3,7 @@
 // unparsed or blank, and the counts add up.
 import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
+import type { LineBytes } from './lines.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
@@ -14,6 +15,12 @@ import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } fro
  * worker-thread codec send one string per event).
  */
 export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string; argsAt?: number } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
+
+/**
+ * A batch as a reader yields it. `lineBytes` (line-based readers, when asked with keepLineBytes):
+ * the batch's lines as bytes; every event's `raw` is its line, at index `line - firstLine`.
+ */
+export type RecordBatch = TraceRecord[] & { lineBytes?: LineBytes & { firstLine: number } };
 
 export interface InputCounters extends InputQuality {
   /** What the reader wants said about this input (e.g. where argument names came from). */
@@ -37,6 +44,8 @@ export interface InputReadOptions {
    * an input that can be read only once (standard input). Ignored for files.
    */
   headOnly?: boolean;
+  /** Attach the lines' bytes to each batch (RecordBatch.lineBytes), for a reader thread to send. */
+  keepLineBytes?: boolean;
 }
 
 export function newCounters(path: string): InputCounters {

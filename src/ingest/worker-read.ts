@@ -49,7 +49,7 @@ export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inl
   );
 }
 
-export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 2): AsyncGenerator<TraceRecord[]> {
+export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8): AsyncGenerator<TraceRecord[]> {
   const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec, resourceLimits: { maxYoungGenerationSizeMb: 16 } });
   const queue: Msg[] = [];
   let failure: Error | null = null;

@@ -5,7 +5,7 @@ import { openBytes } from '../bytes.js';
 import { splitLines } from '../lines.js';
 import type { LineKind, ParseScratch } from '../log-format.js';
 import { newScratch } from '../log-format.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceRecord } from '../records.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type RecordBatch, type TraceRecord } from '../records.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -51,8 +51,9 @@ export async function* readTextRecords(
     if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line, text: text.slice(0, 200), reason });
   };
   try {
-    for await (const batch of splitLines(src.chunks)) {
-      const out: TraceRecord[] = [];
+    for await (const batch of splitLines(src.chunks, { keepBytes: opts.keepLineBytes === true })) {
+      const out: RecordBatch = [];
+      if (batch.bytes) out.lineBytes = { ...batch.bytes, firstLine: batch.firstLine };
       let lineNo = batch.firstLine;
       let overlongIdx = 0;
       for (const raw of batch.lines) {
