@@ -528,3 +528,17 @@ describe('detection picks each format from the head', () => {
     assert.throws(() => formatByName('nope'), /unknown input format 'nope'/);
   });
 });
+
+describe('seconds text → µs (every text format with seconds timestamps)', () => {
+  it('keeps the digits exact, up to ns, and refuses what is not a decimal number', async () => {
+    const { secondsTextToMicros } = await import('../src/ingest/formats/text-reader.js');
+    assert.equal(secondsTextToMicros('1795636379.825007'), 1795636379825007);
+    assert.equal(secondsTextToMicros('8123.456789123'), 8123456789.123);
+    assert.equal(secondsTextToMicros('8123.4'), 8123400000);
+    assert.equal(secondsTextToMicros('12'), 12e6);
+    assert.equal(secondsTextToMicros('1.'), 1e6);
+    assert.equal(secondsTextToMicros('-0123.5'), -123500000);
+    assert.equal(secondsTextToMicros('99999999999999999.5'), 99999999999999999 * 1e6 + 500000, 'beyond 2^53: as Number() rounds');
+    for (const bad of ['', '-', '.5', '1.2.3', 'a.1', '1.a', '1,5', ' 1.5']) assert.equal(secondsTextToMicros(bad), null, bad);
+  });
+});

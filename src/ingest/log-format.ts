@@ -201,6 +201,10 @@ function parseClean(line: string, out: ParseScratch): LineKind {
     }
     return setUnparsed(out, 'not a trace event or QEMU message');
   }
+  // A bare event (no -msg timestamp=on; the payload of ftrace, syslog, ...) first: when it is one,
+  // neither prefix below can match (each needs '(' or ':' right after the leading word, an event
+  // name is followed by a space or the end), so trying it first changes nothing but the cost.
+  if (isAlpha(c0) && splitEventAt(line, 0, out)) return setEvent(out, null, null);
   const ctx = PROGRAM_CTX.exec(line);
   if (ctx) {
     if (splitEventAt(line, ctx[0].length, out)) return setEvent(out, Number(ctx[2]), null, ctx[3]);

@@ -48,7 +48,7 @@ function ftraceParser(counters: InputCounters): LineParser & { kernel: number } 
       }
       const comm = m[1]!;
       const tid = Number(m[2]);
-      const tgid = m[3] && /^\d+$/.test(m[3]) ? Number(m[3]) : undefined;
+      const tgid = m[3] && m[3].charCodeAt(0) !== 45 /* '-' */ ? Number(m[3]) : undefined; // (\d+|-+)
       const ts = secondsTextToMicros(m[5]!);
       const event = m[6]!;
       const rest = m[7]!;

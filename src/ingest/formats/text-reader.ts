@@ -126,14 +126,34 @@ export async function* readTextRecords(
 
 /** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
 export function secondsTextToMicros(text: string): number | null {
-  const dot = text.indexOf('.');
-  const intPart = dot < 0 ? text : text.slice(0, dot);
-  const frac = dot < 0 ? '' : text.slice(dot + 1);
-  if (!/^-?\d+$/.test(intPart) || !/^\d*$/.test(frac)) return null;
-  const neg = intPart.startsWith('-');
-  const whole = Math.abs(Number(intPart)) * 1e6;
+  // Scanned by hand: this runs once per event of the text formats (a regex pair cost ~150 ns here).
+  const n = text.length;
+  const neg = n > 0 && text.charCodeAt(0) === 45;
+  let i = neg ? 1 : 0;
+  const intStart = i;
+  let whole = 0;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    whole = whole * 10 + (c - 48);
+  }
+  if (i === intStart) return null;
+  if (i - intStart > 15) whole = Math.abs(Number(text.slice(0, i))); // beyond exact integers: as Number() rounds
   // Up to 9 fractional digits: µs plus a fraction (ns clocks keep their order within a µs).
-  const f = frac.length === 0 ? 0 : Number(frac.slice(0, 9).padEnd(9, '0')) / 1000;
-  const us = whole + f;
+  let f = 0;
+  if (i < n) {
+    if (text.charCodeAt(i) !== 46) return null;
+    let digits = 0;
+    for (i++; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return null;
+      if (digits < 9) {
+        f = f * 10 + (c - 48);
+        digits++;
+      }
+    }
+    for (; digits < 9; digits++) f *= 10;
+  }
+  const us = whole * 1e6 + f / 1000;
   return neg ? -us : us;
 }
