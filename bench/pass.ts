@@ -47,7 +47,10 @@ async function batch(args: string[]): Promise<{ lines: number; events: number }>
   limitHeapGrowth();
   const [jobs, ...dirs] = args;
   const specs = dirs.map((d) => ({ name: d, inputs: [{ path: join(d, 'src.log'), side: 'src' as const }, { path: join(d, 'dst.log'), side: 'dst' as const }] }));
-  const results = await analyzeBatch(specs, { catalog: [], stuckAfterMs: 1000, maxUnparsedSamples: 20, jobs: Number(jobs) });
+  const results = (await analyzeBatch(specs, { catalog: [], stuckAfterMs: 1000, maxUnparsedSamples: 20, jobs: Number(jobs) })).map((r) => {
+    if (r instanceof Error) throw r;
+    return r;
+  });
   return { lines: results.reduce((a, r) => a + r.stats.lines, 0), events: results.reduce((a, r) => a + r.stats.events, 0) };
 }
 

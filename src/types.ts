@@ -247,4 +247,13 @@ export interface Report {
   runs: RunResult[];
   /** With --baseline: entries no finding of this check matched any more (fixed, or not re-run). */
   baselineGone?: BaselineEntry[];
+  /** Runs of a batch whose input could not be read (exit 2); the other runs are reported as usual. */
+  unusable?: UnusableRun[];
+}
+
+export interface UnusableRun {
+  run: string;
+  inputs: string[];
+  /** The input error, with file and line where known. */
+  error: string;
 }

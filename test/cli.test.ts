@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { runCli, tempRun } from './helpers.js';
+import { ROOT, runCli, tempRun } from './helpers.js';
 import { join } from 'node:path';
 
 describe('exit codes and errors', () => {
@@ -112,5 +112,37 @@ describe('help and explain', () => {
     const r = runCli(['explain', 'nope']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no rule 'nope'/);
+  });
+});
+
+describe('a batch with a run that cannot be read', () => {
+  // One real run with the race and one run of garbage: the garbage run is listed as not checked,
+  // the real one is reported in full, and the exit code says the input was broken (2).
+  const good = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+  const bad = tempRun({ 'src.log': 'hello\nworld\n', 'dst.log': 'garbage\n' });
+  for (const jobs of ['1', '2']) {
+    it(`reports the others and exits 2 (--jobs ${jobs})`, () => {
+      const r = runCli(['check', good, bad, '--jobs', jobs, '--format', 'json', '--quiet']);
+      assert.equal(r.code, 2, r.stderr);
+      const report = JSON.parse(r.stdout) as Report;
+      assert.deepEqual(report.runs.map((x) => [x.name, x.verdict]), [[good, 'findings']]);
+      assert.equal(report.unusable?.length, 1);
+      assert.equal(report.unusable![0]!.run, bad);
+      assert.match(report.unusable![0]!.error, /src\.log: not a recognised trace/);
+      assert.match(r.stderr, /src\.log: not a recognised trace/);
+    });
+  }
+  it('says so in every CI format', () => {
+    const junit = runCli(['check', good, bad, '--format', 'junit', '--quiet']);
+    assert.equal(junit.code, 2);
+    assert.match(junit.stdout, /<testsuites[^>]* errors="1"/);
+    assert.match(junit.stdout, /<error message="[^"]*not a recognised trace[^"]*" type="input-error">/);
+    const sarif = JSON.parse(runCli(['check', good, bad, '--format', 'sarif', '--quiet']).stdout);
+    assert.equal(sarif.runs[0].invocations[0].executionSuccessful, false);
+    assert.equal(sarif.runs[0].invocations[0].toolExecutionNotifications[0].descriptor.id, 'input-error');
+    const gh = runCli(['check', good, bad, '--format', 'github', '--quiet']);
+    assert.match(gh.stdout, /^::error title=migtrace%3A .* not checked::/m); // ":" is escaped in properties
+    const text = runCli(['check', good, bad, '--quiet', '--no-color']);
+    assert.match(text.stdout, /not checked, its input cannot be read/);
   });
 });

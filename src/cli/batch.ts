@@ -27,8 +27,9 @@ function revive(e: { name: string; message: string; stack?: string }): Error {
   return err;
 }
 
-export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promise<RunResult[]> {
-  const results: Array<RunResult | undefined> = new Array(specs.length);
+/** Each run's result, or the input error that made it unusable (the batch goes on without it). */
+export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promise<Array<RunResult | InputError>> {
+  const results: Array<RunResult | InputError | undefined> = new Array(specs.length);
   const n = Math.max(1, Math.min(opts.jobs, specs.length));
   const url = new URL('./batch-worker.js', import.meta.url);
   const setup = { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, maxUnparsedSamples: opts.maxUnparsedSamples, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}) };
@@ -44,8 +45,11 @@ export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promis
       };
       for (const w of workers) {
         w.on('message', (m: { index: number; result?: RunResult; error?: { name: string; message: string; stack?: string } }) => {
-          if (m.error) return reject(revive(m.error));
-          results[m.index] = m.result;
+          if (m.error) {
+            const err = revive(m.error);
+            if (!(err instanceof InputError)) return reject(err);
+            results[m.index] = err;
+          } else results[m.index] = m.result;
           done++;
           opts.onDone?.(done, specs.length, specs[m.index]!.name);
           if (done === specs.length) resolve();
@@ -58,5 +62,5 @@ export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promis
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return results as RunResult[];
+  return results as Array<RunResult | InputError>;
 }

@@ -20,10 +20,12 @@ export function isActionable(f: Finding): boolean {
 }
 
 /**
- * Findings at or above --fail-on → 1; otherwise any inconclusive run → 3; otherwise 0.
+ * A run of a batch that could not be read → 2 (broken input must not pass as a result); else
+ * findings at or above --fail-on → 1; otherwise any inconclusive run → 3; otherwise 0.
  * Findings marked `known` (--baseline) or suppressed (--suppressions) are reported but never fail.
  */
-export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warning'): number {
+export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warning', unusableRuns = 0): number {
+  if (unusableRuns > 0) return EXIT.error;
   const failing = failOn !== 'never' && runs.some((r) => r.findings.some((f) => isActionable(f) && RANK[f.severity] >= RANK[failOn]));
   if (failing) return EXIT.findings;
   if (runs.some((r) => r.verdict === 'inconclusive')) return EXIT.inconclusive;
@@ -34,6 +36,7 @@ export const EXIT_HELP = `Exit codes:
   0  clean: every rule decided and found nothing at or above --fail-on
   1  findings at or above --fail-on (default: warning); with --baseline only new ones count,
      and suppressed findings (--suppressions) never do
-  2  usage or input error (bad option, unreadable or unrecognisable file, bad catalog)
+  2  usage or input error (bad option, unreadable or unrecognisable file, bad catalog); in a
+     batch the other runs are still checked and reported, the unusable ones listed
   3  inconclusive: the trace cannot decide a rule (no thread ids, missing events); says why
   4  (capture only) the migration could not be run as the scenario intends; says what happened`;

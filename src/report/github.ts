@@ -58,6 +58,7 @@ export function renderGithub(report: Report, opts: GithubOptions = {}): string {
       });
     }
   }
+  for (const u of report.unusable ?? []) all.push({ level: 'error', props: { title: `migtrace: ${u.run} not checked` }, message: `${u.run}: its input cannot be read: ${u.error}` });
   const out: string[] = [];
   for (const level of ['error', 'warning', 'notice'] as const) {
     const mine = all.filter((a) => a.level === level);

@@ -4,7 +4,7 @@
 // on an error or warning finding nobody accepted; info and accepted findings pass with the
 // evidence in <system-out>; inconclusive and not-applicable rules are <skipped>.
 import { RULES } from '../rules/index.js';
-import type { Finding, Location, Report, RunResult } from '../types.js';
+import type { Finding, Location, Report, RunResult, UnusableRun } from '../types.js';
 import { fingerprint } from './fingerprint.js';
 import { isAccepted, repoPath } from './sarif.js';
 
@@ -124,13 +124,26 @@ function suite(r: RunResult, cwd: string | undefined): { xml: string; tests: num
   return { xml, tests: cases.length, failures, skipped };
 }
 
+/** A run that could not be read: one test case in error (JUnit's word for "could not run"). */
+function unusableSuite(u: UnusableRun): string {
+  return [
+    `  <testsuite${attrs({ name: u.run, tests: 1, failures: 0, errors: 1, skipped: 0, time: 0 })}>`,
+    `    <testcase${attrs({ name: 'read the trace', classname: `migtrace.${u.run}`, time: 0 })}>`,
+    `      <error${attrs({ message: u.error, type: 'input-error' })}>${escapeText(u.error)}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+  ].join('\n');
+}
+
 export function renderJunit(report: Report, opts: JunitOptions = {}): string {
   const suites = report.runs.map((r) => suite(r, opts.cwd));
+  const unusable = report.unusable ?? [];
   const sum = (k: 'tests' | 'failures' | 'skipped') => suites.reduce((n, s) => n + s[k], 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: report.tool.name, tests: sum('tests'), failures: sum('failures'), errors: 0, skipped: sum('skipped'), time: 0 })}>`,
+    `<testsuites${attrs({ name: report.tool.name, tests: sum('tests') + unusable.length, failures: sum('failures'), errors: unusable.length, skipped: sum('skipped'), time: 0 })}>`,
     ...suites.map((s) => s.xml),
+    ...unusable.map(unusableSuite),
     '</testsuites>',
     '',
   ].join('\n');

@@ -51,6 +51,10 @@ export function renderMarkdownSummary(report: Report, budget = SUMMARY_BUDGET): 
     '',
     `${report.runs.length} run${report.runs.length === 1 ? '' : 's'}: ${count('clean')} clean, ${count('findings')} with findings, ${count('inconclusive')} inconclusive.`,
   ];
+  if (report.unusable?.length) {
+    tail.push('', `Not checked — input cannot be read (${report.unusable.length}):`, '');
+    for (const u of report.unusable) tail.push(`- ${code(u.run, false)}: ${cell(u.error)}`);
+  }
   if (report.baselineGone?.length) {
     tail.push('', `Baseline entries no longer seen (${report.baselineGone.length}; fixed, or their run was not checked — prune with \`--write-baseline\`):`, '');
     for (const e of report.baselineGone) tail.push(`- ${code(e.key, false)}${e.summary ? ` — ${cell(e.summary)}` : ''}`);

@@ -113,6 +113,7 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
     })),
     ...run.dataQuality.notes.map((n) => ({ level: 'note', message: { text: `${run.name}: ${n}` }, descriptor: { id: 'data-quality' }, properties: { run: run.name } })),
   ]);
+  const unusable = (report.unusable ?? []).map((u) => ({ level: 'error', message: { text: `${u.run}: not checked: ${u.error}` }, descriptor: { id: 'input-error' }, properties: { run: u.run } }));
   const sarif = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -135,15 +136,17 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
             notifications: [
               { id: 'inconclusive', shortDescription: { text: 'A rule could not decide on this trace' } },
               { id: 'data-quality', shortDescription: { text: 'Something about the trace input limits what can be decided' } },
+              { id: 'input-error', shortDescription: { text: 'A run of the batch could not be read, so it was not checked' } },
             ],
           },
         },
-        invocations: [{ executionSuccessful: true, toolExecutionNotifications: notifications }],
+        invocations: [{ executionSuccessful: unusable.length === 0, toolExecutionNotifications: [...unusable, ...notifications] }],
         columnKind: 'unicodeCodePoints',
         results: report.runs.flatMap((run) => run.findings.map((f) => result(f, run, ruleIds.indexOf(f.rule), cwd))),
         properties: {
           runs: report.runs.map((r) => ({ name: r.name, verdict: r.verdict, verdictReasons: r.verdictReasons, inputs: r.inputs.map((i) => repoPath(i.path, cwd)) })),
           ...(report.baselineGone ? { baselineGone: report.baselineGone } : {}),
+          ...(report.unusable ? { unusable: report.unusable } : {}),
         },
       },
     ],

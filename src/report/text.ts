@@ -151,5 +151,6 @@ export function renderText(report: Report, opts: TextOptions): string {
   for (const r of report.runs) out.push(...renderRun(r, opts));
   if (report.runs.length > 1) out.push(...summaryTable(report.runs));
   else for (const r of report.runs) out.push(summaryLine(r));
+  for (const u of report.unusable ?? []) out.push(chalk.red(`✖ ${u.run}: not checked, its input cannot be read: ${u.error}`));
   return `${out.join('\n')}\n`;
 }

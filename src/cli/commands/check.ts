@@ -7,11 +7,11 @@ import type { Argv, CommandModule } from 'yargs';
 import { applyBaseline, baselineEntries, BaselineError, parseBaseline, serializeBaseline } from '../../baseline/baseline.js';
 import { applySuppressions, parseSuppressions, SuppressionError } from '../../baseline/suppressions.js';
 import { loadCatalog } from '../../model/catalog.js';
-import { analyzeRun } from '../../replay/run.js';
+import { analyzeRun, type RunSpec } from '../../replay/run.js';
 import { fingerprint } from '../../report/fingerprint.js';
 import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
 import { RULES } from '../../rules/index.js';
-import type { Report, RunResult } from '../../types.js';
+import type { Report, RunResult, UnusableRun } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
@@ -19,7 +19,7 @@ import { resolveRuns } from '../runs.js';
 import { analyzeBatch, defaultJobs } from '../batch.js';
 import { restoreDash } from './convert.js';
 import { writeHtmlReport } from './timeline.js';
-import { FORMAT_NAMES } from '../../ingest/trace-input.js';
+import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
 import { writeOut } from '../output.js';
 
@@ -102,6 +102,14 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const specs = await resolveRuns(restoreDash(args.paths), args.src, args.dst, args['input-format']);
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
+  // In a batch, a run whose input cannot be read is reported beside the others, not fatal to them.
+  const unusable: UnusableRun[] = [];
+  const keep = (spec: RunSpec, r: RunResult | InputError) => {
+    if (r instanceof InputError) {
+      unusable.push({ run: spec.name, inputs: spec.inputs.map((i) => i.path), error: r.message });
+      diag(r.message);
+    } else runs.push(r);
+  };
   const common = {
     stuckAfterMs: args['stuck-after'],
     maxUnparsedSamples: Math.max(0, args['max-unparsed']),
@@ -110,15 +118,23 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   // Many runs, and standard input not among them: analyse them in parallel on all cores.
   const parallel = specs.length > 1 && args.jobs > 1 && !specs.some((s) => s.inputs.some((i) => i.path === '-'));
   if (parallel) {
-    runs.push(...(await analyzeBatch(specs, { ...common, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) })));
+    const results = await analyzeBatch(specs, { ...common, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) });
     progress.done();
+    results.forEach((r, i) => keep(specs[i]!, r));
   } else {
     for (const spec of specs) {
-      runs.push(await analyzeRun(spec, { ...common, catalog, onProgress: (done, total) => progress.update(spec.name, done, total) }));
-      progress.done();
+      try {
+        keep(spec, await analyzeRun(spec, { ...common, catalog, onProgress: (done, total) => progress.update(spec.name, done, total) }));
+      } catch (e) {
+        // One run alone: its input error is the outcome (exit 2, no report).
+        if (!(e instanceof InputError) || specs.length === 1) throw e;
+        keep(spec, e);
+      } finally {
+        progress.done();
+      }
     }
   }
-  const report: Report = { tool: { name: 'migtrace', version: VERSION }, runs };
+  const report: Report = { tool: { name: 'migtrace', version: VERSION }, runs, ...(unusable.length ? { unusable } : {}) };
   for (const r of runs) for (const f of r.findings) f.fingerprint = fingerprint(f);
   if (args.suppressions) applySuppressionsFile(report, args.suppressions, await readText(args.suppressions, '--suppressions'));
   if (args.baseline) applyBaselineFile(report, args.baseline, await readText(args.baseline, '--baseline'));
@@ -144,7 +160,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
       diag(`warning: could not append the step summary to ${summary}: ${(e as Error).message}`);
     }
   }
-  return exitCodeFor(runs, args['fail-on']);
+  return exitCodeFor(runs, args['fail-on'], unusable.length);
 }
 
 function diag(message: string): void {
