@@ -122,7 +122,11 @@ export class RecordDecoder {
       const flags = meta[o] as number;
       const tsv = meta[o + 3] as number;
       const ts = tsv === tsv ? tsv : null; // NaN stands for null
-      const line = meta[o + 4] as number;
+      // Numbers read from a Float64Array are doubles: turned back into small integers where they
+      // fit, records from here have the same field representations as records read in the replay
+      // thread, and the replay's property accesses stay monomorphic.
+      const lineD = meta[o + 4] as number;
+      const line = lineD <= 0x3fffffff ? lineD | 0 : lineD;
       if (flags & MESSAGE) {
         const text = strs[k++] as string;
         const program = flags & PROGRAM ? (strs[k++] as string) : null;
@@ -139,7 +143,7 @@ export class RecordDecoder {
       const args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
       const side: Side | null = flags & SIDE_SRC ? 'src' : flags & SIDE_DST ? 'dst' : null;
       const tidv = meta[o + 2] as number;
-      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv === tidv ? tidv : null, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) };
+      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0 };
       if (flags & PID) rec.pid = meta[o + 7] as number;
       if (flags & THREAD) rec.thread = strs[k++] as string;
       out[i] = rec;
