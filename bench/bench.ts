@@ -6,13 +6,14 @@
 // Each pass runs in a fresh child process (so (c)'s peak RSS is its own); medians of --rounds.
 // Printed: MiB/s and events/s per pass, the ratio (c)/(b), and (c)'s peak RSS; then (c) on gzip and
 // ftrace forms of a slice (an eighth of the size) against (b) on the slice's log, and `check` of
-// four runs on one worker thread against one per core.
+// four runs on one worker thread against one per core. With --long, also one single migration
+// stretched to a quarter of the size and to all of it (bench/make-trace.ts makeLongMigration).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTrace } from './make-trace.js';
+import { makeLongMigration, makeTrace } from './make-trace.js';
 import { ftraceFile, gzipFile } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,6 +56,22 @@ function measure(passes: Record<string, string[]>, rounds: number): Record<strin
     }
   }
   return Object.fromEntries(Object.entries(all).map(([k, rs]) => [k, { ms: median(rs.map((r) => r.ms)), events: rs[0]!.events, rss: Math.max(...rs.map((r) => r.maxRssKiB)) / 1024 }]));
+}
+
+/** --long: one migration whose postcopy phase fills a quarter of the size, then all of it: peak RSS must not follow. */
+async function longMigration(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const mib of [Math.max(16, Math.round(sizeMiB / 4)), sizeMiB]) {
+    const d = join(dir, `long-${mib}`);
+    mkdirSync(d);
+    process.stderr.write(`building one ${mib} MiB migration ...\n`);
+    const made = await makeLongMigration(join(ROOT, 'traces/10.0.13/c-postcopy-preempt-1'), d, mib * 1048576);
+    const r = measure({ 'readline-regex': ['readline-regex', made.src, made.dst], migtrace: ['migtrace', made.src, made.dst] }, rounds);
+    const c = r.migtrace!;
+    out.push(`one long migration, ${mib} MiB (${made.lines} lines): ${(c.events / (c.ms / 1000) / 1e6).toFixed(2)} M events/s, ratio to (b) ${(r['readline-regex']!.ms / c.ms).toFixed(2)}, peak RSS ${c.rss.toFixed(0)} MiB`);
+    rmSync(d, { recursive: true, force: true });
+  }
+  return out;
 }
 
 /** gzip and ftrace input (bench/variants.ts) on a slice of an eighth of the size, against (b) on the slice's log. */
@@ -134,6 +151,7 @@ async function main(): Promise<void> {
       `peak RSS of (c)             ${c.rss.toFixed(0)} MiB (target <= 256 MiB)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    if (process.argv.includes('--long')) process.stdout.write(`${(await longMigration(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);
   } finally {

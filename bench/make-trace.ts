@@ -78,3 +78,86 @@ export async function makeTrace(versionDir: string, outDir: string, targetBytes:
   await Promise.all([out.src, out.dst].map((s) => new Promise((r) => s.end(r))));
   return { src: join(outDir, 'src.log'), dst: join(outDir, 'dst.log'), bytes, lines, repetitions: rep };
 }
+
+/**
+ * One long migration instead of many: the run's longest stretch of consecutive destination page
+ * loads (`ram_load_postcopy_loop chan=0` on one thread) is repeated until the files reach
+ * `targetBytes`, each copy shifted after the previous one, and every later line of either process
+ * shifted by the time inserted. The result is one migration whose postcopy phase lasts as long as
+ * the size demands: what memory must not grow with.
+ */
+export async function makeLongMigration(runDir: string, outDir: string, targetBytes: number): Promise<MadeTrace> {
+  const src = load(join(runDir, 'src.log'));
+  const dst = load(join(runDir, 'dst.log'));
+  const isPage = (x: [number, number, string] | string): x is [number, number, string] => typeof x !== 'string' && x[2].startsWith('ram_load_postcopy_loop chan=0 ');
+  let best = { from: 0, to: 0 };
+  for (let i = 0; i < dst.length; ) {
+    const x = dst[i]!;
+    if (!isPage(x)) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < dst.length && isPage(dst[j]!) && (dst[j] as [number, number, string])[0] === x[0]) j++;
+    if (j - i > best.to - best.from) best = { from: i, to: j };
+    i = j;
+  }
+  if (best.to - best.from < 10) throw new Error(`${runDir}: no stretch of page loads to repeat`);
+  const block = dst.slice(best.from, best.to) as Array<[number, number, string]>;
+  const t0 = block[0]![1];
+  const span = block[block.length - 1]![1] - t0 + 1;
+  const tEnd = block[block.length - 1]![1];
+  const text = (x: [number, number, string] | string, shift: number) => {
+    if (typeof x === 'string') return `${x}\n`;
+    const t = x[1] + shift;
+    const sec = Math.floor(t / 1e6);
+    return `${x[0]}@${sec}.${String(t - sec * 1e6).padStart(6, '0')}:${x[2]}\n`;
+  };
+  const base = [...src, ...dst].reduce((a, x) => a + (typeof x === 'string' ? x.length : x[2].length + 30), 0);
+  const blockBytes = block.reduce((a, x) => a + text(x, 0).length, 0);
+  const copies = Math.max(1, Math.ceil((targetBytes - base) / blockBytes));
+  const shiftAfter = copies * span;
+  const out = { src: createWriteStream(join(outDir, 'src.log')), dst: createWriteStream(join(outDir, 'dst.log')) };
+  let bytes = 0;
+  let lines = 0;
+  const put = async (side: 'src' | 'dst', s: string) => {
+    bytes += s.length;
+    await write(out[side], s);
+  };
+  // The source: lines after the repeated stretch move by the inserted time.
+  let chunk = '';
+  for (const x of src) {
+    chunk += text(x, typeof x !== 'string' && x[1] > tEnd ? shiftAfter : 0);
+    lines++;
+    if (chunk.length > 1 << 20) {
+      await put('src', chunk);
+      chunk = '';
+    }
+  }
+  await put('src', chunk);
+  chunk = '';
+  for (let i = 0; i < dst.length; i++) {
+    if (i === best.to) {
+      for (let c = 1; c <= copies; c++) {
+        for (const x of block) {
+          chunk += text(x, c * span);
+          lines++;
+        }
+        if (chunk.length > 1 << 20) {
+          await put('dst', chunk);
+          chunk = '';
+        }
+      }
+    }
+    const x = dst[i]!;
+    chunk += text(x, i >= best.to && typeof x !== 'string' ? shiftAfter : 0);
+    lines++;
+    if (chunk.length > 1 << 20) {
+      await put('dst', chunk);
+      chunk = '';
+    }
+  }
+  await put('dst', chunk);
+  await Promise.all([out.src, out.dst].map((s) => new Promise((r) => s.end(r))));
+  return { src: join(outDir, 'src.log'), dst: join(outDir, 'dst.log'), bytes, lines, repetitions: copies };
+}
