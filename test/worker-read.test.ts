@@ -122,11 +122,11 @@ describe('inputs read on worker threads', () => {
 
 describe('which inputs get a reader thread', () => {
   const MiB = 1048576;
-  it('auto: the largest inputs of 32 MiB or more, one per spare core', () => {
-    assert.deepEqual([...chooseWorkerInputs([40 * MiB, 900 * MiB, 10 * MiB], 'auto', 1)], [1]);
-    assert.deepEqual([...chooseWorkerInputs([40 * MiB, 900 * MiB, 10 * MiB], 'auto', 3)].sort(), [0, 1]);
+  it('auto: the largest inputs of 128 MiB or more, one per spare core', () => {
+    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 10 * MiB], 'auto', 1)], [1]);
+    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 10 * MiB], 'auto', 3)].sort(), [0, 1]);
     assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'auto', 0)], [], 'no spare core: none');
-    assert.deepEqual([...chooseWorkerInputs([31 * MiB], 'auto', 4)], [], 'small inputs stay');
+    assert.deepEqual([...chooseWorkerInputs([127 * MiB], 'auto', 4)], [], 'smaller inputs stay');
   });
   it('inline: none; worker: every input but standard input (size 0)', () => {
     assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4)], []);

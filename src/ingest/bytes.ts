@@ -250,3 +250,23 @@ export async function readHead(path: string, n = HEAD_BYTES): Promise<Buffer> {
   }
   return Buffer.concat(parts).subarray(0, n);
 }
+
+/**
+ * Roughly how many bytes of trace an input holds, to decide whether it is worth a reader thread:
+ * its size, or for gzip four times its size (trace text compresses 6-10x; four is the safe side).
+ * 0 for standard input (it is read here).
+ */
+export async function traceBytesEstimate(path: string, size: number): Promise<number> {
+  if (path === STDIN || size < 2) return path === STDIN ? 0 : size;
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const b = Buffer.alloc(2);
+    await fh.read(b, 0, 2, 0);
+    return isGzip(b) ? size * 4 : size;
+  } catch {
+    return size; // the reader will say what is wrong with it
+  } finally {
+    await fh?.close();
+  }
+}

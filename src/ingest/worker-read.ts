@@ -24,8 +24,12 @@ type Msg =
   | { type: 'end'; counters: InputCounters; samples: UnparsedSample[] }
   | { type: 'error'; input: boolean; message: string };
 
-/** Inputs this large are worth a thread of their own (below it, starting the worker costs more than it saves). */
-export const WORKER_MIN_BYTES = 32 * 1048576;
+/**
+ * Inputs this large are worth a thread of their own. Measured (5 rounds, thread vs this thread):
+ * 1 GiB pair 7 s vs 10 s; 256 MiB 1.98 s vs 2.30 s; 135 MiB 1.22 s vs 1.26 s (gzip: 1.31 vs 1.26)
+ * for 60 MiB more peak RSS: below this size the thread buys nothing.
+ */
+export const WORKER_MIN_BYTES = 128 * 1048576;
 
 /** Cores left once this thread replays. */
 export function spareCores(): number {
@@ -33,7 +37,8 @@ export function spareCores(): number {
 }
 
 /**
- * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more,
+ * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
+ * (of trace text: bytes.ts traceBytesEstimate),
  * one per spare core (each worker is a V8 heap of its own: tens of MiB; more threads than cores
  * only trade memory for nothing). Sizes of 0 (standard input) never go to a worker.
  */

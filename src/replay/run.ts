@@ -3,6 +3,7 @@
 // result. Pure with respect to output: nothing here prints.
 import { detectFormat, fileSize, formatByName, InputError, notRecognised, newCounters, readTraceRecords, STDIN, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
 import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
+import { traceBytesEstimate } from '../ingest/bytes.js';
 import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
 import { rowsFor, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
@@ -34,7 +35,7 @@ export interface AnalyzeOptions {
   traceEvents?: string;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /**
-   * Where inputs are parsed: `auto` (default) gives the largest inputs of 32 MiB or more a worker
+   * Where inputs are parsed: `auto` (default) gives the largest inputs of 128 MiB or more (gzip: 4x its size) a worker
    * thread each, one per spare core; `inline` never (batch workers: the cores are taken); `worker`
    * every input but standard input (tests).
    */
@@ -57,7 +58,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const sideStats = { src: { events: 0, noTid: 0, noTs: 0 }, dst: { events: 0, noTid: 0, noTs: 0 }, none: { events: 0, noTid: 0, noTs: 0 } };
 
   // Large files are parsed on threads of their own while this one replays (same records, same counts).
-  const sizes = await Promise.all(inputs.map((inp) => (inp.path === STDIN ? 0 : fileSize(inp.path))));
+  const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? 0 : traceBytesEstimate(inp.path, await fileSize(inp.path)))));
   const inWorker = chooseWorkerInputs(sizes, opts.readers ?? 'auto', spareCores());
   const sources = inputs.map((inp, i) => {
     const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
