@@ -3,10 +3,10 @@
 // transferred, not copied), instead of thousands of small objects for structured clone to walk.
 // Event arguments are sent as offsets into the line when they are a piece of it (the log format:
 // always). Lines go as bytes, not strings: strings that cross a thread boundary are allocated in
-// the receiver's old generation (measured: +20 MB per 500 batches of 4096), where a gigabyte of
-// lines is collected late and lifted the peak RSS past 350 MiB; strings decoded from bytes are
-// young and die young. Other strings (messages, thread names, rebuilt arguments) are rare and go
-// as strings. Pure: no I/O.
+// the receiver's old generation (measured in a micro test: +20 MB per 500 batches of 4096), where
+// a gigabyte of lines is garbage collected late; strings decoded from bytes are young and die
+// young. (The larger share of the peak-RSS fix was the heap growth cap, src/cli/heap.ts.) Other
+// strings (messages, thread names, rebuilt arguments) are rare and go as strings. Pure: no I/O.
 import type { Side } from '../types.js';
 import type { RecordBatch, TraceRecord } from './records.js';
 

@@ -38,9 +38,9 @@ export function spareCores(): number {
 
 /**
  * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
- * (of trace text: bytes.ts traceBytesEstimate),
- * one per spare core (each worker is a V8 heap of its own: tens of MiB; more threads than cores
- * only trade memory for nothing). Sizes of 0 (standard input) never go to a worker.
+ * of trace text (bytes.ts traceBytesEstimate), one per spare core (each worker is a V8 heap of its
+ * own, tens of MiB: more threads than cores only trade memory for nothing). Sizes of 0 (standard
+ * input) never go to a worker.
  */
 export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number): Set<number> {
   if (mode === 'inline') return new Set();

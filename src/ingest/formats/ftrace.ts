@@ -10,7 +10,7 @@
 // are the ring buffer overwriting events: counted as dropped.
 import { newScratch, parseInto, type LineKind } from '../log-format.js';
 import type { InputCounters, TraceFormat } from '../records.js';
-import { readTextRecords, secondsTextToMicros, type LineParser, type TextScratch } from './text-reader.js';
+import { readTextRecords, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
 const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:[^\s[\]]{4,5}\s+)?(\d+\.\d+):\s+([\w:.-]+?):\s?(.*)$/;
 const LOST = /^\s*CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]\s*$/;
@@ -55,16 +55,7 @@ function ftraceParser(counters: InputCounters): LineParser & { kernel: number } 
       let payload: string | null = null;
       if (event === 'tracing_mark_write') payload = rest;
       else if (event === 'print') payload = rest.replace(MARK_PREFIX, '');
-      if (payload !== null && parseInto(payload, inner) === 'event' && inner.tid === null && inner.ts === null) {
-        s.kind = 'event';
-        s.name = inner.name;
-        s.args = inner.args;
-        s.tid = tid;
-        s.ts = ts;
-        s.threadName = comm;
-        s.pid = tgid;
-        return 'event';
-      }
+      if (payload !== null && parseInto(payload, inner) === 'event' && inner.tid === null && inner.ts === null) return wrappedEvent(s, inner, tid, ts, comm, tgid);
       // A kernel event, or a marker write that is not a QEMU trace event: context.
       if (payload === null) self.kernel++;
       s.kind = 'message';

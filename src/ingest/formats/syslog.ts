@@ -11,7 +11,7 @@
 import { headLines } from '../records.js';
 import { newScratch, parseInto, type LineKind } from '../log-format.js';
 import type { TraceFormat } from '../records.js';
-import { readTextRecords, type LineParser, type TextScratch } from './text-reader.js';
+import { readTextRecords, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const BSD = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/;
@@ -69,17 +69,9 @@ function syslogParser(): LineParser {
         msg = m[10]!;
       } else return unparsed(s);
       lastUs = ts;
-      if (/qemu/i.test(program) && parseInto(msg, inner) === 'event' && inner.tid === null && inner.ts === null) {
-        s.kind = 'event';
-        s.name = inner.name;
-        s.args = inner.args;
-        s.tid = null;
-        s.ts = ts;
-        s.threadName = undefined;
-        s.pid = pid;
-        return 'event';
-      }
-      if (!/qemu/i.test(program)) others++;
+      const fromQemu = /qemu/i.test(program);
+      if (fromQemu && parseInto(msg, inner) === 'event' && inner.tid === null && inner.ts === null) return wrappedEvent(s, inner, null, ts, undefined, pid);
+      if (!fromQemu) others++;
       s.kind = 'message';
       s.text = msg;
       s.program = program;

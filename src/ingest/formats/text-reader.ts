@@ -22,6 +22,22 @@ export function newTextScratch(): TextScratch {
   return { ...newScratch(), pid: undefined, side: undefined, dropped: 0 };
 }
 
+/**
+ * A format whose line wraps QEMU's own `name args` (ftrace marker writes, syslog messages): when
+ * the wrapped text parsed (into `inner`) as a bare event, the line is that event, with the thread,
+ * time and process the wrapper gives.
+ */
+export function wrappedEvent(s: TextScratch, inner: ParseScratch, tid: number | null, ts: number | null, threadName: string | undefined, pid: number | undefined): LineKind {
+  s.kind = 'event';
+  s.name = inner.name;
+  s.args = inner.args;
+  s.tid = tid;
+  s.ts = ts;
+  s.threadName = threadName;
+  s.pid = pid;
+  return 'event';
+}
+
 /** One read's line parser; it may keep state across lines (e.g. a clock that wraps at midnight). */
 export interface LineParser {
   /** Fills `s` (name, args, tid, ts in µs, threadName, pid; or text/program; or reason). */
