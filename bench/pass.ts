@@ -1,5 +1,5 @@
 // One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -63,4 +63,15 @@ const r = await fn(files);
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
 // CPU time (user + system) is reported beside wall time: on a busy machine it is the steadier measure.
-process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, ...r, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainThreadCpuMs(), ...r, maxRssKiB: process.resourceUsage().maxRSS }));
+
+/** CPU time of this (the replay) thread alone, from /proc (Linux; null elsewhere): reader threads excluded. */
+function mainThreadCpuMs(): number | null {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return null;
+  }
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { splitLines } from '../src/ingest/lines.js';
-import { parseLogLine } from '../src/ingest/log-format.js';
+import { newByteEvent, newScratch, parseInto, parseLogLine, scanEventBytes } from '../src/ingest/log-format.js';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
 import { InputError } from '../src/ingest/trace-input.js';
@@ -58,6 +58,36 @@ describe('properties: parsing', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it("the byte scanner (reader threads' hot path) reads a line exactly as parseInto does, or leaves it to it", () => {
+    // Lines near the hot form, damaged in the ways that must send them to parseInto: non-ASCII,
+    // ESC, NUL, CR, a missing piece, a name without '_', trailing blanks.
+    const piece = fc.oneof(fc.constantFrom('12', '0', '@', '.', ':', '_', ' ', '\t', '\x1b[0m', '\r', '\0', 'é', '✓', '\uFFFD', 'migrate_set_state', 'ram', 'x', 'chan=1 addr=0x10'), fc.string({ maxLength: 6 }));
+    const nearHot = fc.tuple(fc.integer({ min: 0, max: 9_999_999 }), fc.integer({ min: 0, max: 99_999 }), fc.stringMatching(/^\d{0,9}$/), fc.array(piece, { maxLength: 8 })).map(([t, s, f, rest]) => `${t}@${s}.${f}:${rest.join('')}`);
+    const s = newScratch();
+    const e = newByteEvent();
+    let scanned = 0;
+    fc.assert(
+      fc.property(fc.oneof(nearHot, fc.string(), fc.stringMatching(/^\d{1,7}@\d{1,10}\.\d{1,8}:[a-z][a-z0-9_]{0,12}( [ -~]{0,20})? {0,3}$/)), (line) => {
+        const bytes = Buffer.from(line, 'utf8');
+        const taken = scanEventBytes(bytes, 0, bytes.length, e);
+        if (!/[^\x00-\x7f]|\x1b/.test(line)) {
+          // A batch known to be ASCII without ESC skips the argument check: same answer.
+          const e2 = newByteEvent();
+          assert.equal(scanEventBytes(bytes, 0, bytes.length, e2, true), taken, line);
+          if (taken) assert.deepEqual(e2, e);
+        }
+        if (!taken) return;
+        scanned++;
+        s.argsAt = -1;
+        assert.equal(parseInto(line, s), 'event', line);
+        assert.deepEqual([e.tid, e.ts, line.slice(e.nameStart, e.nameEnd), line.slice(e.argsAt, e.argsEnd), e.argsAt], [s.tid, s.ts, s.name, s.args, s.argsAt], line);
+        assert.equal(s.embedded, false);
+      }),
+      { numRuns: 4000 },
+    );
+    assert.ok(scanned > 500, `the hot form was generated (${scanned})`);
   });
 
   it('splitting bytes into lines does not depend on how the bytes are chunked', async () => {

@@ -11,7 +11,7 @@ import { RecordDecoder, RecordEncoder } from '../src/ingest/record-codec.js';
 import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
 import type { TraceRecord } from '../src/ingest/records.js';
 import { InputError } from '../src/ingest/records.js';
-import { loadCatalog } from '../src/model/catalog.js';
+import { loadCatalog, matchersOf, patternsOf, rowsFor, rowsForMask } from '../src/model/catalog.js';
 import { analyzeRun, type RunSpec } from '../src/replay/run.js';
 import { ROOT, tempRun } from './helpers.js';
 
@@ -41,8 +41,41 @@ describe('record codec', () => {
     assert.deepEqual(b1.names, ['migrate_set_state', 'qemu_file_fclose']);
     assert.deepEqual(b2.names, ['empty_args_event'], 'a name crosses the boundary once');
     const back = [...dec.decode(b1), ...dec.decode(b2)];
-    const norm = (r: TraceRecord) => ({ ...r, ...(r.kind === 'event' && (r.argsAt === undefined || r.argsAt < 0) ? { argsAt: -1 } : {}) });
+    const norm = (r: TraceRecord) => {
+      if (r.kind !== 'event') return r;
+      const { rowsMask, ...rest } = r;
+      assert.ok(rowsMask === undefined || rowsMask === -1, 'no catalog patterns given: nothing matched');
+      return { ...rest, argsAt: r.argsAt === undefined || r.argsAt < 0 ? -1 : r.argsAt };
+    };
     assert.deepEqual(back.map(norm), records.map(norm));
+  });
+
+  it("matches the catalog's conditional rows on the reader's side: the replay gets the same rows", () => {
+    const ev = (name: string, args: string, line: number): TraceRecord => {
+      const raw = `9@1.000001:${name} ${args}`;
+      return { kind: 'event', name, side: 'dst', args, tid: 9, ts: 1000001, input: 0, line, raw, argsAt: raw.length - args.length };
+    };
+    const recs = [
+      ev('ram_load_postcopy_loop', 'chan=0 addr=0x1000 flags=0x8', 1),
+      ev('ram_load_postcopy_loop', 'chan=1 addr=0x2000 flags=0x10', 2), // the preempt channel's EOS
+      ev('ram_load_postcopy_loop', 'chan=1 addr=0x3000 flags=0x8', 3),
+      ev('migrate_send_rp_message', '1: len 8', 4),
+      ev('migrate_send_rp_message', '7: len 12', 5), // no row matches
+      ev('qemu_file_fclose', '', 6), // unconditional
+    ];
+    const enc = new RecordEncoder(matchersOf(patternsOf(catalog)));
+    const back = new RecordDecoder(0).decode(enc.encode(recs));
+    const masks = back.map((r) => (r.kind === 'event' ? r.rowsMask : undefined));
+    assert.deepEqual(masks.slice(0, 5).map((m) => (m ?? -1) >= 0), [true, true, true, true, true]);
+    assert.equal(masks[5], -1, 'an event without patterns carries no mask');
+    for (const r of back) {
+      if (r.kind !== 'event') continue;
+      const want = rowsFor(catalog, r.name, r.args);
+      const got = r.rowsMask !== undefined && r.rowsMask >= 0 ? rowsForMask(catalog, r.name, r.rowsMask) : rowsFor(catalog, r.name, r.args);
+      assert.equal(got, want, `${r.name} ${r.args}: the same rows`);
+    }
+    assert.notEqual(rowsFor(catalog, 'ram_load_postcopy_loop', 'chan=1 addr=0x2000 flags=0x10'), rowsFor(catalog, 'ram_load_postcopy_loop', 'chan=1 addr=0x3000 flags=0x8'), 'the EOS page has a row of its own');
+    assert.equal(rowsFor(catalog, 'migrate_send_rp_message', '7: len 12').length, 0);
   });
 
   it('sends arguments inside the line as offsets, others as strings', () => {

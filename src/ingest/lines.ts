@@ -4,8 +4,10 @@
 import { createReadStream } from 'node:fs';
 
 export interface LineBatch {
-  /** Line texts; CR stripped. */
+  /** Line texts; CR stripped. Empty when read with `strings: false` (then see `bytes`). */
   lines: string[];
+  /** Lines in the batch (lines.length, or the bytes' line count without strings). */
+  count: number;
   /** 1-based number of lines[0] in the file. */
   firstLine: number;
   /** Numbers (1-based) of lines that were cut at maxLineBytes. */
@@ -32,6 +34,11 @@ export interface LineReaderOptions {
   highWaterMark?: number;
   /** Also give each batch its lines' bytes (LineBatch.bytes). */
   keepBytes?: boolean;
+  /**
+   * `false`: no line strings, only the bytes (implies keepBytes). For a reader that scans most
+   * lines as bytes and decodes only the few it must (log-bytes.ts).
+   */
+  strings?: boolean;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
@@ -48,12 +55,13 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   let carryTruncated = false; // the partial line already exceeded maxLine: skip to next '\n'
   let lineNo = 1;
   let bytesRead = 0;
-  let batch: LineBatch = { lines: [], firstLine: 1, overlong: [], bytesRead: 0 };
+  let batch: LineBatch = { lines: [], count: 0, firstLine: 1, overlong: [], bytesRead: 0 };
 
   // With keepBytes: the lines pushed from the current chunk since the last flush are one region of
   // it, copied at once when the batch is handed out or the chunk is done (the chunk's buffer may be
   // reused by the reader); a line rebuilt from a carry is copied on its own.
-  const keep = opts.keepBytes === true;
+  const strings = opts.strings !== false;
+  const keep = opts.keepBytes === true || !strings;
   let store = keep ? Buffer.allocUnsafeSlow(1 << 19) : null;
   let storeLen = 0;
   let starts: number[] = [];
@@ -108,12 +116,13 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   const decode = (buf: Buffer, start: number, end: number, inPlace: boolean): string => {
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (keep) keepLine(buf, start, end, inPlace);
+    if (!strings) return '';
     // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
     return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
   };
   const push = (text: string, overlong: boolean) => {
-    if (batch.lines.length === 0) batch.firstLine = lineNo;
-    batch.lines.push(text);
+    if (batch.count++ === 0) batch.firstLine = lineNo;
+    if (strings) batch.lines.push(text);
     if (overlong) batch.overlong.push(lineNo);
     lineNo++;
   };
@@ -142,11 +151,11 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
         push(decode(chunk, start, nl, true), false);
       }
       start = nl + 1;
-      if (batch.lines.length >= batchLines) {
+      if (batch.count >= batchLines) {
         batch.bytesRead = bytesRead;
         if (keep) batch.bytes = takeBytes();
         yield batch;
-        batch = { lines: [], firstLine: lineNo, overlong: [], bytesRead };
+        batch = { lines: [], count: 0, firstLine: lineNo, overlong: [], bytesRead };
       }
     }
     flushRegion(); // the next chunk may be read into this same buffer
@@ -165,5 +174,5 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   if (carry !== null && (carry.length > 0 || carryTruncated)) push(decode(carry, 0, carry.length, false), carryTruncated);
   batch.bytesRead = bytesRead;
   if (keep) batch.bytes = takeBytes();
-  if (batch.lines.length > 0) yield batch;
+  if (batch.count > 0) yield batch;
 }

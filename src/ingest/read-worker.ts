@@ -3,10 +3,11 @@
 // another core. At most WINDOW batches are in flight: the reader waits for the replay, and memory
 // stays bounded whatever the input's size.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecordEncoder } from './record-codec.js';
+import { RecordEncoder, type EncodedBatch } from './record-codec.js';
 import { InputError, newCounters } from './records.js';
-import { formatByName, readTraceRecords, withFormatOptions } from './trace-input.js';
+import { formatByName, withFormatOptions } from './trace-input.js';
 import type { UnparsedSample } from '../types.js';
+import { matchersOf } from '../model/catalog.js';
 import type { WorkerReadSpec } from './worker-read.js';
 
 const spec = workerData as WorkerReadSpec;
@@ -23,12 +24,18 @@ async function main(): Promise<void> {
   const counters = newCounters(spec.path);
   let samples: UnparsedSample[] = [];
   const format = withFormatOptions(formatByName(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
-  const enc = new RecordEncoder();
-  const it = readTraceRecords(spec.path, spec.input, spec.side, counters, { maxSamples: spec.maxSamples, onUnparsed: (s) => samples.push(s), keepLineBytes: true }, format);
-  for await (const records of it) {
+  const enc = new RecordEncoder(matchersOf(spec.patterns));
+  const readOpts = { maxSamples: spec.maxSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
+  // Line-based formats fill the encoder as they read (no record objects for what it can scan as
+  // bytes); others yield records, encoded here.
+  const batches: AsyncIterable<EncodedBatch> = format.readEncoded
+    ? format.readEncoded(spec.path, spec.input, spec.side, counters, readOpts, enc)
+    : (async function* () {
+        for await (const records of format.read(spec.path, spec.input, spec.side, counters, readOpts)) yield enc.encode(records);
+      })();
+  for await (const batch of batches) {
     while (credits === 0) await new Promise<void>((r) => (wake = r));
     credits--;
-    const batch = enc.encode(records);
     const { notes: _n, ...counts } = counters;
     const transfer = [batch.meta.buffer as ArrayBuffer];
     // The line bytes' buffer is the batch's own (lines.ts allocates one per batch).

@@ -8,10 +8,14 @@
 // young. (The larger share of the peak-RSS fix was the heap growth cap, src/cli/heap.ts.) Other
 // strings (messages, thread names, rebuilt arguments) are rare and go as strings. Pure: no I/O.
 import type { Side } from '../types.js';
-import type { RecordBatch, TraceRecord } from './records.js';
+import type { LineBatch, LineBytes } from './lines.js';
+import type { ByteEvent } from './log-format.js';
+import type { TraceRecord } from './records.js';
+import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
+import type { LineSink } from './formats/text-reader.js';
 
-/** Numbers per record: flags, name id, tid, ts, line, a, b, pid. */
-const STRIDE = 8;
+/** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
+const STRIDE = 9;
 
 const MESSAGE = 1;
 const SIDE_SRC = 2;
@@ -22,6 +26,7 @@ const PROGRAM = 32;
 const DROPPED = 64;
 const PID = 128;
 const RAW_LINE = 256; // raw is line (line - firstLine) of the batch's bytes
+const ROWS_MASK = 512; // the event's catalog rows were matched here (catalog.ts matchMask)
 
 export interface EncodedBatch {
   meta: Float64Array;
@@ -36,71 +41,154 @@ export interface EncodedBatch {
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
 }
+/** A Buffer's own slicers, minus toString's argument checks (lines.ts keeps the lines in a Buffer). */
+interface Slicer extends Utf8Slicer {
+  latin1Slice(start: number, end: number): string;
+}
 
-/** Per input: names get small ids once, so a name crosses the boundary once. */
-export class RecordEncoder {
+/**
+ * Per input: names get small ids once, so a name crosses the boundary once. Also the sink a text
+ * reader fills on a reader thread (text-reader.ts readTextLines): records one by one, or events
+ * scanned from the line's bytes, which never become strings or objects here.
+ */
+export class RecordEncoder implements LineSink<EncodedBatch> {
+  readonly bytesOnly = true;
   private readonly ids = new Map<string, number>();
+  // Names met as bytes: slot by hash (the parser's), checked byte for byte against the name.
+  private readonly byHash: Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined> = new Array(4096);
+  private meta = new Float64Array(0);
+  private strs: string[] = [];
+  private names: string[] = [];
+  private o = 0;
+  private count = 0;
+  private lines: (LineBytes & { firstLine: number }) | undefined;
 
-  encode(records: RecordBatch): EncodedBatch {
-    const lines = records.lineBytes;
-    const meta = new Float64Array(records.length * STRIDE);
-    const strs: string[] = [];
-    const names: string[] = [];
-    let o = 0;
-    for (const r of records) {
-      let flags = 0;
-      if (r.kind === 'message') {
-        flags |= MESSAGE;
-        strs.push(r.text);
-        if (r.program !== null) {
-          flags |= PROGRAM;
-          strs.push(r.program);
-        }
-        if (r.dropped !== undefined) {
-          flags |= DROPPED;
-          meta[o + 5] = r.dropped;
-        }
-      } else {
-        if (r.side === 'src') flags |= SIDE_SRC;
-        else if (r.side === 'dst') flags |= SIDE_DST;
-        let id = this.ids.get(r.name);
-        if (id === undefined) {
-          id = this.ids.size;
-          this.ids.set(r.name, id);
-          names.push(r.name);
-        }
-        meta[o + 1] = id;
-        if (lines) flags |= RAW_LINE;
-        else strs.push(r.raw);
-        // Arguments the reader found inside the line go as offsets; others (a cleaned line, a
-        // binary or CSV record) as a string of their own.
-        const at = r.argsAt;
-        if (at !== undefined && at >= 0) {
-          meta[o + 5] = at;
-          meta[o + 6] = at + r.args.length;
-        } else {
-          flags |= ARGS_STRING;
-          strs.push(r.args);
-        }
-        if (r.thread !== undefined) {
-          flags |= THREAD;
-          strs.push(r.thread);
-        }
-        if (r.pid !== undefined) {
-          flags |= PID;
-          meta[o + 7] = r.pid;
-        }
-        meta[o + 2] = r.tid === null ? NaN : r.tid;
-      }
-      meta[o] = flags;
-      meta[o + 3] = r.ts === null ? NaN : r.ts;
-      meta[o + 4] = r.line;
-      o += STRIDE;
+  /**
+   * `matchers`: the catalog's conditional events (catalog.ts patternsOf/matchersOf): their rows
+   * are matched against the arguments here, and the mask sent, so the replay thread runs no regex.
+   */
+  constructor(private readonly matchers: ReadonlyMap<string, RowMatcher[]> = new Map()) {}
+
+  /** A whole list of records (formats read without a LineSink: binary, CSV). */
+  encode(records: readonly TraceRecord[]): EncodedBatch {
+    this.start(records.length, undefined);
+    for (const r of records) this.add(r);
+    return this.end();
+  }
+
+  begin(lines: LineBatch): void {
+    this.start(lines.count, lines.bytes ? { ...lines.bytes, firstLine: lines.firstLine } : undefined);
+  }
+
+  private start(capacity: number, lines: (LineBytes & { firstLine: number }) | undefined): void {
+    this.meta = new Float64Array(capacity * STRIDE);
+    this.strs = [];
+    this.names = [];
+    this.o = 0;
+    this.count = 0;
+    this.lines = lines;
+  }
+
+  private idOf(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(name, id);
+      this.names.push(name);
     }
-    const out: EncodedBatch = { meta, strs, names, count: records.length };
+    return id;
+  }
+
+  add(r: TraceRecord): void {
+    const { meta, strs, o } = this;
+    let flags = 0;
+    if (r.kind === 'message') {
+      flags |= MESSAGE;
+      strs.push(r.text);
+      if (r.program !== null) {
+        flags |= PROGRAM;
+        strs.push(r.program);
+      }
+      if (r.dropped !== undefined) {
+        flags |= DROPPED;
+        meta[o + 5] = r.dropped;
+      }
+    } else {
+      if (r.side === 'src') flags |= SIDE_SRC;
+      else if (r.side === 'dst') flags |= SIDE_DST;
+      meta[o + 1] = this.idOf(r.name);
+      if (this.lines) flags |= RAW_LINE;
+      else strs.push(r.raw);
+      // Arguments the reader found inside the line go as offsets; others (a cleaned line, a
+      // binary or CSV record) as a string of their own.
+      const at = r.argsAt;
+      if (at !== undefined && at >= 0) {
+        meta[o + 5] = at;
+        meta[o + 6] = at + r.args.length;
+      } else {
+        flags |= ARGS_STRING;
+        strs.push(r.args);
+      }
+      if (r.thread !== undefined) {
+        flags |= THREAD;
+        strs.push(r.thread);
+      }
+      if (r.pid !== undefined) {
+        flags |= PID;
+        meta[o + 7] = r.pid;
+      }
+      meta[o + 2] = r.tid === null ? NaN : r.tid;
+      const rows = this.matchers.get(r.name);
+      if (rows) {
+        flags |= ROWS_MASK;
+        meta[o + 8] = matchMask(rows, r.args);
+      }
+    }
+    meta[o] = flags;
+    meta[o + 3] = r.ts === null ? NaN : r.ts;
+    meta[o + 4] = r.line;
+    this.o += STRIDE;
+    this.count++;
+  }
+
+  byteEvent(e: ByteEvent, b: Uint8Array, lineStart: number, side: Side | null, line: number): void {
+    const { meta, o } = this;
+    const slot = e.nameHash & 4095;
+    let hit = this.byHash[slot];
+    if (hit === undefined || !sameAscii(hit.name, b, lineStart + e.nameStart, lineStart + e.nameEnd)) {
+      const name = (b as unknown as Slicer).latin1Slice(lineStart + e.nameStart, lineStart + e.nameEnd);
+      hit = { name, id: this.idOf(name), rows: this.matchers.get(name) };
+      this.byHash[slot] = hit;
+    }
+    let flags = RAW_LINE | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
+    if (hit.rows) {
+      // scanEventBytes passed only ASCII: latin1 is the string parseInto would have made.
+      flags |= ROWS_MASK;
+      meta[o + 8] = matchMaskBytes(hit.rows, b as Buffer, lineStart + e.argsAt, lineStart + e.argsEnd);
+    }
+    meta[o] = flags;
+    meta[o + 1] = hit.id;
+    meta[o + 2] = e.tid;
+    meta[o + 3] = e.ts;
+    meta[o + 4] = line;
+    meta[o + 5] = e.argsAt;
+    meta[o + 6] = e.argsEnd;
+    this.o += STRIDE;
+    this.count++;
+  }
+
+  end(): EncodedBatch {
+    const out: EncodedBatch = { meta: this.meta, strs: this.strs, names: this.names, count: this.count };
+    const lines = this.lines;
     if (lines) out.lineBytes = { bytes: lines.bytes, starts: lines.starts, ends: lines.ends, firstLine: lines.firstLine };
     return out;
   }
+}
+
+function sameAscii(name: string, b: Uint8Array, from: number, to: number): boolean {
+  if (name.length !== to - from) return false;
+  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== b[from + k]) return false;
+  return true;
 }
 
 /** The other end: rebuilds records equal to the encoded ones (same fields, same key order). */
@@ -143,7 +231,7 @@ export class RecordDecoder {
       const args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
       const side: Side | null = flags & SIDE_SRC ? 'src' : flags & SIDE_DST ? 'dst' : null;
       const tidv = meta[o + 2] as number;
-      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0 };
+      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0, rowsMask: flags & ROWS_MASK ? (meta[o + 8] as number) | 0 : -1 };
       if (flags & PID) rec.pid = meta[o + 7] as number;
       if (flags & THREAD) rec.thread = strs[k++] as string;
       out[i] = rec;

@@ -3,7 +3,7 @@
 // unparsed or blank, and the counts add up.
 import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
-import type { LineBytes } from './lines.js';
+import type { EncodedBatch, RecordEncoder } from './record-codec.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
@@ -13,14 +13,10 @@ import type { LineBytes } from './lines.js';
  * ftrace LOST line): in the merged stream it sits where the loss happened.
  * `argsAt`: where `args` starts in `raw` when it is a piece of it, else -1 or absent (lets the
  * worker-thread codec send one string per event).
+ * `rowsMask`: which of the event's catalog rows apply, when a reader thread matched them
+ * (record-codec.ts; catalog.ts rowsForMask).
  */
-export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string; argsAt?: number } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
-
-/**
- * A batch as a reader yields it. `lineBytes` (line-based readers, when asked with keepLineBytes):
- * the batch's lines as bytes; every event's `raw` is its line, at index `line - firstLine`.
- */
-export type RecordBatch = TraceRecord[] & { lineBytes?: LineBytes & { firstLine: number } };
+export type TraceRecord = ({ kind: 'event'; pid?: number; thread?: string; argsAt?: number; rowsMask?: number } & TraceEvent) | ({ kind: 'message'; dropped?: number } & TraceMessage);
 
 export interface InputCounters extends InputQuality {
   /** What the reader wants said about this input (e.g. where argument names came from). */
@@ -44,8 +40,6 @@ export interface InputReadOptions {
    * an input that can be read only once (standard input). Ignored for files.
    */
   headOnly?: boolean;
-  /** Attach the lines' bytes to each batch (RecordBatch.lineBytes), for a reader thread to send. */
-  keepLineBytes?: boolean;
 }
 
 export function newCounters(path: string): InputCounters {
@@ -76,6 +70,8 @@ export interface TraceFormat {
   /** Confidence 0..1 that `head` (the first bytes of the input) is this format. */
   detect(head: Buffer): number;
   read(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions): AsyncGenerator<TraceRecord[]>;
+  /** Line-based formats: the same read, into a reader thread's encoder (same records, same counts). */
+  readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: RecordEncoder): AsyncGenerator<EncodedBatch>;
 }
 
 /** The first non-blank lines of an input's head, as format detectors look at them. */

@@ -54,9 +54,12 @@ export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceF
   if (o.traceEvents === undefined && o.tid === undefined) return format;
   return {
     ...format,
-    read: (path, input, side, counters, opts) =>
-      format.read(path, input, side, counters, { ...opts, traceEvents: opts.traceEvents ?? o.traceEvents, tid: opts.tid ?? o.tid }),
+    read: (path, input, side, counters, opts) => format.read(path, input, side, counters, bound(opts)),
+    ...(format.readEncoded ? { readEncoded: (path, input, side, counters, opts, enc) => format.readEncoded!(path, input, side, counters, bound(opts), enc) } : {}),
   };
+  function bound(opts: InputReadOptions): InputReadOptions {
+    return { ...opts, traceEvents: opts.traceEvents ?? o.traceEvents, tid: opts.tid ?? o.tid };
+  }
 }
 
 /** The most likely format of an input; an input no format recognises is an input error. */

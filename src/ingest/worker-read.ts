@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Side, UnparsedSample } from '../types.js';
+import type { RowPatterns } from '../model/catalog.js';
 import { RecordDecoder, type EncodedBatch } from './record-codec.js';
 import { InputError, type InputCounters, type InputReadOptions, type TraceRecord } from './records.js';
 
@@ -12,6 +13,8 @@ export interface WorkerReadSpec {
   side: Side | null;
   /** A name formatByName knows: the worker builds its own reader. */
   format: string;
+  /** The catalog's conditional row patterns: the reader matches them (record-codec.ts). */
+  patterns: RowPatterns;
   traceEvents?: string;
   tid?: number;
   maxSamples: number;

@@ -27,6 +27,8 @@ export interface CatalogRow {
   matchPrefix: string | null;
   /** `match` is exactly `^<matchPrefix>`: no regex needed. */
   matchIsPrefix: boolean;
+  /** Literal the match must end with (e.g. " flags=0x10" of `... flags=0x10$`), tested before the regex. */
+  matchSuffix: string | null;
 }
 
 export class CatalogError extends Error {
@@ -112,10 +114,11 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
       problems.push(`${at}: a fingerprint row must name the versions the event proves`);
     }
     if (problems.length > before) continue;
-    const lp = match ? literalPrefix(r.match as string) : { prefix: null, whole: false };
+    const lp = match ? literalAffixes(r.match as string) : NO_AFFIXES;
     rows.push({
       matchPrefix: lp.prefix,
       matchIsPrefix: lp.whole,
+      matchSuffix: lp.suffix,
       event: r.event as string,
       match,
       side: side!,
@@ -169,46 +172,131 @@ export function loadCatalog(extraFiles: string[] = []): Catalog {
 export function rowsFor(catalog: Catalog, name: string, args: string): CatalogRow[] {
   const entry = catalog.lookup.get(name);
   if (!entry) return NONE;
-  const rows = entry.rows;
-  if (entry.unconditional) return rows; // hot path: no allocation
-  // Conditional rows: compute which match, and hand out one shared array per combination.
-  let mask = 0;
-  for (let i = 0; i < rows.length && i < 31; i++) {
-    const row = rows[i] as CatalogRow;
-    if (row.match === null || matches(row, args)) mask |= 1 << i;
-  }
+  if (entry.unconditional) return entry.rows; // hot path: no allocation
+  return subsetOf(entry, matchMask(entry.rows, args));
+}
+
+/**
+ * The same rows from a mask a reader thread computed (matchMask over patternsOf's matchers):
+ * the regexes then run on that thread, not the replay's.
+ */
+export function rowsForMask(catalog: Catalog, name: string, mask: number): CatalogRow[] {
+  const entry = catalog.lookup.get(name);
+  if (!entry) return NONE;
+  if (entry.unconditional) return entry.rows;
+  return subsetOf(entry, mask);
+}
+
+/** Conditional rows: one shared array per combination that matched. */
+function subsetOf(entry: LookupEntry, mask: number): CatalogRow[] {
   if (mask === 0) return NONE;
   let subset = entry.subsets.get(mask);
-  if (!subset) entry.subsets.set(mask, (subset = rows.filter((_, i) => i < 31 && (mask & (1 << i)) !== 0)));
+  if (!subset) entry.subsets.set(mask, (subset = entry.rows.filter((_, i) => i < 31 && (mask & (1 << i)) !== 0)));
   return subset;
 }
 
-/** Tests a row's regex, with a cheap literal-prefix check first (most are `^literal...`). */
-function matches(row: CatalogRow, args: string): boolean {
+/** What matching needs of a row; a CatalogRow is one, and so is what matchersOf rebuilds. */
+export type RowMatcher = Pick<CatalogRow, 'match' | 'matchPrefix' | 'matchIsPrefix' | 'matchSuffix'>;
+
+/** Which of the rows (bit i: row i, first 31) apply to these arguments. */
+export function matchMask(rows: readonly RowMatcher[], args: string): number {
+  let mask = 0;
+  for (let i = 0; i < rows.length && i < 31; i++) {
+    const row = rows[i] as RowMatcher;
+    if (row.match === null || matches(row, args)) mask |= 1 << i;
+  }
+  return mask;
+}
+
+/** The conditional events' row patterns (regex source and flags, or null), as a thread can be sent them. */
+export type RowPatterns = Array<[event: string, patterns: Array<[source: string, flags: string] | null>]>;
+
+export function patternsOf(catalog: Catalog): RowPatterns {
+  const out: RowPatterns = [];
+  for (const [event, entry] of catalog.lookup) if (!entry.unconditional) out.push([event, entry.rows.map((r) => (r.match ? [r.match.source, r.match.flags] : null))]);
+  return out;
+}
+
+export function matchersOf(patterns: RowPatterns): Map<string, RowMatcher[]> {
+  return new Map(
+    patterns.map(([event, rows]) => [
+      event,
+      rows.map((p) => {
+        if (!p) return { match: null, matchPrefix: null, matchIsPrefix: false, matchSuffix: null };
+        // Flags (say, i) would make a literal compare wrong: then the regex alone decides.
+        const lp = p[1] === '' ? literalAffixes(p[0]) : NO_AFFIXES;
+        return { match: new RegExp(p[0], p[1]), matchPrefix: lp.prefix, matchIsPrefix: lp.whole, matchSuffix: lp.suffix };
+      }),
+    ]),
+  );
+}
+
+/** Tests a row's regex, with cheap literal checks first (most are `^literal...`, some `...literal$`). */
+function matches(row: RowMatcher, args: string): boolean {
   if (row.matchPrefix !== null) {
     if (!args.startsWith(row.matchPrefix)) return false;
     if (row.matchIsPrefix) return true;
   }
+  if (row.matchSuffix !== null && !args.endsWith(row.matchSuffix)) return false;
   return (row.match as RegExp).test(args);
 }
 
-/** `^chan=1 addr=\S+` → prefix "chan=1 addr="; whether the regex is nothing but that prefix. */
-export function literalPrefix(source: string): { prefix: string | null; whole: boolean } {
-  if (!source.startsWith('^')) return { prefix: null, whole: false };
+/**
+ * matchMask on arguments still in bytes (b[from, to), ASCII: a reader thread's scanned line): the
+ * literal checks run on the bytes, and a string is made only for a regex that must run.
+ */
+export function matchMaskBytes(rows: readonly RowMatcher[], b: Buffer, from: number, to: number): number {
+  let mask = 0;
+  let args: string | null = null;
+  for (let i = 0; i < rows.length && i < 31; i++) {
+    const row = rows[i] as RowMatcher;
+    if (row.match !== null) {
+      if (row.matchPrefix !== null) {
+        if (!bytesAt(b, from, to, row.matchPrefix)) continue;
+        if (row.matchIsPrefix) {
+          mask |= 1 << i;
+          continue;
+        }
+      }
+      if (row.matchSuffix !== null && (to - from < row.matchSuffix.length || !bytesAt(b, to - row.matchSuffix.length, to, row.matchSuffix))) continue;
+      args ??= b.toString('latin1', from, to);
+      if (!row.match.test(args)) continue;
+    }
+    mask |= 1 << i;
+  }
+  return mask;
+}
+
+/** Whether b[at, limit) starts with the ASCII literal `s`. */
+function bytesAt(b: Uint8Array, at: number, limit: number, s: string): boolean {
+  if (limit - at < s.length) return false;
+  for (let k = 0; k < s.length; k++) if (b[at + k] !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+const NO_AFFIXES = { prefix: null, whole: false, suffix: null };
+const LITERAL = /[A-Za-z0-9=_:, -]/;
+const QUANTIFIER = /[*+?{]/;
+
+/**
+ * The literals a match regex starts and ends with: `^chan=1 addr=\S+ flags=0x10$` → prefix
+ * "chan=1 addr=", suffix " flags=0x10"; `whole`: the regex is nothing but `^prefix`. A regex with
+ * an alternation has neither (`^a|b$` does not need "a").
+ */
+export function literalAffixes(source: string): { prefix: string | null; whole: boolean; suffix: string | null } {
+  if (source.includes('|')) return NO_AFFIXES;
+  let prefix = '';
   let i = 1;
-  let lit = '';
-  while (i < source.length && /[A-Za-z0-9=_:,. -]/.test(source[i] as string)) {
+  if (source.startsWith('^')) {
     // a literal followed by a quantifier is not a literal
-    if (/[*+?{]/.test(source[i + 1] ?? '')) break;
-    lit += source[i];
-    i++;
+    for (; i < source.length && LITERAL.test(source[i] as string) && !QUANTIFIER.test(source[i + 1] ?? ''); i++) prefix += source[i];
   }
-  // "." is a metacharacter: stop the literal before it
-  const dot = lit.indexOf('.');
-  if (dot >= 0) {
-    lit = lit.slice(0, dot);
-    return { prefix: lit || null, whole: false };
+  const whole = prefix.length > 0 && i === source.length;
+  let suffix = '';
+  if (!whole && source.endsWith('$') && source[source.length - 2] !== '\\') {
+    // backwards from before '$': a char escaped by '\\' (\d, \S) ends it; a quantifier is no literal
+    for (let j = source.length - 2; j >= 0 && LITERAL.test(source[j] as string) && source[j - 1] !== '\\'; j--) suffix = source[j] + suffix;
   }
-  return { prefix: lit || null, whole: i === source.length && lit.length > 0 };
+  return { prefix: prefix || null, whole, suffix: suffix || null };
 }
 const NONE: CatalogRow[] = [];

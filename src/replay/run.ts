@@ -5,7 +5,7 @@ import { detectFormat, fileSize, formatByName, InputError, notRecognised, newCou
 import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
 import { traceBytesEstimate } from '../ingest/bytes.js';
 import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
-import { rowsFor, type Catalog } from '../model/catalog.js';
+import { patternsOf, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
 import { RULES } from '../rules/index.js';
@@ -64,7 +64,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
     if (inWorker.has(i) && inp.path !== STDIN) {
       const tid = spec.inputs[i]?.tid;
-      const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
+      const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns: patternsOf(opts.catalog), ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
       return readInWorker(ws, counters[i] as InputCounters, readOpts);
     }
     return readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, readOpts, formats[i]);
@@ -83,7 +83,9 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       return;
     }
     const ref: EventRef = rec;
-    const rows = rowsFor(opts.catalog, ref.name, ref.args);
+    // A reader thread has matched the catalog rows' patterns already (rowsMask >= 0).
+    const mask = rec.rowsMask;
+    const rows = mask !== undefined && mask >= 0 ? rowsForMask(opts.catalog, ref.name, mask) : rowsFor(opts.catalog, ref.name, ref.args);
     const mixed = tidSides[ref.input];
     if (mixed && ref.tid !== null && ref.side === null) {
       // One stream with both processes: the side is the thread's (§A.2), learnt from the head

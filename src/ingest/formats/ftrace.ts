@@ -10,7 +10,7 @@
 // are the ring buffer overwriting events: counted as dropped.
 import { newScratch, parseInto, type LineKind } from '../log-format.js';
 import type { InputCounters, TraceFormat } from '../records.js';
-import { readTextRecords, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
+import { textReads, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
 const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:[^\s[\]]{4,5}\s+)?(\d+\.\d+):\s+([\w:.-]+?):\s?(.*)$/;
 const LOST = /^\s*CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]\s*$/;
@@ -92,5 +92,5 @@ export const FTRACE_FORMAT: TraceFormat = {
     if (n === 0) return header ? 0.9 : 0;
     return Math.min(1, hits / n + (header ? 0.1 : 0));
   },
-  read: (path, input, side, counters, opts) => readTextRecords(path, input, side, counters, opts, ftraceParser(counters)),
+  ...textReads((counters) => ftraceParser(counters)),
 };

@@ -6,7 +6,7 @@
 // taken with; tid is the thread id or null; pid, side, thread and program are optional.
 import type { LineKind } from '../log-format.js';
 import type { TraceFormat } from '../records.js';
-import { readTextRecords, secondsTextToMicros, type LineParser, type TextScratch } from './text-reader.js';
+import { textReads, secondsTextToMicros, type LineParser, type TextScratch } from './text-reader.js';
 
 /** Seconds (JSON number) → µs: exact µs for epoch times, ns kept for small (monotonic) clocks. */
 export function secondsToMicros(s: number): number {
@@ -98,5 +98,5 @@ export const JSONL_FORMAT: TraceFormat = {
     }
     return n === 0 ? 0 : ok / n;
   },
-  read: (path, input, side, counters, opts) => readTextRecords(path, input, side, counters, opts, jsonlParser),
+  ...textReads(() => jsonlParser),
 };

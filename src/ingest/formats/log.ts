@@ -1,9 +1,9 @@
 // The `log` trace backend as a format: lines parsed by log-format.ts. Per-thread files written
 // with `-d tid -D name-%d` carry no TID in their lines on QEMU >= 10.1: the reader stamps the one
 // given in InputReadOptions.tid (taken from the file name, see per-thread.ts).
-import { newScratch, parseInto } from '../log-format.js';
+import { newScratch, parseInto, scanEventBytes } from '../log-format.js';
 import type { TraceFormat } from '../records.js';
-import { readTextRecords, type LineParser } from './text-reader.js';
+import { textReads, type LineParser } from './text-reader.js';
 
 /**
  * Records come in file order; timestamps that go backwards within one thread are counted
@@ -28,5 +28,6 @@ export const LOG_FORMAT: TraceFormat = {
     }
     return lines === 0 ? 0.1 : events / lines;
   },
-  read: (path, input, side, counters, opts) => readTextRecords(path, input, side, counters, opts, logParser),
+  // Its common line form is scanned as bytes on a reader thread (scanEventBytes).
+  ...textReads(() => logParser, scanEventBytes),
 };

@@ -11,7 +11,7 @@
 import { headLines } from '../records.js';
 import { newScratch, parseInto, type LineKind } from '../log-format.js';
 import type { TraceFormat } from '../records.js';
-import { readTextRecords, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
+import { textReads, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const BSD = /^([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) ([^\s[:]+)(?:\[(\d+)\])?: ?(.*)$/;
@@ -106,5 +106,5 @@ export const SYSLOG_FORMAT: TraceFormat = {
     }).length;
     return qemu === 0 ? 0 : Math.min(1, (qemu / lines.length) * 0.95 + 0.05);
   },
-  read: (path, input, side, counters, opts) => readTextRecords(path, input, side, counters, opts, syslogParser()),
+  ...textReads(() => syslogParser()),
 };

@@ -1,11 +1,12 @@
 // The accounting every line-based format shares (log, ftrace, babeltrace, syslog, JSON Lines):
 // bytes come from bytes.ts (file, .gz or stdin), are split into lines (lines.ts), and each line is
 // exactly one of event, message, unparsed or blank. A format supplies only the per-line parse.
+import { isAscii } from 'node:buffer';
 import { openBytes } from '../bytes.js';
-import { splitLines } from '../lines.js';
-import type { LineKind, ParseScratch } from '../log-format.js';
-import { newScratch } from '../log-format.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type RecordBatch, type TraceRecord } from '../records.js';
+import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
+import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
+import { newByteEvent, newScratch } from '../log-format.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -46,41 +47,115 @@ export interface LineParser {
   notes?(): string[];
 }
 
-export async function* readTextRecords(
+/**
+ * Where a text reader puts what it parsed: a list of records for this thread (RecordListSink), or
+ * an encoded batch for a reader thread to post (record-codec.ts RecordEncoder).
+ */
+export interface LineSink<B> {
+  /** The sink takes the lines as bytes and scans events itself where it can (see `event`). */
+  readonly bytesOnly: boolean;
+  begin(lines: LineBatch): void;
+  add(rec: TraceRecord): void;
+  /** An event read from the line's bytes by scanEventBytes (bytesOnly sinks). */
+  byteEvent?(e: ByteEvent, lineBytes: Uint8Array, lineStart: number, side: Side | null, line: number): void;
+  end(): B;
+}
+
+/** Records in a plain list: what this thread's replay consumes. */
+class RecordListSink implements LineSink<TraceRecord[]> {
+  readonly bytesOnly = false;
+  private out: TraceRecord[] = [];
+  begin(): void {
+    this.out = [];
+  }
+  add(rec: TraceRecord): void {
+    this.out.push(rec);
+  }
+  end(): TraceRecord[] {
+    return this.out;
+  }
+}
+
+/** A line-based format's two reads (TraceFormat read and readEncoded) from its line parser. */
+/** A format's byte fast path (log-format.ts scanEventBytes). */
+export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc: boolean) => boolean;
+
+export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner): Pick<TraceFormat, 'read' | 'readEncoded'> {
+  return {
+    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink()),
+    readEncoded: (path, input, side, counters, opts, enc) => readTextLines(path, input, side, counters, opts, parser(counters), enc, scanBytes),
+  };
+}
+
+export function readTextRecords(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, parser: LineParser): AsyncGenerator<TraceRecord[]> {
+  return readTextLines(path, input, side, counters, opts, parser, new RecordListSink());
+}
+
+/**
+ * Reads a line-based input into `sink`, batch by batch. With a bytesOnly sink and `scanBytes`
+ * (the log format), lines of the common event form are read from their bytes and never become
+ * strings; every other line goes through `parser` as a string, as it would without them.
+ */
+export async function* readTextLines<B>(
   path: string,
   input: number,
   side: Side | null,
   counters: InputCounters,
   opts: InputReadOptions,
   parser: LineParser,
-): AsyncGenerator<TraceRecord[]> {
+  sink: LineSink<B>,
+  scanBytes?: ByteScanner,
+): AsyncGenerator<B> {
   counters.totalBytes = await fileSize(path);
   const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true });
   const lastTsByTid = new Map<number, number>();
   let prevTid: number | null = null; // the thread of the latest timed event, whose ts is prevTs (not yet in the map)
   let prevTs = 0;
   const p = newTextScratch();
+  const be = newByteEvent();
+  const scan = sink.bytesOnly && sink.byteEvent ? scanBytes : undefined;
   const stampTid = opts.tid ?? null;
   let samples = 0;
   const unparsed = (line: number, text: string, reason: string) => {
     counters.unparsed++;
     if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line, text: text.slice(0, 200), reason });
   };
+  const timed = (tid: number, ts: number) => {
+    // Consecutive events mostly come from one thread: skip the map for them.
+    if (tid === prevTid) {
+      if (ts < prevTs) counters.outOfOrder++;
+    } else {
+      if (prevTid !== null) lastTsByTid.set(prevTid, prevTs);
+      const last = lastTsByTid.get(tid);
+      if (last !== undefined && ts < last) counters.outOfOrder++;
+      prevTid = tid;
+    }
+    prevTs = ts;
+  };
   try {
-    for await (const batch of splitLines(src.chunks, { keepBytes: opts.keepLineBytes === true })) {
-      const out: RecordBatch = [];
-      if (batch.bytes) out.lineBytes = { ...batch.bytes, firstLine: batch.firstLine };
+    for await (const batch of splitLines(src.chunks, { strings: !sink.bytesOnly })) {
+      sink.begin(batch);
+      const lb = batch.bytes;
+      const bytes = lb ? (lb.bytes as unknown as Utf8Slicer) : null;
       let lineNo = batch.firstLine;
       let overlongIdx = 0;
-      for (const raw of batch.lines) {
+      // Two native passes over the batch spare the scanner a check of every argument byte.
+      const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0;
+      for (let j = 0; j < batch.count; j++, lineNo++) {
         counters.lines++;
         if (batch.overlong[overlongIdx] === lineNo) {
           overlongIdx++;
           counters.overlong++;
-          unparsed(lineNo, raw, 'line longer than 1 MiB (cut)');
-          lineNo++;
+          unparsed(lineNo, batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
           continue;
         }
+        if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
+          counters.events++;
+          timed(be.tid, be.ts);
+          (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, side, lineNo);
+          continue;
+        }
+        const raw = batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
         p.pid = undefined;
         p.side = undefined;
         p.embedded = false;
@@ -100,7 +175,7 @@ export async function* readTextRecords(
               rec.dropped = p.dropped;
               counters.dropped += p.dropped;
             }
-            out.push(rec);
+            sink.add(rec);
             break;
           }
           case 'event': {
@@ -109,35 +184,27 @@ export async function* readTextRecords(
             const tid = p.tid ?? stampTid;
             if (tid === null) counters.eventsWithoutTid++;
             if (p.ts === null) counters.eventsWithoutTs++;
-            else if (tid !== null) {
-              // Consecutive events mostly come from one thread: skip the map for them.
-              if (tid === prevTid) {
-                if (p.ts < prevTs) counters.outOfOrder++;
-              } else {
-                if (prevTid !== null) lastTsByTid.set(prevTid, prevTs);
-                const last = lastTsByTid.get(tid);
-                if (last !== undefined && p.ts < last) counters.outOfOrder++;
-                prevTid = tid;
-              }
-              prevTs = p.ts;
-            }
+            else if (tid !== null) timed(tid, p.ts);
             const rec: TraceRecord = { kind: 'event', name: p.name, side: side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input, line: lineNo, raw, argsAt: p.argsAt };
             if (p.pid !== undefined) rec.pid = p.pid;
             if (p.threadName !== undefined) rec.thread = p.threadName;
-            out.push(rec);
+            sink.add(rec);
             break;
           }
         }
-        lineNo++;
       }
       counters.bytes = src.rawBytes();
-      yield out;
+      yield sink.end();
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw new InputError(`${path}:${counters.lines + 1}: read failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   counters.notes.push(...src.warnings, ...(parser.notes?.() ?? []));
+}
+
+interface Utf8Slicer {
+  utf8Slice(start: number, end: number): string;
 }
 
 /** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
