@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CatalogError, buildCatalog, loadCatalog, parseCatalog, rowsFor } from '../src/model/catalog.js';
+import { CatalogError, buildCatalog, literalAffixes, loadCatalog, matchMask, matchMaskBytes, parseCatalog, rowsFor } from '../src/model/catalog.js';
 import { tempRun } from './helpers.js';
 import { join } from 'node:path';
 
@@ -49,5 +49,32 @@ describe('event catalog', () => {
   });
   it('says which catalog file cannot be read', () => {
     assert.throws(() => loadCatalog(['/nonexistent/x.csv']), /\/nonexistent\/x\.csv: cannot read catalog \(ENOENT\)/);
+  });
+});
+
+describe('match regexes: literal checks before the regex', () => {
+  it('finds the literals a match must start and end with, and none where an alternation or escape forbids', () => {
+    assert.deepEqual(literalAffixes('^chan=1 addr=\\S+ flags=0x10$'), { prefix: 'chan=1 addr=', whole: false, suffix: ' flags=0x10' });
+    assert.deepEqual(literalAffixes('^chan=1'), { prefix: 'chan=1', whole: true, suffix: null });
+    assert.deepEqual(literalAffixes('^a|b$'), { prefix: null, whole: false, suffix: null });
+    assert.deepEqual(literalAffixes('^ab+c$'), { prefix: 'a', whole: false, suffix: 'c' });
+    assert.deepEqual(literalAffixes('x\\d$'), { prefix: null, whole: false, suffix: null });
+    assert.deepEqual(literalAffixes('^new state (\\S+)'), { prefix: 'new state ', whole: false, suffix: null });
+    assert.deepEqual(literalAffixes('^1\\.5'), { prefix: '1', whole: false, suffix: null });
+  });
+
+  it('gives the regex\'s own answer, on strings and on bytes', () => {
+    const sources = ['^chan=1 addr=\\S+ flags=0x10$', '^chan=0', '^a|b$', '^ab+c$', 'x\\d$', '^1\\.5', 'state (\\w+)$', '^$'];
+    const rows = sources.map((src) => {
+      const lp = literalAffixes(src);
+      return { match: new RegExp(src), matchPrefix: lp.prefix, matchIsPrefix: lp.whole, matchSuffix: lp.suffix };
+    });
+    const inputs = ['chan=1 addr=0x10 flags=0x10', 'chan=1 addr=0x10 flags=0x8', 'chan=1 addr= flags=0x10', 'chan=0 x', 'a', 'b', 'xb', 'abbc', 'ac', 'x1', '1.5', '105', 'state active', '', ' flags=0x10'];
+    for (const s of inputs) {
+      const want = sources.reduce((m, src, i) => (new RegExp(src).test(s) ? m | (1 << i) : m), 0);
+      assert.equal(matchMask(rows, s), want, s);
+      const b = Buffer.from(`pre ${s} post`, 'latin1');
+      assert.equal(matchMaskBytes(rows, b, 4, 4 + s.length), want, `bytes: ${s}`);
+    }
   });
 });
