@@ -28,7 +28,10 @@ export interface TraceEvent {
   /** Index of the input file in the run (RunInput[]). */
   input: number;
   line: number;
+  /** The line as read; '' when a reader thread left it in the file, at byte `at` (read back when reported). */
   raw: string;
+  /** With raw '': where the line starts in its (plain) file; -1 or absent otherwise. */
+  at?: number;
 }
 
 /** A non-trace line that QEMU itself wrote (error_report), kept as evidence. */

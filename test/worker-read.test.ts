@@ -3,11 +3,12 @@
 // gives the same RunResult, to the byte, as reading them in the main thread.
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveRuns } from '../src/cli/runs.js';
 import { RecordDecoder, RecordEncoder } from '../src/ingest/record-codec.js';
+import { readLinesAt } from '../src/ingest/read-back.js';
 import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
 import type { TraceRecord } from '../src/ingest/records.js';
 import { InputError } from '../src/ingest/records.js';
@@ -43,8 +44,9 @@ describe('record codec', () => {
     const back = [...dec.decode(b1), ...dec.decode(b2)];
     const norm = (r: TraceRecord) => {
       if (r.kind !== 'event') return r;
-      const { rowsMask, ...rest } = r;
+      const { rowsMask, at, ...rest } = r;
       assert.ok(rowsMask === undefined || rowsMask === -1, 'no catalog patterns given: nothing matched');
+      assert.ok(at === undefined || at === -1, 'records given as records keep their line');
       return { ...rest, argsAt: r.argsAt === undefined || r.argsAt < 0 ? -1 : r.argsAt };
     };
     assert.deepEqual(back.map(norm), records.map(norm));
@@ -150,6 +152,49 @@ describe('inputs read on worker threads', () => {
     assert.ok(worker instanceof InputError, `worker: ${worker}`);
     assert.equal(worker.message, inline.message);
     assert.match(worker.message, /src\.log\.gz: gzip data is corrupt/);
+  });
+});
+
+describe('lines left in their file by a reader thread, read back when reported', () => {
+  it('reads the line at each offset as splitLines gives it: CR dropped, cut past what a location shows', async () => {
+    const long = 'é'.repeat(700); // 1400 bytes
+    const text = `first line\r\nsecond\n${long}\nlast without newline\r`;
+    const dir = tempRun({ 'f.log': text });
+    const at = (s: string) => Buffer.byteLength(text.slice(0, text.indexOf(s)));
+    const got = await readLinesAt(join(dir, 'f.log'), [at('second'), at('first'), at(long), at('last'), at('second')]);
+    assert.equal(got.get(at('first')), 'first line');
+    assert.equal(got.get(at('second')), 'second');
+    assert.equal(got.get(at('last')), 'last without newline');
+    const cut = got.get(at(long)) as string;
+    assert.ok(cut.startsWith('é'.repeat(300)) && cut.length > 300, 'enough for the 300 characters a location shows');
+    const missing = await readLinesAt(join(dir, 'nope.log'), [0]);
+    assert.match(String((missing.get(0) as Error).message), /ENOENT/);
+  });
+
+  it("a run's locations read back from the file are the lines; a file changed before they are read back says so", async () => {
+    const real = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+    const dir = tempRun({ 'src.log': readFileSync(join(real, 'src.log')), 'dst.log': readFileSync(join(real, 'dst.log')) });
+    const spec: RunSpec = { name: 'changed', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] };
+    const inline = await analyzeRun(spec, { ...opts, readers: 'inline' });
+    const texts = (r: typeof inline) => r.findings.flatMap((f) => f.locations.map((l) => l.text));
+    assert.ok(texts(inline).length > 0 && texts(inline).every((t) => t && !t.startsWith('(line not read back')));
+    // Rewritten after the last batch was read, before the report: every line shifts by 3 bytes.
+    let rewritten = false;
+    const worker = await analyzeRun(spec, {
+      ...opts,
+      readers: 'worker',
+      onProgress: (done, total) => {
+        if (done < total || rewritten) return;
+        rewritten = true;
+        for (const f of ['src.log', 'dst.log']) writeFileSync(join(dir, f), `xx\n${readFileSync(join(real, f), 'utf8')}`);
+      },
+    });
+    assert.ok(rewritten);
+    assert.deepEqual(worker.findings.map((f) => f.rule), inline.findings.map((f) => f.rule), 'the analysis itself is the same');
+    const wt = texts(worker);
+    assert.equal(wt.length, texts(inline).length);
+    assert.ok(wt.some((t) => t === '(line not read back: the file changed after it was analysed)'), wt.join('\n'));
+    assert.ok(!wt.some((t, i) => t !== texts(inline)[i] && !t?.startsWith('(line not read back')), 'never a wrong line');
   });
 });
 

@@ -23,6 +23,11 @@ export interface ByteSource {
   rawBytes(): number;
   /** Problems that did not stop the read (a truncated .gz): the reader adds them to its notes. */
   warnings: string[];
+  /**
+   * Whether the bytes so far are a plain file's own, byte for byte (not gzip, not standard input),
+   * so a line can be read back later from its offset (read-back.ts).
+   */
+  rereadable(): boolean;
 }
 
 export function displayName(path: string): string {
@@ -191,17 +196,18 @@ export interface OpenOptions {
 export function openBytes(path: string, opts: OpenOptions = {}): ByteSource {
   if (path === STDIN) {
     const s = stdinOnce();
-    return { chunks: s.chunks(opts.headOnly === true), rawBytes: () => s.count.n, warnings: s.warnings };
+    return { chunks: s.chunks(opts.headOnly === true), rawBytes: () => s.count.n, warnings: s.warnings, rereadable: () => false };
   }
   const count = { n: 0 };
   const warnings: string[] = [];
   const size = opts.highWaterMark ?? CHUNK;
   const streamed = () => maybeGunzip(counted(createReadStream(path, { highWaterMark: size }), path, count), path, warnings, count);
-  return { chunks: opts.reuseChunks ? plainFileChunks(path, size, count, streamed) : streamed(), rawBytes: () => count.n, warnings };
+  const plain = { yes: false };
+  return { chunks: opts.reuseChunks ? plainFileChunks(path, size, count, streamed, plain) : streamed(), rawBytes: () => count.n, warnings, rereadable: () => plain.yes };
 }
 
 /** A plain file's bytes through one reused buffer; a gzip file through the stream (gunzip keeps its input chunks). */
-async function* plainFileChunks(path: string, size: number, count: { n: number }, streamed: () => AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+async function* plainFileChunks(path: string, size: number, count: { n: number }, streamed: () => AsyncGenerator<Buffer>, plain: { yes: boolean }): AsyncGenerator<Buffer> {
   let fh;
   try {
     fh = await open(path, 'r');
@@ -213,6 +219,7 @@ async function* plainFileChunks(path: string, size: number, count: { n: number }
       yield* streamed();
       return;
     }
+    plain.yes = true;
     while (bytesRead > 0) {
       count.n += bytesRead;
       yield buf.subarray(0, bytesRead);

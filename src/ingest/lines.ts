@@ -26,6 +26,8 @@ export interface LineBytes {
   bytes: Buffer;
   starts: Uint32Array;
   ends: Uint32Array;
+  /** Where each line starts in the (decompressed) input, in bytes: a plain file's lines can be read back from there. */
+  offsets: Float64Array;
 }
 
 export interface LineReaderOptions {
@@ -53,6 +55,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   const batchLines = opts.batchLines ?? 4096;
   let carry: Buffer | null = null; // partial line from the previous chunk
   let carryTruncated = false; // the partial line already exceeded maxLine: skip to next '\n'
+  let carryAt = 0; // the input's offset of the carried line
   let lineNo = 1;
   let bytesRead = 0;
   let batch: LineBatch = { lines: [], count: 0, firstLine: 1, overlong: [], bytesRead: 0 };
@@ -66,6 +69,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   let storeLen = 0;
   let starts: number[] = [];
   let ends: number[] = [];
+  let offsets: number[] = [];
   let region: Buffer | null = null; // the chunk the pending region is in
   let regionStart = 0;
   let regionEnd = 0;
@@ -82,8 +86,9 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
     storeLen += regionEnd - regionStart;
     region = null;
   };
-  /** Records where line (bytes start..end of buf) lies in the store; `inPlace`: buf is the chunk being read. */
-  const keepLine = (buf: Buffer, start: number, end: number, inPlace: boolean) => {
+  /** Records where line (bytes start..end of buf, at byte `at` of the input) lies in the store; `inPlace`: buf is the chunk being read. */
+  const keepLine = (buf: Buffer, start: number, end: number, inPlace: boolean, at: number) => {
+    offsets.push(at);
     if (!inPlace) {
       flushRegion();
       ensure(end - start);
@@ -105,17 +110,18 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   };
   const takeBytes = (): LineBytes => {
     flushRegion();
-    const out = { bytes: (store as Buffer).subarray(0, storeLen), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends) };
+    const out = { bytes: (store as Buffer).subarray(0, storeLen), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), offsets: Float64Array.from(offsets) };
     store = Buffer.allocUnsafeSlow(Math.max(1 << 19, storeLen));
     storeLen = 0;
     starts = [];
     ends = [];
+    offsets = [];
     return out;
   };
 
-  const decode = (buf: Buffer, start: number, end: number, inPlace: boolean): string => {
+  const decode = (buf: Buffer, start: number, end: number, inPlace: boolean, at: number): string => {
     if (end > start && buf[end - 1] === 0x0d) end--;
-    if (keep) keepLine(buf, start, end, inPlace);
+    if (keep) keepLine(buf, start, end, inPlace, at);
     if (!strings) return '';
     // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
     return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
@@ -129,6 +135,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
 
   for await (const chunk0 of source) {
     const chunk = typeof chunk0 === 'string' ? Buffer.from(chunk0) : chunk0;
+    const base = bytesRead; // the input's offset of chunk[0]
     bytesRead += chunk.length;
     let start = 0;
     for (;;) {
@@ -136,19 +143,19 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
       if (nl === -1) break;
       if (carry !== null) {
         if (carryTruncated) {
-          push(decode(carry, 0, carry.length, false), true);
+          push(decode(carry, 0, carry.length, false, carryAt), true);
         } else {
           const room = maxLine - carry.length;
           const take = Math.min(nl - start, Math.max(room, 0));
           const whole = Buffer.concat([carry, chunk.subarray(start, start + take)]);
-          push(decode(whole, 0, whole.length, false), nl - start > take);
+          push(decode(whole, 0, whole.length, false, carryAt), nl - start > take);
         }
         carry = null;
         carryTruncated = false;
       } else if (nl - start > maxLine) {
-        push(decode(chunk, start, start + maxLine, true), true);
+        push(decode(chunk, start, start + maxLine, true, base + start), true);
       } else {
-        push(decode(chunk, start, nl, true), false);
+        push(decode(chunk, start, nl, true, base + start), false);
       }
       start = nl + 1;
       if (batch.count >= batchLines) {
@@ -162,6 +169,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       if (carry === null) {
+        carryAt = base + start;
         carry = rest.length > maxLine ? Buffer.from(rest.subarray(0, maxLine)) : Buffer.from(rest);
         carryTruncated = rest.length > maxLine;
       } else if (!carryTruncated) {
@@ -171,7 +179,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
       }
     }
   }
-  if (carry !== null && (carry.length > 0 || carryTruncated)) push(decode(carry, 0, carry.length, false), carryTruncated);
+  if (carry !== null && (carry.length > 0 || carryTruncated)) push(decode(carry, 0, carry.length, false, carryAt), carryTruncated);
   batch.bytesRead = bytesRead;
   if (keep) batch.bytes = takeBytes();
   if (batch.count > 0) yield batch;

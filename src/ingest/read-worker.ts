@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     const transfer = [batch.meta.buffer as ArrayBuffer];
     // The line bytes' buffer is the batch's own (lines.ts allocates one per batch).
     if (batch.lineBytes) transfer.push(batch.lineBytes.bytes.buffer as ArrayBuffer, batch.lineBytes.starts.buffer as ArrayBuffer, batch.lineBytes.ends.buffer as ArrayBuffer);
+    if (batch.lineBytes?.offsets) transfer.push(batch.lineBytes.offsets.buffer as ArrayBuffer);
     port.postMessage({ type: 'batch', batch, counters: counts, samples }, transfer);
     samples = [];
   }

@@ -27,6 +27,7 @@ const DROPPED = 64;
 const PID = 128;
 const RAW_LINE = 256; // raw is line (line - firstLine) of the batch's bytes
 const ROWS_MASK = 512; // the event's catalog rows were matched here (catalog.ts matchMask)
+const BYTES = 1024; // scanned as bytes: the line is ASCII, a and b are byte offsets
 
 export interface EncodedBatch {
   meta: Float64Array;
@@ -35,7 +36,7 @@ export interface EncodedBatch {
   /** Event names first used in this batch; their ids follow the previous batches' names. */
   names: string[];
   count: number;
-  lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number };
+  lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
 }
 
 interface Utf8Slicer {
@@ -62,6 +63,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
   private o = 0;
   private count = 0;
   private lines: (LineBytes & { firstLine: number }) | undefined;
+  private rereadable = false;
 
   /**
    * `matchers`: the catalog's conditional events (catalog.ts patternsOf/matchersOf): their rows
@@ -76,8 +78,9 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     return this.end();
   }
 
-  begin(lines: LineBatch): void {
+  begin(lines: LineBatch, rereadable: boolean): void {
     this.start(lines.count, lines.bytes ? { ...lines.bytes, firstLine: lines.firstLine } : undefined);
+    this.rereadable = rereadable;
   }
 
   private start(capacity: number, lines: (LineBytes & { firstLine: number }) | undefined): void {
@@ -87,6 +90,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     this.o = 0;
     this.count = 0;
     this.lines = lines;
+    this.rereadable = false;
   }
 
   private idOf(name: string): number {
@@ -160,7 +164,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
       hit = { name, id: this.idOf(name), rows: this.matchers.get(name) };
       this.byHash[slot] = hit;
     }
-    let flags = RAW_LINE | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
+    let flags = RAW_LINE | BYTES | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
     if (hit.rows) {
       // scanEventBytes passed only ASCII: latin1 is the string parseInto would have made.
       flags |= ROWS_MASK;
@@ -180,7 +184,11 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
   end(): EncodedBatch {
     const out: EncodedBatch = { meta: this.meta, strs: this.strs, names: this.names, count: this.count };
     const lines = this.lines;
-    if (lines) out.lineBytes = { bytes: lines.bytes, starts: lines.starts, ends: lines.ends, firstLine: lines.firstLine };
+    if (lines) {
+      out.lineBytes = { bytes: lines.bytes, starts: lines.starts, ends: lines.ends, firstLine: lines.firstLine };
+      // A plain file's scanned lines stay in the file: the replay reads back only those it reports.
+      if (this.rereadable) out.lineBytes.offsets = lines.offsets;
+    }
     return out;
   }
 }
@@ -203,7 +211,8 @@ export class RecordDecoder {
     const { meta, strs } = b;
     let k = 0;
     const lb = b.lineBytes;
-    const bytes = lb ? (Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) as unknown as Utf8Slicer) : null;
+    const bytes = lb ? (Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) as unknown as Slicer) : null;
+    const offsets = lb?.offsets;
     const first = lb ? lb.firstLine : 0;
     const input = this.input;
     for (let i = 0, o = 0; i < b.count; i++, o += STRIDE) {
@@ -224,14 +233,28 @@ export class RecordDecoder {
         continue;
       }
       let raw: string;
+      let args: string;
+      let at = -1;
       if (flags & RAW_LINE) {
         const j = line - first;
-        raw = (bytes as Utf8Slicer).utf8Slice((lb as NonNullable<typeof lb>).starts[j] as number, (lb as NonNullable<typeof lb>).ends[j] as number);
-      } else raw = strs[k++] as string;
-      const args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
+        const start = (lb as NonNullable<typeof lb>).starts[j] as number;
+        if (flags & BYTES && offsets) {
+          // Left in the file (src/ingest/read-back.ts): no string for the line, one for its arguments.
+          raw = '';
+          const off = offsets[j] as number;
+          at = off <= 0x3fffffff ? off | 0 : off; // a small integer where it fits, as tid and line
+          args = (bytes as Slicer).latin1Slice(start + (meta[o + 5] as number), start + (meta[o + 6] as number));
+        } else {
+          raw = (bytes as Slicer).utf8Slice(start, (lb as NonNullable<typeof lb>).ends[j] as number);
+          args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
+        }
+      } else {
+        raw = strs[k++] as string;
+        args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
+      }
       const side: Side | null = flags & SIDE_SRC ? 'src' : flags & SIDE_DST ? 'dst' : null;
       const tidv = meta[o + 2] as number;
-      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0, rowsMask: flags & ROWS_MASK ? (meta[o + 8] as number) | 0 : -1 };
+      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0, rowsMask: flags & ROWS_MASK ? (meta[o + 8] as number) | 0 : -1, at };
       if (flags & PID) rec.pid = meta[o + 7] as number;
       if (flags & THREAD) rec.thread = strs[k++] as string;
       out[i] = rec;

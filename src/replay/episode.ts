@@ -96,8 +96,9 @@ export class Episode {
   readonly tids = { src: new Set<number>(), dst: new Set<number>() };
   readonly sideEvents = { src: 0, dst: 0 };
   events = 0;
-  private from: number | null = null;
-  private to: number | null = null;
+  // NaN for "no timestamp yet" (not null): numbers then are stored in place, not boxed per event.
+  private from = NaN;
+  private to = NaN;
   private readonly setupSeen = { src: false, dst: false };
   private readonly endedOn = { src: false, dst: false };
   // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
@@ -121,7 +122,7 @@ export class Episode {
     if (ref.side === 'src') this.sideEvents.src++;
     else if (ref.side === 'dst') this.sideEvents.dst++;
     if (ref.ts !== null) {
-      this.from ??= ref.ts;
+      if (Number.isNaN(this.from)) this.from = ref.ts;
       this.to = ref.ts;
     }
     if (m & STATE && ref.side) {
@@ -169,8 +170,8 @@ export class Episode {
     }
     return {
       index: this.index,
-      from: this.from === null ? null : this.from / 1e6,
-      to: this.to === null ? null : this.to / 1e6,
+      from: Number.isNaN(this.from) ? null : this.from / 1e6,
+      to: Number.isNaN(this.to) ? null : this.to / 1e6,
       states: { src: this.states.changes.src.map((c) => c.state), dst: this.states.changes.dst.map((c) => c.state) },
       findings,
       inconclusive,

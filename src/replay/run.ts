@@ -12,6 +12,8 @@ import { RULES } from '../rules/index.js';
 import type { RunFacts } from '../rules/rule.js';
 import type { Finding, Inconclusive, Location, NotApplicable, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
 import { mergeByTime } from './merge.js';
+import { readLinesAt } from '../ingest/read-back.js';
+import { newScratch, parseInto } from '../ingest/log-format.js';
 import { Episode, maskOf, VERSION, STATE } from './episode.js';
 import { inferSide } from './sides.js';
 
@@ -47,6 +49,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
+  // Locations whose line a reader thread left in its file (TraceEvent.at): filled in below.
+  const leftInFile: Array<{ loc: Location; ref: EventRef }> = [];
 
   // Run-wide: the processes' threads and versions. Per episode (one migration attempt): mode,
   // states, the preempt lifecycle and the rules (see episode.ts).
@@ -54,7 +58,9 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const versions = new VersionTracker(fileOf);
   const episodes: Episode[] = [new Episode(1, fileOf)];
   let cur = episodes[0]!;
-  const lastTs: Record<Side, number | null> = { src: null, dst: null };
+  // NaN, not null, for "none yet": a field that holds only numbers takes each store in place,
+  // one that also held null boxes every number stored (an allocation per event here).
+  const lastTs: Record<Side, number> = { src: NaN, dst: NaN };
   const sideStats = { src: { events: 0, noTid: 0, noTs: 0 }, dst: { events: 0, noTid: 0, noTs: 0 }, none: { events: 0, noTid: 0, noTs: 0 } };
 
   // Large files are parsed on threads of their own while this one replays (same records, same counts).
@@ -102,7 +108,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     st.events++;
     if (ref.tid === null) st.noTid++;
     if (ref.ts === null) st.noTs++;
-    else if (ref.side) lastTs[ref.side] = ref.ts;
+    else if (ref.side === 'src') lastTs.src = ref.ts; // named stores: a keyed one boxed the number
+    else if (ref.side === 'dst') lastTs.dst = ref.ts;
     const t = threads.observe(ref, rows);
     if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
     const m = maskOf(rows);
@@ -136,8 +143,9 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     );
   function sideInfo(side: Side) {
     const st = sideStats[side];
-    return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: lastTs[side] };
+    return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side] };
   }
+  await readBackTexts();
   const main = results[0]!;
   const facts = main.facts;
 
@@ -150,10 +158,28 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       side: ref.side,
       event: ref.name,
       ts: ref.ts === null ? null : ref.ts / 1e6,
-      text: ref.raw.length > 300 ? `${ref.raw.slice(0, 300)}…` : ref.raw.trimEnd(),
+      text: '',
     };
+    if (ref.raw === '' && ref.at !== undefined && ref.at >= 0) leftInFile.push({ loc, ref });
+    else loc.text = locationText(ref.raw);
     if (note) loc.note = note;
     return loc;
+  }
+
+  /** Reads back the lines of leftInFile, checking each is still the event it was. */
+  async function readBackTexts(): Promise<void> {
+    const byInput = new Map<number, Array<{ loc: Location; ref: EventRef }>>();
+    for (const p of leftInFile) byInput.set(p.ref.input, [...(byInput.get(p.ref.input) ?? []), p]);
+    const s = newScratch();
+    for (const [input, items] of byInput) {
+      const lines = await readLinesAt(fileOf(input), items.map((p) => p.ref.at as number));
+      for (const { loc, ref } of items) {
+        const text = lines.get(ref.at as number);
+        if (text instanceof Error || text === undefined) loc.text = `(line not read back: ${text?.message ?? 'not read'})`;
+        else if (parseInto(text, s) !== 'event' || s.name !== ref.name || s.tid !== ref.tid) loc.text = '(line not read back: the file changed after it was analysed)';
+        else loc.text = locationText(text);
+      }
+    }
   }
 
   // Events the backend itself lost (simple: DROPPED_EVENT): a rule that found nothing may have
@@ -331,4 +357,9 @@ async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: stri
     }
   }
   return { inputs: out, formats, tidSides };
+}
+
+/** A trace line as a location shows it: at most 300 characters. */
+function locationText(raw: string): string {
+  return raw.length > 300 ? `${raw.slice(0, 300)}…` : raw.trimEnd();
 }

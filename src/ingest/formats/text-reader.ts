@@ -54,7 +54,8 @@ export interface LineParser {
 export interface LineSink<B> {
   /** The sink takes the lines as bytes and scans events itself where it can (see `event`). */
   readonly bytesOnly: boolean;
-  begin(lines: LineBatch): void;
+  /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
+  begin(lines: LineBatch, rereadable: boolean): void;
   add(rec: TraceRecord): void;
   /** An event read from the line's bytes by scanEventBytes (bytesOnly sinks). */
   byteEvent?(e: ByteEvent, lineBytes: Uint8Array, lineStart: number, side: Side | null, line: number): void;
@@ -134,7 +135,7 @@ export async function* readTextLines<B>(
   };
   try {
     for await (const batch of splitLines(src.chunks, { strings: !sink.bytesOnly })) {
-      sink.begin(batch);
+      sink.begin(batch, src.rereadable());
       const lb = batch.bytes;
       const bytes = lb ? (lb.bytes as unknown as Utf8Slicer) : null;
       let lineNo = batch.firstLine;

@@ -1,0 +1,38 @@
+// Lines a reader thread left in their file (record-codec.ts: a plain file's scanned lines cross
+// the thread boundary as bytes and never become strings) are read back from their offsets when a
+// report names them: a handful of reads at the end instead of a string per event.
+import { open } from 'node:fs/promises';
+
+/**
+ * Enough bytes for what a location shows (300 characters of at most 4 bytes, and one more to
+ * know the line goes on).
+ */
+export const READ_BACK_BYTES = 1204;
+
+/**
+ * The line starting at each offset of a plain file, as splitLines would have given it (up to '\n',
+ * one trailing CR dropped), cut at `maxBytes`; or the error that kept it from being read.
+ */
+export async function readLinesAt(path: string, offsets: readonly number[], maxBytes = READ_BACK_BYTES): Promise<Map<number, string | Error>> {
+  const out = new Map<number, string | Error>();
+  const wanted = [...new Set(offsets)].sort((a, b) => a - b);
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(maxBytes);
+    for (const at of wanted) {
+      const { bytesRead } = await fh.read(buf, 0, maxBytes, at);
+      let end = buf.indexOf(0x0a);
+      const whole = end >= 0 && end < bytesRead;
+      if (!whole) end = bytesRead;
+      if ((whole || bytesRead < maxBytes) && end > 0 && buf[end - 1] === 0x0d) end--;
+      out.set(at, buf.toString('utf8', 0, end));
+    }
+  } catch (e) {
+    const err = new Error((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    for (const at of wanted) if (!out.has(at)) out.set(at, err);
+  } finally {
+    await fh?.close();
+  }
+  return out;
+}
