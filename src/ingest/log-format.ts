@@ -339,3 +339,30 @@ export function scanEventBytes(b: Uint8Array, start: number, end: number, out: B
   }
   return true;
 }
+
+/**
+ * Event names met as bytes (scanEventBytes' hash), each made a string once: a slot per hash,
+ * checked byte for byte, so a collision costs a new string, never a wrong name.
+ */
+export class ByteNames {
+  private readonly slots: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+  nameOf(b: Uint8Array, lineStart: number, e: ByteEvent): string {
+    const slot = e.nameHash & (NAME_SLOTS - 1);
+    const from = lineStart + e.nameStart;
+    const to = lineStart + e.nameEnd;
+    const cand = this.slots[slot] as string;
+    if (sameAscii(cand, b, from, to)) return cand;
+    // Internalized, as internName's: later Map lookups by it are pointer compares.
+    const name = Object.keys({ [Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1')]: 0 })[0] as string;
+    this.slots[slot] = name;
+    return name;
+  }
+}
+
+/** Whether b[from, to) holds exactly the ASCII string `name`. */
+export function sameAscii(name: string, b: Uint8Array, from: number, to: number): boolean {
+  if (name.length !== to - from) return false;
+  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== b[from + k]) return false;
+  return true;
+}

@@ -9,7 +9,7 @@
 // strings (messages, thread names, rebuilt arguments) are rare and go as strings. Pure: no I/O.
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
-import type { ByteEvent } from './log-format.js';
+import { sameAscii, type ByteEvent } from './log-format.js';
 import type { TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
 import type { LineSink } from './formats/text-reader.js';
@@ -155,7 +155,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     this.count++;
   }
 
-  byteEvent(e: ByteEvent, b: Uint8Array, lineStart: number, side: Side | null, line: number): void {
+  byteEvent(e: ByteEvent, b: Uint8Array, lineStart: number, _end: number, _at: number, side: Side | null, line: number): void {
     const { meta, o } = this;
     const slot = e.nameHash & 4095;
     let hit = this.byHash[slot];
@@ -191,12 +191,6 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     }
     return out;
   }
-}
-
-function sameAscii(name: string, b: Uint8Array, from: number, to: number): boolean {
-  if (name.length !== to - from) return false;
-  for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== b[from + k]) return false;
-  return true;
 }
 
 /** The other end: rebuilds records equal to the encoded ones (same fields, same key order). */

@@ -31,6 +31,12 @@ export interface InputReadOptions {
   /** How many unparsed lines to keep as samples (all are counted). */
   maxSamples: number;
   onUnparsed?: (s: UnparsedSample) => void;
+  /**
+   * Events of a plain file may come without their line's text (raw '', TraceEvent.at set): the
+   * caller reads back the lines it reports (read-back.ts). The replay asks it; tools that show
+   * every line (timeline, convert) do not.
+   */
+  textLater?: boolean;
   /** A QEMU trace-events file (trace-events-all of the build) for binary and typed formats. */
   traceEvents?: string;
   /** Stamp this thread id on every event that has none (per-thread log files, `-d tid -D f-%d`). */

@@ -67,7 +67,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? 0 : traceBytesEstimate(inp.path, await fileSize(inp.path)))));
   const inWorker = chooseWorkerInputs(sizes, opts.readers ?? 'auto', spareCores());
   const sources = inputs.map((inp, i) => {
-    const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
+    // textLater: lines of a plain file stay there until a report names them (read back below).
+    const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s), textLater: true };
     if (inWorker.has(i) && inp.path !== STDIN) {
       const tid = spec.inputs[i]?.tid;
       const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns: patternsOf(opts.catalog), ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };

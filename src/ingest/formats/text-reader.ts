@@ -5,7 +5,7 @@ import { isAscii } from 'node:buffer';
 import { openBytes } from '../bytes.js';
 import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
-import { newByteEvent, newScratch } from '../log-format.js';
+import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
 import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
 import type { Side } from '../../types.js';
 
@@ -57,17 +57,32 @@ export interface LineSink<B> {
   /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
   begin(lines: LineBatch, rereadable: boolean): void;
   add(rec: TraceRecord): void;
-  /** An event read from the line's bytes by scanEventBytes (bytesOnly sinks). */
-  byteEvent?(e: ByteEvent, lineBytes: Uint8Array, lineStart: number, side: Side | null, line: number): void;
+  /** An event read from the line's bytes b[start, end) by scanEventBytes (bytesOnly sinks); `at`: its offset in the input. */
+  byteEvent?(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void;
   end(): B;
 }
 
-/** Records in a plain list: what this thread's replay consumes. */
+/**
+ * Records in a plain list: what this thread's replay consumes. With `bytes` (the replay's own
+ * reads of a log), lines of the common form are scanned as bytes, and a plain file's are left in
+ * the file (TraceEvent.at, read back when reported) as a reader thread leaves them.
+ */
 class RecordListSink implements LineSink<TraceRecord[]> {
-  readonly bytesOnly = false;
   private out: TraceRecord[] = [];
-  begin(): void {
+  private rereadable = false;
+  private readonly names = new ByteNames();
+  constructor(
+    readonly bytesOnly: boolean,
+    private readonly input: number,
+  ) {}
+  begin(_lines: LineBatch, rereadable: boolean): void {
     this.out = [];
+    this.rereadable = rereadable;
+  }
+  byteEvent(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void {
+    const s = b as unknown as Slicer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
+    const later = this.rereadable;
+    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.latin1Slice(start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.latin1Slice(start, end), argsAt: -1, at: later ? at : -1 });
   }
   add(rec: TraceRecord): void {
     this.out.push(rec);
@@ -83,13 +98,13 @@ export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteE
 
 export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner): Pick<TraceFormat, 'read' | 'readEncoded'> {
   return {
-    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink()),
+    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input), scanBytes),
     readEncoded: (path, input, side, counters, opts, enc) => readTextLines(path, input, side, counters, opts, parser(counters), enc, scanBytes),
   };
 }
 
 export function readTextRecords(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, parser: LineParser): AsyncGenerator<TraceRecord[]> {
-  return readTextLines(path, input, side, counters, opts, parser, new RecordListSink());
+  return readTextLines(path, input, side, counters, opts, parser, new RecordListSink(false, input));
 }
 
 /**
@@ -153,7 +168,7 @@ export async function* readTextLines<B>(
         if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
           counters.events++;
           timed(be.tid, be.ts);
-          (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, side, lineNo);
+          (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, (lb as LineBytes).offsets[j] as number, side, lineNo);
           continue;
         }
         const raw = batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
@@ -206,6 +221,9 @@ export async function* readTextLines<B>(
 
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
+}
+interface Slicer extends Utf8Slicer {
+  latin1Slice(start: number, end: number): string;
 }
 
 /** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
