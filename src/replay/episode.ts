@@ -11,7 +11,7 @@ import { ModeTracker } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
 import type { Signal } from '../model/signals.js';
 import { StateHistory } from '../model/states.js';
-import type { EventRef, ThreadTable } from '../model/threads.js';
+import type { EventRef, ThreadTable, ThreadView } from '../model/threads.js';
 import { VersionTracker, type WriterModel } from '../model/version.js';
 import { RULES } from '../rules/index.js';
 import type { ReplayEvent, RuleInstance, RunFacts } from '../rules/rule.js';
@@ -148,7 +148,7 @@ export class Episode {
   finish(ctx: EpisodeContext): EpisodeOutcome {
     const mode = this.mode.result(ctx.writer.model);
     const facts: RunFacts = {
-      threads: ctx.threads,
+      threads: ctx.threads.scoped(this.tids),
       versions: ctx.versions,
       writerModel: ctx.writer.model,
       mode,

@@ -119,9 +119,11 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       cur = new Episode(episodes.length + 1, fileOf);
       episodes.push(cur);
     }
-    if (t !== undefined && t.episode !== cur.index) {
-      t.episode = cur.index; // once per thread and episode, not a set insert per event
-      if (t.side !== null) cur.tids[t.side].add(t.tid);
+    if (t !== undefined && t.episode !== cur.index && t.side !== null) {
+      // Once per thread and episode, not a set insert per event; a thread of a mixed stream whose
+      // side is not known yet is added at its first event after it is.
+      t.episode = cur.index;
+      cur.tids[t.side].add(t.tid);
     }
     cur.observe(ref, rows, m);
   }
@@ -195,11 +197,19 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   }
   const several = results.length > 1;
   const threadSummary = threads.summary(fileOf);
+  // Each episode's share of the summary, in its order, from a lookup (not a walk of it per episode).
+  const summaryAt = new Map(threadSummary.map((t, i) => [`${t.side}:${t.tid}`, i]));
+  const episodeThreads = (tids: { src: Set<number>; dst: Set<number> }) =>
+    (['src', 'dst'] as const)
+      .flatMap((side) => [...tids[side]].map((tid) => summaryAt.get(`${side}:${tid}`)))
+      .filter((i): i is number => i !== undefined)
+      .sort((a, b) => a - b)
+      .map((i) => threadSummary[i]!);
   const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
   const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
-  const notes = dataNotes(counters, formats, { ...facts, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  const notes = dataNotes(counters, formats, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
   notes.unshift(...(spec.notes ?? []));
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
   const modeResult = main.mode;
@@ -233,7 +243,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
               findings: r.findings,
               inconclusive: r.inconclusive,
               notApplicable: r.notApplicable,
-              threads: threadSummary.filter((t) => t.side !== null && r.tids[t.side].has(t.tid)),
+              threads: episodeThreads(r.tids),
               mode: r.mode,
             };
           }),
