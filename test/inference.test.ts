@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
-import { ROOT } from './helpers.js';
+import { readFileSync } from 'node:fs';
+import { ROOT, tempRun } from './helpers.js';
 
 const catalog = loadCatalog();
 const cache = new Map<string, Promise<RunResult>>();
@@ -75,5 +76,23 @@ describe('version and mode (§G.1, §D.0)', () => {
   it('precopy: no postcopy', async () => {
     const r = await run('7.2.22/a-precopy-1');
     assert.equal(r.mode.postcopy, false);
+  });
+});
+
+describe('episodes: each migration of a trace is judged on its own threads', () => {
+  it('a precopy migration followed by a postcopy one: the first does not borrow the second\'s return-path thread', async () => {
+    const a = join(ROOT, 'traces/10.0.13/a-precopy-1');
+    const c = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
+    const cat = (f: string) => Buffer.concat([readFileSync(join(a, f)), readFileSync(join(c, f))]);
+    const dir = tempRun({ 'src.log': cat('src.log'), 'dst.log': cat('dst.log') });
+    const r = await analyzeRun({ name: 'two', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] }, { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 });
+    assert.equal(r.episodes?.length, 2);
+    const [e1, e2] = r.episodes!;
+    assert.ok(e1!.notApplicable.some((n) => n.rule === 'qemufile-nonowner-close' && /no source return-path thread/.test(n.reason)), JSON.stringify(e1!.notApplicable));
+    assert.ok(!e2!.notApplicable.some((n) => n.rule === 'qemufile-nonowner-close'));
+    assert.ok(!e1!.threads.some((t) => t.role === 'rp'));
+    assert.deepEqual(e2!.threads.filter((t) => t.side === 'src' && t.role === 'rp').map((t) => t.tid), [22585]);
+    assert.ok(e1!.threads.every((t) => !e2!.threads.some((u) => u.side === t.side && u.tid === t.tid)), 'no thread listed in both');
+    assert.ok(r.findings.some((f) => f.rule === 'qemufile-concurrent-access' && f.episode === 2), 'the race is still found in the second');
   });
 });
