@@ -124,91 +124,11 @@ export async function* readTextLines<B>(
 ): AsyncGenerator<B> {
   counters.totalBytes = await fileSize(path);
   const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true });
-  const lastTsByTid = new Map<number, number>();
-  let prevTid: number | null = null; // the thread of the latest timed event, whose ts is prevTs (not yet in the map)
-  let prevTs = 0;
-  const p = newTextScratch();
-  const be = newByteEvent();
-  const scan = sink.bytesOnly && sink.byteEvent ? scanBytes : undefined;
-  const stampTid = opts.tid ?? null;
-  let samples = 0;
-  const unparsed = (line: number, text: string, reason: string) => {
-    counters.unparsed++;
-    if (samples++ < opts.maxSamples) opts.onUnparsed?.({ file: path, line, text: text.slice(0, 200), reason });
-  };
-  const timed = (tid: number, ts: number) => {
-    // Consecutive events mostly come from one thread: skip the map for them.
-    if (tid === prevTid) {
-      if (ts < prevTs) counters.outOfOrder++;
-    } else {
-      if (prevTid !== null) lastTsByTid.set(prevTid, prevTs);
-      const last = lastTsByTid.get(tid);
-      if (last !== undefined && ts < last) counters.outOfOrder++;
-      prevTid = tid;
-    }
-    prevTs = ts;
-  };
+  const lines = new LineAccounting(path, input, side, counters, opts, parser, sink, sink.bytesOnly && sink.byteEvent ? scanBytes : undefined);
   try {
     for await (const batch of splitLines(src.chunks, { strings: !sink.bytesOnly })) {
       sink.begin(batch, src.rereadable());
-      const lb = batch.bytes;
-      const bytes = lb ? (lb.bytes as unknown as Utf8Slicer) : null;
-      let lineNo = batch.firstLine;
-      let overlongIdx = 0;
-      // Two native passes over the batch spare the scanner a check of every argument byte.
-      const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0;
-      for (let j = 0; j < batch.count; j++, lineNo++) {
-        counters.lines++;
-        if (batch.overlong[overlongIdx] === lineNo) {
-          overlongIdx++;
-          counters.overlong++;
-          unparsed(lineNo, batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
-          continue;
-        }
-        if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
-          counters.events++;
-          timed(be.tid, be.ts);
-          (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, (lb as LineBytes).offsets[j] as number, side, lineNo);
-          continue;
-        }
-        const raw = batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
-        p.pid = undefined;
-        p.side = undefined;
-        p.embedded = false;
-        p.dropped = 0;
-        p.argsAt = -1;
-        switch (parser.parse(raw, p)) {
-          case 'blank':
-            counters.blank++;
-            break;
-          case 'unparsed':
-            unparsed(lineNo, raw, p.reason);
-            break;
-          case 'message': {
-            counters.messages++;
-            const rec: TraceRecord = { kind: 'message', text: p.text, program: p.program, ts: p.ts, input, line: lineNo };
-            if (p.dropped > 0) {
-              rec.dropped = p.dropped;
-              counters.dropped += p.dropped;
-            }
-            sink.add(rec);
-            break;
-          }
-          case 'event': {
-            counters.events++;
-            if (p.embedded) counters.embedded++;
-            const tid = p.tid ?? stampTid;
-            if (tid === null) counters.eventsWithoutTid++;
-            if (p.ts === null) counters.eventsWithoutTs++;
-            else if (tid !== null) timed(tid, p.ts);
-            const rec: TraceRecord = { kind: 'event', name: p.name, side: side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input, line: lineNo, raw, argsAt: p.argsAt };
-            if (p.pid !== undefined) rec.pid = p.pid;
-            if (p.threadName !== undefined) rec.thread = p.threadName;
-            sink.add(rec);
-            break;
-          }
-        }
-      }
+      lines.batch(batch);
       counters.bytes = src.rawBytes();
       yield sink.end();
     }
@@ -217,6 +137,117 @@ export async function* readTextLines<B>(
     throw new InputError(`${path}:${counters.lines + 1}: read failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   counters.notes.push(...src.warnings, ...(parser.notes?.() ?? []));
+}
+
+/**
+ * Every line of a batch into exactly one of event, message, unparsed or blank, counted, and the
+ * records into the sink. A class with a plain method rather than the generator's own loop: V8
+ * keeps this loop's state in registers and number fields, where the generator's closure variables
+ * boxed every timestamp stored (an allocation per event).
+ */
+class LineAccounting<B> {
+  private readonly lastTsByTid = new Map<number, number>();
+  /** The thread of the latest timed event (NaN: none yet), whose ts is prevTs (not yet in the map). */
+  private prevTid = NaN;
+  private prevTs = 0;
+  private samples = 0;
+  private readonly p = newTextScratch();
+  private readonly be = newByteEvent();
+  private readonly stampTid: number | null;
+
+  constructor(
+    private readonly path: string,
+    private readonly input: number,
+    private readonly side: Side | null,
+    private readonly counters: InputCounters,
+    private readonly opts: InputReadOptions,
+    private readonly parser: LineParser,
+    private readonly sink: LineSink<B>,
+    private readonly scan: ByteScanner | undefined,
+  ) {
+    this.stampTid = opts.tid ?? null;
+  }
+
+  batch(batch: LineBatch): void {
+    const { counters, sink, scan, be, p } = this;
+    const lb = batch.bytes;
+    const bytes = lb ? (lb.bytes as unknown as Utf8Slicer) : null;
+    let lineNo = batch.firstLine;
+    let overlongIdx = 0;
+    // Two native passes over the batch spare the scanner a check of every argument byte.
+    const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0;
+    for (let j = 0; j < batch.count; j++, lineNo++) {
+      counters.lines++;
+      if (batch.overlong[overlongIdx] === lineNo) {
+        overlongIdx++;
+        counters.overlong++;
+        this.unparsed(lineNo, batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
+        continue;
+      }
+      if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
+        counters.events++;
+        this.timed(be.tid, be.ts);
+        (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, (lb as LineBytes).offsets[j] as number, this.side, lineNo);
+        continue;
+      }
+      const raw = batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
+      p.pid = undefined;
+      p.side = undefined;
+      p.embedded = false;
+      p.dropped = 0;
+      p.argsAt = -1;
+      switch (this.parser.parse(raw, p)) {
+        case 'blank':
+          counters.blank++;
+          break;
+        case 'unparsed':
+          this.unparsed(lineNo, raw, p.reason);
+          break;
+        case 'message': {
+          counters.messages++;
+          const rec: TraceRecord = { kind: 'message', text: p.text, program: p.program, ts: p.ts, input: this.input, line: lineNo };
+          if (p.dropped > 0) {
+            rec.dropped = p.dropped;
+            counters.dropped += p.dropped;
+          }
+          sink.add(rec);
+          break;
+        }
+        case 'event': {
+          counters.events++;
+          if (p.embedded) counters.embedded++;
+          const tid = p.tid ?? this.stampTid;
+          if (tid === null) counters.eventsWithoutTid++;
+          if (p.ts === null) counters.eventsWithoutTs++;
+          else if (tid !== null) this.timed(tid, p.ts);
+          const rec: TraceRecord = { kind: 'event', name: p.name, side: this.side ?? p.side ?? null, args: p.args, tid, ts: p.ts, input: this.input, line: lineNo, raw, argsAt: p.argsAt };
+          if (p.pid !== undefined) rec.pid = p.pid;
+          if (p.threadName !== undefined) rec.thread = p.threadName;
+          sink.add(rec);
+          break;
+        }
+      }
+    }
+  }
+
+  private unparsed(line: number, text: string, reason: string): void {
+    this.counters.unparsed++;
+    if (this.samples++ < this.opts.maxSamples) this.opts.onUnparsed?.({ file: this.path, line, text: text.slice(0, 200), reason });
+  }
+
+  /** Counts a timestamp that goes back within its thread. */
+  private timed(tid: number, ts: number): void {
+    // Consecutive events mostly come from one thread: skip the map for them.
+    if (tid === this.prevTid) {
+      if (ts < this.prevTs) this.counters.outOfOrder++;
+    } else {
+      if (this.prevTid === this.prevTid) this.lastTsByTid.set(this.prevTid, this.prevTs); // not NaN: there was one
+      const last = this.lastTsByTid.get(tid);
+      if (last !== undefined && ts < last) this.counters.outOfOrder++;
+      this.prevTid = tid;
+    }
+    this.prevTs = ts;
+  }
 }
 
 interface Utf8Slicer {
