@@ -15,6 +15,20 @@ import { ROOT, tempRun } from './helpers.js';
 const KINDS = new Set(['event', 'message', 'unparsed', 'blank']);
 const catalog = loadCatalog();
 
+/** Lines as bytes without strings (strings: false), each with its offset in the input. */
+async function collectBytes(chunks: Uint8Array[], maxLineBytes = 64): Promise<Array<{ offset: number; line: Buffer; cut: boolean }>> {
+  async function* src() {
+    for (const c of chunks) yield Buffer.from(c);
+  }
+  const out: Array<{ offset: number; line: Buffer; cut: boolean }> = [];
+  for await (const b of splitLines(src(), { maxLineBytes, batchLines: 3, strings: false })) {
+    assert.equal(b.lines.length, 0, 'no strings asked');
+    const lb = b.bytes!;
+    for (let j = 0; j < b.count; j++) out.push({ offset: lb.offsets[j]!, line: Buffer.from(lb.bytes.subarray(lb.starts[j], lb.ends[j])), cut: b.overlong.includes(b.firstLine + j) });
+  }
+  return out;
+}
+
 async function collect(chunks: Uint8Array[], maxLineBytes = 64): Promise<{ lines: string[]; overlong: number[] }> {
   async function* src() {
     for (const c of chunks) yield Buffer.from(c);
@@ -108,6 +122,31 @@ describe('properties: parsing', () => {
         const nl = bytes.filter((b) => b === 10).length;
         const tail = bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? 1 : 0;
         assert.equal(whole.lines.length, nl + tail);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("kept line bytes and their offsets (read back from the file later) do not depend on chunking either", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 20 }), async (bytes, cuts) => {
+        const chunks: Uint8Array[] = [];
+        let at = 0;
+        for (const c of cuts) {
+          if (at >= bytes.length) break;
+          chunks.push(bytes.subarray(at, at + c));
+          at += c;
+        }
+        if (at < bytes.length) chunks.push(bytes.subarray(at));
+        const whole = await collectBytes([bytes]);
+        const pieces = await collectBytes(chunks);
+        assert.deepEqual(pieces, whole);
+        const all = Buffer.from(bytes);
+        whole.forEach(({ offset, line, cut }, i) => {
+          // The line starts at its offset in the input: what read-back.ts reads (cut lines: their first bytes).
+          if (!cut) assert.deepEqual(all.subarray(offset, offset + line.length), line, `line ${i + 1}`);
+          assert.equal(offset === 0 || all[offset - 1] === 10, true, `line ${i + 1} starts after a newline`);
+        });
       }),
       { numRuns: 300 },
     );
