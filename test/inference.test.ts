@@ -5,7 +5,9 @@ import { describe, it } from 'node:test';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { makeTrace } from '../bench/make-trace.js';
 import { ROOT, tempRun } from './helpers.js';
 
 const catalog = loadCatalog();
@@ -94,5 +96,23 @@ describe('episodes: each migration of a trace is judged on its own threads', () 
     assert.deepEqual(e2!.threads.filter((t) => t.side === 'src' && t.role === 'rp').map((t) => t.tid), [22585]);
     assert.ok(e1!.threads.every((t) => !e2!.threads.some((u) => u.side === t.side && u.tid === t.tid)), 'no thread listed in both');
     assert.ok(r.findings.some((f) => f.rule === 'qemufile-concurrent-access' && f.episode === 2), 'the race is still found in the second');
+  });
+});
+
+describe('a trace of many migrations: older ones are judged early, with the same result', () => {
+  it('judging each migration once one later one has begun changes nothing but the note that says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migtrace-many-'));
+    const made = await makeTrace(join(ROOT, 'traces/10.0.13'), dir, 6 * 1048576);
+    assert.ok(made.repetitions >= 5, `${made.repetitions} migrations`);
+    const spec = { name: 'many', inputs: [{ path: made.src, side: 'src' as const }, { path: made.dst, side: 'dst' as const }] };
+    const opts = { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+    const atEnd = await analyzeRun(spec, opts);
+    const early = await analyzeRun(spec, { ...opts, keepOpen: 1 });
+    assert.equal(atEnd.episodes?.length, made.repetitions);
+    const note = early.dataQuality.notes.find((n) => n.startsWith('to keep memory bounded'));
+    assert.match(note ?? '', new RegExp(`first ${made.repetitions - 1} migrations was judged once 1 later ones`));
+    early.dataQuality.notes = early.dataQuality.notes.filter((n) => n !== note);
+    assert.equal(JSON.stringify(early), JSON.stringify(atEnd));
+    assert.ok(atEnd.findings.length > 0, 'the racy runs among them are found');
   });
 });

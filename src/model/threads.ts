@@ -35,6 +35,8 @@ export interface ThreadView {
   withRole(role: Role, side?: Side): ThreadInfo[];
 }
 
+const NO_CONFLICTS: string[] = [];
+
 export class ThreadTable implements ThreadView {
   // One map per side, keyed by TID: no string keys built per event.
   private readonly bySide = { src: new Map<number, ThreadInfo>(), dst: new Map<number, ThreadInfo>(), none: new Map<number, ThreadInfo>() };
@@ -82,6 +84,7 @@ export class ThreadTable implements ThreadView {
       if (row.identifies && row.role !== '*') {
         if (row.identifies === 'anchor') {
           if (t.strength === 'anchor' && t.role !== row.role) {
+            if (t.conflicts === NO_CONFLICTS) t.conflicts = []; // retired, then seen again
             if (t.conflicts.length < 4) t.conflicts.push(`${row.event} says ${row.role}, ${t.how?.name} said ${t.role}`);
           } else if (t.strength !== 'anchor') {
             t.role = row.role;
@@ -106,6 +109,26 @@ export class ThreadTable implements ThreadView {
 
   withRole(role: Role, side?: Side): ThreadInfo[] {
     return this.all().filter((t) => t.role === role && (side === undefined || t.side === side));
+  }
+
+  /**
+   * A thread whose last episode was `episode` and is judged: it keeps what the summary names (role,
+   * how it was told, with event, file and line), not the records themselves with their arguments.
+   * A thread that logged in a later episode is left as it is.
+   */
+  retire(side: Side, tid: number, episode: number): void {
+    const t = this.bySide[side].get(tid);
+    if (!t || t.episode !== episode) return;
+    // Only the summary reads it from here on (scoped views of later episodes do not list it).
+    // (A TID seen again much later is still found, and still located: raw or its file offset stay.)
+    const small = (r: EventRef): EventRef => ({ name: r.name, side: r.side, args: '', tid: r.tid, ts: r.ts, input: r.input, line: r.line, raw: r.raw, ...(r.at !== undefined ? { at: r.at } : {}) });
+    const how = t.how && small(t.how);
+    t.how = how;
+    t.last = how ?? small(t.last);
+    t.start = null;
+    t.exit = null;
+    if (t.conflicts.length === 0) t.conflicts = NO_CONFLICTS;
+    if (this.recent === t) this.recent = undefined;
   }
 
   /**

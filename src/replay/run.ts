@@ -14,7 +14,7 @@ import type { Finding, Inconclusive, Location, NotApplicable, RunInput, RunResul
 import { mergeByTime } from './merge.js';
 import { readLinesAt } from '../ingest/read-back.js';
 import { newScratch, parseInto } from '../ingest/log-format.js';
-import { Episode, maskOf, VERSION, STATE } from './episode.js';
+import { Episode, maskOf, VERSION, STATE, type EpisodeOutcome } from './episode.js';
 import { inferSide } from './sides.js';
 
 export interface RunSpec {
@@ -29,6 +29,17 @@ export interface RunSpec {
   notes?: string[];
 }
 
+/**
+ * Migrations of one trace whose model is kept open at a time. An older one is judged when this many
+ * later ones have begun: by then nothing of it is still happening, and a trace of thousands of
+ * migrations runs in memory that does not grow with each one's model (1083 migrations: the same
+ * result to the byte as judging all at the end, bar the note that says so).
+ */
+export const KEEP_OPEN = 64;
+
+/** An episode's outcome as the run keeps it (its facts only for the first, which the report describes). */
+type Judged = Omit<EpisodeOutcome, 'facts'>;
+
 export interface AnalyzeOptions {
   catalog: Catalog;
   stuckAfterMs: number;
@@ -42,6 +53,8 @@ export interface AnalyzeOptions {
    * the cores are taken); `worker` every input but standard input (tests).
    */
   readers?: 'auto' | 'inline' | 'worker';
+  /** Migrations kept open at a time (default KEEP_OPEN; tests use fewer). */
+  keepOpen?: number;
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
@@ -50,13 +63,20 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
   // Locations whose line a reader thread left in its file (TraceEvent.at): filled in below.
-  const leftInFile: Array<{ loc: Location; ref: EventRef }> = [];
+  // (the location names the event and thread to check the line against; the record is not kept)
+  const leftInFile: Array<{ loc: Location; input: number; at: number }> = [];
 
   // Run-wide: the processes' threads and versions. Per episode (one migration attempt): mode,
   // states, the preempt lifecycle and the rules (see episode.ts).
   const threads = new ThreadTable();
   const versions = new VersionTracker(fileOf);
-  const episodes: Episode[] = [new Episode(1, fileOf)];
+  // Open episodes; one is judged (finished) once KEEP_OPEN later ones have begun, so a trace of
+  // thousands of migrations does not keep every migration's model until its end.
+  const episodes: Array<Episode | null> = [new Episode(1, fileOf)];
+  const judged: Array<Judged | null> = [];
+  let oldestOpen = 0;
+  let mainFacts: RunFacts | null = null;
+  const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   let cur = episodes[0]!;
   // NaN, not null, for "none yet": a field that holds only numbers takes each store in place,
   // one that also held null boxes every number stored (an allocation per event here).
@@ -118,6 +138,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, ref.args, ref.ts !== null)) {
       cur = new Episode(episodes.length + 1, fileOf);
       episodes.push(cur);
+      if (episodes.length - oldestOpen > keepOpen) judge(oldestOpen++, versions.writerModel(threads), true);
     }
     if (t !== undefined && t.episode !== cur.index && t.side !== null) {
       // Once per thread and episode, not a set insert per event; a thread of a mixed stream whose
@@ -128,29 +149,40 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     cur.observe(ref, rows, m);
   }
 
+  const judgedEarly = oldestOpen;
   const writer = versions.writerModel(threads);
-  const results = episodes
-    .filter((e, i) => i === 0 || e.events > 0)
-    .map((e) =>
-      e.finish({
-        threads,
-        versions,
-        writer,
-        sides: {
-          src: { ...sideInfo('src'), present: sideStats.src.events > 0 && e.sideEvents.src > 0 },
-          dst: { ...sideInfo('dst'), present: sideStats.dst.events > 0 && e.sideEvents.dst > 0 },
-        },
-        stuckAfterMs: opts.stuckAfterMs,
-        locate: (ref, note) => locate(ref, note),
-      }),
-    );
+  for (let i = oldestOpen; i < episodes.length; i++) judge(i, writer, false);
+  const results = judged.filter((r, i): r is Judged => r !== null && (i === 0 || r.events > 0));
+
+  /**
+   * Finishes episode i with what the run has shown so far (at the end: all of it) and keeps only
+   * its outcome; when early, the threads that logged last in it keep only what the summary names.
+   */
+  function judge(i: number, writerNow: ReturnType<VersionTracker['writerModel']>, early: boolean): void {
+    const e = episodes[i] as Episode;
+    const { facts: episodeFacts, ...outcome } = e.finish({
+      threads,
+      versions,
+      writer: writerNow,
+      sides: {
+        src: { ...sideInfo('src'), present: sideStats.src.events > 0 && e.sideEvents.src > 0 },
+        dst: { ...sideInfo('dst'), present: sideStats.dst.events > 0 && e.sideEvents.dst > 0 },
+      },
+      stuckAfterMs: opts.stuckAfterMs,
+      locate: (ref, note) => locate(ref, note),
+    });
+    if (i === 0) mainFacts = episodeFacts;
+    judged[i] = outcome;
+    episodes[i] = null;
+    if (early) for (const side of ['src', 'dst'] as const) for (const tid of e.tids[side]) threads.retire(side, tid, e.index);
+  }
   function sideInfo(side: Side) {
     const st = sideStats[side];
     return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side] };
   }
   await readBackTexts();
   const main = results[0]!;
-  const facts = main.facts;
+  const facts = mainFacts as unknown as RunFacts; // the first episode is always judged (above)
 
   function locate(ref: EventRef, note?: string): Location {
     const loc: Location = {
@@ -163,7 +195,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       ts: ref.ts === null ? null : ref.ts / 1e6,
       text: '',
     };
-    if (ref.raw === '' && ref.at !== undefined && ref.at >= 0) leftInFile.push({ loc, ref });
+    if (ref.raw === '' && ref.at !== undefined && ref.at >= 0) leftInFile.push({ loc, input: ref.input, at: ref.at });
     else loc.text = locationText(ref.raw);
     if (note) loc.note = note;
     return loc;
@@ -171,15 +203,19 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
 
   /** Reads back the lines of leftInFile, checking each is still the event it was. */
   async function readBackTexts(): Promise<void> {
-    const byInput = new Map<number, Array<{ loc: Location; ref: EventRef }>>();
-    for (const p of leftInFile) byInput.set(p.ref.input, [...(byInput.get(p.ref.input) ?? []), p]);
+    const byInput = new Map<number, typeof leftInFile>();
+    for (const p of leftInFile) {
+      const list = byInput.get(p.input);
+      if (list) list.push(p);
+      else byInput.set(p.input, [p]);
+    }
     const s = newScratch();
     for (const [input, items] of byInput) {
-      const lines = await readLinesAt(fileOf(input), items.map((p) => p.ref.at as number));
-      for (const { loc, ref } of items) {
-        const text = lines.get(ref.at as number);
+      const lines = await readLinesAt(fileOf(input), items.map((p) => p.at));
+      for (const { loc, at } of items) {
+        const text = lines.get(at);
         if (text instanceof Error || text === undefined) loc.text = `(line not read back: ${text?.message ?? 'not read'})`;
-        else if (parseInto(text, s) !== 'event' || s.name !== ref.name || s.tid !== ref.tid) loc.text = '(line not read back: the file changed after it was analysed)';
+        else if (parseInto(text, s) !== 'event' || s.name !== loc.event || s.tid !== loc.tid) loc.text = '(line not read back: the file changed after it was analysed)';
         else loc.text = locationText(text);
       }
     }
@@ -211,6 +247,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
   const notes = dataNotes(counters, formats, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
   notes.unshift(...(spec.notes ?? []));
+  if (judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${judgedEarly} migrations was judged once ${keepOpen} later ones had begun, with what the trace had shown by then`);
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
   const modeResult = main.mode;
   const preempt = facts.preempt;
