@@ -203,11 +203,12 @@ describe('lines left in their file by a reader thread, read back when reported',
 
 describe('which inputs get a reader thread', () => {
   const MiB = 1048576;
-  it('auto: the largest inputs of 128 MiB or more, one per spare core', () => {
+  it('auto: the largest inputs of 96 MiB or more, one per spare core', () => {
     assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 10 * MiB], 'auto', 1)], [1]);
     assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 10 * MiB], 'auto', 3)].sort(), [0, 1]);
     assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'auto', 0)], [], 'no spare core: none');
-    assert.deepEqual([...chooseWorkerInputs([127 * MiB], 'auto', 4)], [], 'smaller inputs stay');
+    assert.deepEqual([...chooseWorkerInputs([95 * MiB], 'auto', 4)], [], 'smaller inputs stay');
+    assert.deepEqual([...chooseWorkerInputs([96 * MiB], 'auto', 4)], [0]);
   });
   it('inline: none; worker: every input but standard input (size 0)', () => {
     assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4)], []);

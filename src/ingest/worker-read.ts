@@ -28,11 +28,12 @@ type Msg =
   | { type: 'error'; input: boolean; message: string };
 
 /**
- * Inputs this large are worth a thread of their own. Measured (5 rounds, thread vs this thread):
- * 1 GiB pair 7 s vs 10 s; 256 MiB 1.98 s vs 2.30 s; 135 MiB 1.22 s vs 1.26 s (gzip: 1.31 vs 1.26)
- * for 60 MiB more peak RSS: below this size the thread buys nothing.
+ * Inputs this large are worth a thread of their own. Measured with the byte-scanning readers
+ * (bench pairs, the destination being the large input; ratio to a readline+regex pass, median of
+ * 4-5 interleaved rounds; thread vs this thread): destination 42 MB 0.54 vs 0.60; 74 MB 0.72 vs
+ * 0.70; 119 MB 0.94 vs 0.72 (gzip 0.87 vs 0.77), for 25-60 MiB more peak RSS.
  */
-export const WORKER_MIN_BYTES = 128 * 1048576;
+export const WORKER_MIN_BYTES = 96 * 1048576;
 
 /** Cores left once this thread replays. */
 export function spareCores(): number {

@@ -48,7 +48,7 @@ export interface AnalyzeOptions {
   traceEvents?: string;
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /**
-   * Where inputs are parsed: `auto` (default) gives the largest inputs of 128 MiB or more (gzip:
+   * Where inputs are parsed: `auto` (default) gives the largest inputs of 96 MiB or more (gzip:
    * four times its size) a worker thread each, one per spare core; `inline` never (batch workers:
    * the cores are taken); `worker` every input but standard input (tests).
    */
