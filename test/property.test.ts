@@ -15,6 +15,19 @@ import { ROOT, tempRun } from './helpers.js';
 const KINDS = new Set(['event', 'message', 'unparsed', 'blank']);
 const catalog = loadCatalog();
 
+/** `bytes` cut at the given lengths (the rest in one last piece). */
+function cutInto(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  for (const c of cuts) {
+    if (at >= bytes.length) break;
+    chunks.push(bytes.subarray(at, at + c));
+    at += c;
+  }
+  if (at < bytes.length) chunks.push(bytes.subarray(at));
+  return chunks;
+}
+
 /** Lines as bytes without strings (strings: false), each with its offset in the input. */
 async function collectBytes(chunks: Uint8Array[], maxLineBytes = 64): Promise<Array<{ offset: number; line: Buffer; cut: boolean }>> {
   async function* src() {
@@ -107,14 +120,7 @@ describe('properties: parsing', () => {
   it('splitting bytes into lines does not depend on how the bytes are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 20 }), async (bytes, cuts) => {
-        const chunks: Uint8Array[] = [];
-        let at = 0;
-        for (const c of cuts) {
-          if (at >= bytes.length) break;
-          chunks.push(bytes.subarray(at, at + c));
-          at += c;
-        }
-        if (at < bytes.length) chunks.push(bytes.subarray(at));
+        const chunks = cutInto(bytes, cuts);
         const whole = await collect([bytes]);
         const pieces = await collect(chunks);
         assert.deepEqual(pieces, whole);
@@ -130,14 +136,7 @@ describe('properties: parsing', () => {
   it("kept line bytes and their offsets (read back from the file later) do not depend on chunking either", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 20 }), async (bytes, cuts) => {
-        const chunks: Uint8Array[] = [];
-        let at = 0;
-        for (const c of cuts) {
-          if (at >= bytes.length) break;
-          chunks.push(bytes.subarray(at, at + c));
-          at += c;
-        }
-        if (at < bytes.length) chunks.push(bytes.subarray(at));
+        const chunks = cutInto(bytes, cuts);
         const whole = await collectBytes([bytes]);
         const pieces = await collectBytes(chunks);
         assert.deepEqual(pieces, whole);
