@@ -30,6 +30,12 @@ export interface LineBytes {
   offsets: Float64Array;
 }
 
+/** A Buffer's own slicers, minus toString's argument checks (the kept lines are in a Buffer). */
+export interface Slicer {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+}
+
 export interface LineReaderOptions {
   maxLineBytes?: number;
   batchLines?: number;

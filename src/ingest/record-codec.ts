@@ -8,7 +8,7 @@
 // young. (The larger share of the peak-RSS fix was the heap growth cap, src/cli/heap.ts.) Other
 // strings (messages, thread names, rebuilt arguments) are rare and go as strings. Pure: no I/O.
 import type { Side } from '../types.js';
-import type { LineBatch, LineBytes } from './lines.js';
+import type { LineBatch, LineBytes, Slicer } from './lines.js';
 import { sameAscii, type ByteEvent } from './log-format.js';
 import type { TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
@@ -39,13 +39,6 @@ export interface EncodedBatch {
   lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
 }
 
-interface Utf8Slicer {
-  utf8Slice(start: number, end: number): string;
-}
-/** A Buffer's own slicers, minus toString's argument checks (lines.ts keeps the lines in a Buffer). */
-interface Slicer extends Utf8Slicer {
-  latin1Slice(start: number, end: number): string;
-}
 
 /**
  * Per input: names get small ids once, so a name crosses the boundary once. Also the sink a text

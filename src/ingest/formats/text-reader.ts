@@ -3,7 +3,7 @@
 // exactly one of event, message, unparsed or blank. A format supplies only the per-line parse.
 import { isAscii } from 'node:buffer';
 import { openBytes } from '../bytes.js';
-import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
+import { splitLines, type LineBatch, type LineBytes, type Slicer } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
 import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
@@ -171,7 +171,7 @@ class LineAccounting<B> {
   batch(batch: LineBatch): void {
     const { counters, sink, scan, be, p } = this;
     const lb = batch.bytes;
-    const bytes = lb ? (lb.bytes as unknown as Utf8Slicer) : null;
+    const bytes = lb ? (lb.bytes as unknown as Slicer) : null;
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.
@@ -181,7 +181,7 @@ class LineAccounting<B> {
       if (batch.overlong[overlongIdx] === lineNo) {
         overlongIdx++;
         counters.overlong++;
-        this.unparsed(lineNo, batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
+        this.unparsed(lineNo, batch.lines[j] ?? (bytes as Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
         continue;
       }
       if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
@@ -190,7 +190,7 @@ class LineAccounting<B> {
         (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, (lb as LineBytes).offsets[j] as number, this.side, lineNo);
         continue;
       }
-      const raw = batch.lines[j] ?? (bytes as Utf8Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
+      const raw = batch.lines[j] ?? (bytes as Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
       p.pid = undefined;
       p.side = undefined;
       p.embedded = false;
@@ -250,12 +250,6 @@ class LineAccounting<B> {
   }
 }
 
-interface Utf8Slicer {
-  utf8Slice(start: number, end: number): string;
-}
-interface Slicer extends Utf8Slicer {
-  latin1Slice(start: number, end: number): string;
-}
 
 /** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
 export function secondsTextToMicros(text: string): number | null {
