@@ -1,7 +1,7 @@
 // Nasty inputs (test/nasty/README.md): exit codes, messages naming the file, never a crash,
 // a hang or a stack trace.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -47,6 +47,21 @@ describe('nasty inputs: static (test/nasty)', () => {
     const b = runCli(['check', '--src', 'test/nasty']);
     assert.equal(b.code, 2);
     noStack(a.stderr + b.stderr);
+  });
+  it('a named pipe (`<(zcat trace.gz)`) is an input error that says what to do instead', () => {
+    const dir = tempRun({});
+    const fifo = join(dir, 'src.pipe');
+    execFileSync('mkfifo', [fifo]);
+    // A writer, as the shell's process substitution would be (it ends when the reader closes).
+    const writer = spawn('sh', ['-c', `cat "${join(RACY, 'src.log')}" > "${fifo}"`], { stdio: 'ignore' });
+    try {
+      const r = runCli(['check', '--src', fifo]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /src\.pipe: is a pipe, which migtrace cannot read more than once: give it on standard input \(-\)/);
+      noStack(r.stderr);
+    } finally {
+      writer.kill();
+    }
   });
 });
 

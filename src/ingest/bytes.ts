@@ -42,6 +42,9 @@ function readError(path: string, e: unknown): InputError {
   if (e instanceof InputError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'EISDIR') return new InputError(`${path}: is a directory, expected a trace file`);
+  // A named pipe (`<(zcat trace.gz)`): the format is detected from its head and the side from its
+  // first events before it is read through, so it would have to be read more than once.
+  if (code === 'ESPIPE') return new InputError(`${displayName(path)}: is a pipe, which migtrace cannot read more than once: give it on standard input (-), save it to a file, or pass the .gz file itself (migtrace reads gzip)`);
   return new InputError(`${displayName(path)}: cannot read (${code ?? (e as Error).message})`);
 }
 
