@@ -6,7 +6,10 @@
 // the receiver's old generation (measured in a micro test: +20 MB per 500 batches of 4096), where
 // a gigabyte of lines is garbage collected late; strings decoded from bytes are young and die
 // young. (The larger share of the peak-RSS fix was the heap growth cap, src/cli/heap.ts.) Other
-// strings (messages, thread names, rebuilt arguments) are rare and go as strings. Pure: no I/O.
+// strings (messages, thread names, rebuilt arguments) are rare and go as strings. Events the
+// reader scanned as bytes (BYTES) are written here without a record object, with the catalog
+// rows' mask; for a plain file the receiver makes a string of their arguments only and keeps the
+// line's offset (read-back.ts). Pure: no I/O.
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes, Slicer } from './lines.js';
 import { sameAscii, type ByteEvent } from './log-format.js';
