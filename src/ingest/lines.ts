@@ -130,7 +130,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
     if (keep) keepLine(buf, start, end, inPlace, at);
     if (!strings) return '';
     // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
-    return (buf as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(start, end);
+    return (buf as unknown as Slicer).utf8Slice(start, end);
   };
   const push = (text: string, overlong: boolean) => {
     if (batch.count++ === 0) batch.firstLine = lineNo;

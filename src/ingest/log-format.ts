@@ -344,9 +344,12 @@ export function scanEventBytes(b: Uint8Array, start: number, end: number, out: B
  * Event names met as bytes (scanEventBytes' hash), each made a string once: a slot per hash,
  * checked byte for byte, so a collision costs a new string, never a wrong name.
  */
+export const BYTE_NAME_SLOTS = NAME_SLOTS;
+
 export class ByteNames {
   private readonly slots: string[] = new Array<string>(NAME_SLOTS).fill('');
 
+  /** The name's string: the same string object for every event of that name while its slot holds it. */
   nameOf(b: Uint8Array, lineStart: number, e: ByteEvent): string {
     const slot = e.nameHash & (NAME_SLOTS - 1);
     const from = lineStart + e.nameStart;
@@ -361,7 +364,7 @@ export class ByteNames {
 }
 
 /** Whether b[from, to) holds exactly the ASCII string `name`. */
-export function sameAscii(name: string, b: Uint8Array, from: number, to: number): boolean {
+function sameAscii(name: string, b: Uint8Array, from: number, to: number): boolean {
   if (name.length !== to - from) return false;
   for (let k = 0; k < name.length; k++) if (name.charCodeAt(k) !== b[from + k]) return false;
   return true;

@@ -1,6 +1,7 @@
-// Lines a reader thread left in their file (record-codec.ts: a plain file's scanned lines cross
-// the thread boundary as bytes and never become strings) are read back from their offsets when a
-// report names them: a handful of reads at the end instead of a string per event.
+// Lines a reader left in their file (a plain file's scanned lines never become strings: on a reader
+// thread, record-codec.ts; in the replay's own reads, text-reader.ts with textLater) are read back
+// from their offsets when a report names them: a handful of reads at the end instead of a string
+// per event.
 import { open } from 'node:fs/promises';
 
 /**

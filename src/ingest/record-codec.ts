@@ -12,7 +12,7 @@
 // line's offset (read-back.ts). Pure: no I/O.
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes, Slicer } from './lines.js';
-import { sameAscii, type ByteEvent } from './log-format.js';
+import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
 import type { TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
 import type { LineSink } from './formats/text-reader.js';
@@ -42,7 +42,6 @@ export interface EncodedBatch {
   lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
 }
 
-
 /**
  * Per input: names get small ids once, so a name crosses the boundary once. Also the sink a text
  * reader fills on a reader thread (text-reader.ts readTextLines): records one by one, or events
@@ -51,8 +50,9 @@ export interface EncodedBatch {
 export class RecordEncoder implements LineSink<EncodedBatch> {
   readonly bytesOnly = true;
   private readonly ids = new Map<string, number>();
-  // Names met as bytes: slot by hash (the parser's), checked byte for byte against the name.
-  private readonly byHash: Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined> = new Array(4096);
+  private readonly byteNames = new ByteNames();
+  // Per name met as bytes, in ByteNames' slot: its id and catalog rows (the same name string: one compare).
+  private readonly bySlot: Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined> = new Array(BYTE_NAME_SLOTS);
   private meta = new Float64Array(0);
   private strs: string[] = [];
   private names: string[] = [];
@@ -153,13 +153,10 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
 
   byteEvent(e: ByteEvent, b: Uint8Array, lineStart: number, _end: number, _at: number, side: Side | null, line: number): void {
     const { meta, o } = this;
-    const slot = e.nameHash & 4095;
-    let hit = this.byHash[slot];
-    if (hit === undefined || !sameAscii(hit.name, b, lineStart + e.nameStart, lineStart + e.nameEnd)) {
-      const name = (b as unknown as Slicer).latin1Slice(lineStart + e.nameStart, lineStart + e.nameEnd);
-      hit = { name, id: this.idOf(name), rows: this.matchers.get(name) };
-      this.byHash[slot] = hit;
-    }
+    const name = this.byteNames.nameOf(b, lineStart, e);
+    const slot = e.nameHash & (BYTE_NAME_SLOTS - 1);
+    let hit = this.bySlot[slot];
+    if (hit === undefined || hit.name !== name) this.bySlot[slot] = hit = { name, id: this.idOf(name), rows: this.matchers.get(name) };
     let flags = RAW_LINE | BYTES | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
     if (hit.rows) {
       // scanEventBytes passed only ASCII: latin1 is the string parseInto would have made.
@@ -189,7 +186,11 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
   }
 }
 
-/** The other end: rebuilds records equal to the encoded ones (same fields, same key order). */
+/**
+ * The other end: rebuilds the records (same fields, same key order), plus what the reader found
+ * for the replay: `rowsMask` (-1: not matched there) and, for a plain file's scanned lines, `at`
+ * with raw '' (the line left in the file; -1 otherwise).
+ */
 export class RecordDecoder {
   private readonly names: string[] = [];
 
@@ -209,11 +210,7 @@ export class RecordDecoder {
       const flags = meta[o] as number;
       const tsv = meta[o + 3] as number;
       const ts = tsv === tsv ? tsv : null; // NaN stands for null
-      // Numbers read from a Float64Array are doubles: turned back into small integers where they
-      // fit, records from here have the same field representations as records read in the replay
-      // thread, and the replay's property accesses stay monomorphic.
-      const lineD = meta[o + 4] as number;
-      const line = lineD <= 0x3fffffff ? lineD | 0 : lineD;
+      const line = smallInt(meta[o + 4] as number);
       if (flags & MESSAGE) {
         const text = strs[k++] as string;
         const program = flags & PROGRAM ? (strs[k++] as string) : null;
@@ -231,8 +228,7 @@ export class RecordDecoder {
         if (flags & BYTES && offsets) {
           // Left in the file (src/ingest/read-back.ts): no string for the line, one for its arguments.
           raw = '';
-          const off = offsets[j] as number;
-          at = off <= 0x3fffffff ? off | 0 : off; // a small integer where it fits, as tid and line
+          at = smallInt(offsets[j] as number);
           args = (bytes as Slicer).latin1Slice(start + (meta[o + 5] as number), start + (meta[o + 6] as number));
         } else {
           raw = (bytes as Slicer).utf8Slice(start, (lb as NonNullable<typeof lb>).ends[j] as number);
@@ -244,11 +240,20 @@ export class RecordDecoder {
       }
       const side: Side | null = flags & SIDE_SRC ? 'src' : flags & SIDE_DST ? 'dst' : null;
       const tidv = meta[o + 2] as number;
-      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : tidv <= 0x3fffffff ? tidv | 0 : tidv, ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0, rowsMask: flags & ROWS_MASK ? (meta[o + 8] as number) | 0 : -1, at };
+      const rec: TraceRecord = { kind: 'event', name: this.names[meta[o + 1] as number] as string, side, args, tid: tidv !== tidv ? null : smallInt(tidv), ts, input, line, raw, argsAt: flags & ARGS_STRING ? -1 : (meta[o + 5] as number) | 0, rowsMask: flags & ROWS_MASK ? (meta[o + 8] as number) | 0 : -1, at };
       if (flags & PID) rec.pid = meta[o + 7] as number;
       if (flags & THREAD) rec.thread = strs[k++] as string;
       out[i] = rec;
     }
     return out;
   }
+}
+
+/**
+ * Numbers read from a Float64Array are doubles: turned back into small integers where they fit,
+ * records from here have the same field representations as records read in the replay thread, and
+ * the replay's property accesses stay monomorphic.
+ */
+function smallInt(x: number): number {
+  return x <= 0x3fffffff ? x | 0 : x;
 }

@@ -62,8 +62,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
-  // Locations whose line a reader thread left in its file (TraceEvent.at): filled in below.
-  // (the location names the event and thread to check the line against; the record is not kept)
+  // Locations whose line was left in its file (TraceEvent.at): their text is read back at the end.
+  // (The location names the event and thread to check the line against; the record is not kept.)
   const leftInFile: Array<{ loc: Location; input: number; at: number }> = [];
 
   // Run-wide: the processes' threads and versions. Per episode (one migration attempt): mode,
@@ -86,12 +86,13 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   // Large files are parsed on threads of their own while this one replays (same records, same counts).
   const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? 0 : traceBytesEstimate(inp.path, await fileSize(inp.path)))));
   const inWorker = chooseWorkerInputs(sizes, opts.readers ?? 'auto', spareCores());
+  const patterns = inWorker.size > 0 ? patternsOf(opts.catalog) : [];
   const sources = inputs.map((inp, i) => {
     // textLater: lines of a plain file stay there until a report names them (read back below).
     const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s), textLater: true };
     if (inWorker.has(i) && inp.path !== STDIN) {
       const tid = spec.inputs[i]?.tid;
-      const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns: patternsOf(opts.catalog), ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
+      const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
       return readInWorker(ws, counters[i] as InputCounters, readOpts);
     }
     return readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, readOpts, formats[i]);
@@ -195,7 +196,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       ts: ref.ts === null ? null : ref.ts / 1e6,
       text: '',
     };
-    if (ref.raw === '' && ref.at !== undefined && ref.at >= 0) leftInFile.push({ loc, input: ref.input, at: ref.at });
+    if (ref.at !== undefined && ref.at >= 0) leftInFile.push({ loc, input: ref.input, at: ref.at }); // raw is ''
     else loc.text = locationText(ref.raw);
     if (note) loc.note = note;
     return loc;

@@ -52,7 +52,7 @@ export interface LineParser {
  * an encoded batch for a reader thread to post (record-codec.ts RecordEncoder).
  */
 export interface LineSink<B> {
-  /** The sink takes the lines as bytes and scans events itself where it can (see `event`). */
+  /** The sink takes the lines as bytes, and events scanned from them through `byteEvent`. */
   readonly bytesOnly: boolean;
   /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
   begin(lines: LineBatch, rereadable: boolean): void;
@@ -63,9 +63,10 @@ export interface LineSink<B> {
 }
 
 /**
- * Records in a plain list: what this thread's replay consumes. With `bytes` (the replay's own
- * reads of a log), lines of the common form are scanned as bytes, and a plain file's are left in
- * the file (TraceEvent.at, read back when reported) as a reader thread leaves them.
+ * Records in a plain list: what this thread's replay consumes. With `bytesOnly` (the replay's own
+ * reads of a log, InputReadOptions.textLater), lines of the common form are scanned as bytes, and a
+ * plain file's are left in the file (TraceEvent.at, read back when reported) as a reader thread
+ * leaves them.
  */
 class RecordListSink implements LineSink<TraceRecord[]> {
   private out: TraceRecord[] = [];
@@ -92,10 +93,10 @@ class RecordListSink implements LineSink<TraceRecord[]> {
   }
 }
 
-/** A line-based format's two reads (TraceFormat read and readEncoded) from its line parser. */
 /** A format's byte fast path (log-format.ts scanEventBytes). */
 export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc: boolean) => boolean;
 
+/** A line-based format's two reads (TraceFormat read and readEncoded) from its line parser. */
 export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner): Pick<TraceFormat, 'read' | 'readEncoded'> {
   return {
     read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input), scanBytes),
@@ -170,8 +171,10 @@ class LineAccounting<B> {
 
   batch(batch: LineBatch): void {
     const { counters, sink, scan, be, p } = this;
-    const lb = batch.bytes;
-    const bytes = lb ? (lb.bytes as unknown as Slicer) : null;
+    // Without strings (bytesOnly sinks) every line is in the batch's bytes; with them, none need be.
+    const lb = batch.bytes as LineBytes;
+    const bytes = lb?.bytes as unknown as Slicer;
+    const text = (j: number) => batch.lines[j] ?? bytes.utf8Slice(lb.starts[j] as number, lb.ends[j] as number);
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.
@@ -181,16 +184,20 @@ class LineAccounting<B> {
       if (batch.overlong[overlongIdx] === lineNo) {
         overlongIdx++;
         counters.overlong++;
-        this.unparsed(lineNo, batch.lines[j] ?? (bytes as Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number), 'line longer than 1 MiB (cut)');
+        this.unparsed(lineNo, text(j), 'line longer than 1 MiB (cut)');
         continue;
       }
-      if (scan && scan((lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, be, asciiNoEsc)) {
-        counters.events++;
-        this.timed(be.tid, be.ts);
-        (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, (lb as LineBytes).bytes, (lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number, (lb as LineBytes).offsets[j] as number, this.side, lineNo);
-        continue;
+      if (scan) {
+        const start = lb.starts[j] as number;
+        const end = lb.ends[j] as number;
+        if (scan(lb.bytes, start, end, be, asciiNoEsc)) {
+          counters.events++;
+          this.timed(be.tid, be.ts);
+          (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, lb.bytes, start, end, lb.offsets[j] as number, this.side, lineNo);
+          continue;
+        }
       }
-      const raw = batch.lines[j] ?? (bytes as Slicer).utf8Slice((lb as LineBytes).starts[j] as number, (lb as LineBytes).ends[j] as number);
+      const raw = text(j);
       p.pid = undefined;
       p.side = undefined;
       p.embedded = false;
@@ -249,7 +256,6 @@ class LineAccounting<B> {
     this.prevTs = ts;
   }
 }
-
 
 /** Seconds as decimal text ("8123.456789", "1795636379.825007") → µs, without float drift. */
 export function secondsTextToMicros(text: string): number | null {
