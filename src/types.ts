@@ -67,6 +67,8 @@ export interface Finding {
   message: string;
   /** Strength of the evidence, rule-specific (e.g. interleaved | after-eos | ownership). */
   evidence: string;
+  /** How the threads in its locations were told apart (weakest of its sides): set by the replay. */
+  threads?: 'thread ids' | 'per-thread files' | 'event names (no thread ids)';
   /** QEMU commits the rule guards. */
   commits: string[];
   /** The QEMUFile (or other object) concerned, when there is one. */
@@ -155,7 +157,8 @@ export interface ModeInference {
 
 export interface ThreadSummary {
   side: Side | null;
-  tid: number;
+  /** null: a trace without thread ids, where the role's events were told by their names. */
+  tid: number | null;
   role: Role;
   /** The event that identified the role, with file:line. */
   how: string;

@@ -139,7 +139,7 @@ describe('several migrations in one process log', () => {
       const exp = expected[runs[i]!]!;
       assert.equal(e.verdict, exp.verdict, `${runs[i]}: ${e.verdictReasons.join('; ')}`);
       assert.deepEqual(e.findings.map((f) => f.rule).sort(), exp.findings.map((f) => f.rule).sort(), runs[i]);
-      assert.ok(e.threads.every((t) => t.tid > 1_000_000 * (i + 1) && t.tid < 1_000_000 * (i + 2)), `${runs[i]}: its own threads`);
+      assert.ok(e.threads.every((t) => t.tid !== null && t.tid > 1_000_000 * (i + 1) && t.tid < 1_000_000 * (i + 2)), `${runs[i]}: its own threads`);
     });
     assert.equal(r.code, 1, 'the worst episode decides the exit code');
     assert.ok(run.findings.every((f) => f.episode !== undefined));

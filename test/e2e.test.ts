@@ -75,10 +75,12 @@ describe('the racy real run, read as a person would', () => {
     assert.match(r.stdout, /6621883f93/);
     assert.match(r.stdout, /x-preempt-pre-7-2 compat yes/);
   });
-  it('says why a trace without thread ids is inconclusive, and what to add to QEMU', () => {
+  it('decides a trace without thread ids from event names, and says so', () => {
     const r = runCli(['check', 'fixtures/no-tids']);
-    assert.equal(r.code, 3);
-    assert.match(r.stdout, /INCONCLUSIVE/);
-    assert.match(r.stdout, /-msg timestamp=on/);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /qemufile-concurrent-access \[interleaved\]/);
+    assert.match(r.stdout, /threads told apart by event names \(no thread ids\)/);
+    assert.match(r.stdout, /src:migration \(no TID\)/);
+    assert.doesNotMatch(r.stdout, /TID \?/);
   });
 });

@@ -152,12 +152,13 @@ describe('SARIF content', () => {
   });
 
   it('inconclusive rules become tool execution notifications; the execution still succeeded', () => {
-    const inv = out.get('fixtures/no-tids')!.runs[0]!.invocations[0]!;
+    // A source trace alone: the destination rules cannot decide.
+    const inv = out.get('fixtures/channel-before-pong')!.runs[0]!.invocations[0]!;
     assert.equal(inv.executionSuccessful, true);
     const inc = inv.toolExecutionNotifications.filter((n) => n.level === 'warning');
-    assert.ok(inc.some((n) => n.associatedRule?.id === 'qemufile-concurrent-access'));
-    for (const n of inc) assert.match(n.message.text, /^fixtures\/no-tids: \S+ is inconclusive: /);
-    assert.ok(inc.some((n) => /thread ids/.test(n.message.text)));
+    assert.ok(inc.some((n) => n.associatedRule?.id === 'preempt-quit-stuck'));
+    for (const n of inc) assert.match(n.message.text, /^fixtures\/channel-before-pong: \S+ is inconclusive: /);
+    assert.ok(inc.some((n) => /no destination trace/.test(n.message.text)));
   });
 
   it('URIs are relative to the working directory even when the run is given as an absolute path', async () => {

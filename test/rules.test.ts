@@ -142,12 +142,18 @@ describe('qemufile-concurrent-access', () => {
     assert.equal(outcome(r, R), 'inconclusive');
     assert.equal(r.verdict, 'inconclusive');
   });
-  it('is inconclusive without thread ids', async () => {
-    const bare = src({ channelBeforePong: true, writesInside: 3 }).replace(/^\d+@[\d.]+:/gm, '');
-    assert.equal(outcome(await analyze({ src: bare }), R), 'inconclusive');
+  it('without thread ids, tells the threads apart by event names and says so', async () => {
+    const bare = src({ channelBeforePong: true, writesInside: 3 }).replace(/^\d+@([\d.]+):/gm, '');
+    const r = await analyze({ src: bare });
+    assert.equal(outcome(r, R), outcome(await analyze({ src: src({ channelBeforePong: true, writesInside: 3 }) }), R));
+    const f = r.findings.find((x) => x.rule === R)!;
+    assert.equal(f.threads, 'event names (no thread ids)');
+    assert.deepEqual(f.locations.slice(0, 2).map((l) => [l.tid, l.role]), [[null, 'migration'], [null, 'rp']]);
   });
-  it('does not apply when the source never completes postcopy', async () => {
-    assert.equal(outcome(await analyze({ src: src({ channelBeforePong: true, writesInside: 2, complete: false }) }), R), 'not-applicable');
+  it('is inconclusive when the trace ends inside the EOS window', async () => {
+    const r = await analyze({ src: src({ channelBeforePong: true, writesInside: 2, complete: false }) });
+    assert.equal(outcome(r, R), 'inconclusive');
+    assert.deepEqual(r.inconclusive.find((i) => i.rule === R)!.missing, ['migration_completion_postcopy_end_after_complete']);
   });
 });
 

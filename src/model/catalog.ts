@@ -6,13 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { Role } from '../types.js';
 import { ACCESSES, QEMUFILES, ROLES, SIGNALS, WINDOWS, type QemuFileName, type Signal } from './signals.js';
-import { parseRange, type VersionRange } from './versions.js';
+import { intersect, isEmpty, parseRange, type VersionRange } from './versions.js';
 
 export interface CatalogRow {
   event: string;
   match: RegExp | null;
   side: 'src' | 'dst' | 'both';
   role: Role | '*';
+  /**
+   * The role that emits the event depends on the QEMU version (role column `rp>=8.0|migration<=7.2`):
+   * each entry holds for its range. `role` is then '*'. Used to tell threads apart by event names.
+   */
+  roleByVersion: Array<{ role: Role; versions: VersionRange }> | null;
   identifies: 'anchor' | 'secondary' | null;
   qemufile: QemuFileName | null;
   access: (typeof ACCESSES)[number];
@@ -20,6 +25,8 @@ export interface CatalogRow {
   versions: VersionRange;
   versionsText: string;
   signal: Signal;
+  /** Index of `signal` in SIGNALS (what an episode records as seen, per side). */
+  signalIndex: number;
   ref: string;
   /** Where the row was defined, for messages. */
   origin: string;
@@ -101,7 +108,8 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
       }
     }
     const side = oneOf(r.side ?? '', ['src', 'dst', 'both'] as const, 'side', problems, at);
-    const role = r.role === '*' ? '*' : oneOf(r.role ?? '', ROLES, 'role', problems, at);
+    const byVersion = r.role?.includes('|') ? parseRoleByVersion(r.role, problems, at) : null;
+    const role = r.role === '*' || byVersion ? '*' : oneOf(r.role ?? '', ROLES, 'role', problems, at);
     const identifies = r.identifies ? oneOf(r.identifies, ['anchor', 'secondary'] as const, 'identifies', problems, at) : null;
     if (identifies && role === '*') problems.push(`${at}: a row that identifies a thread needs a role, not '*'`);
     const qemufile = r.qemufile ? oneOf(r.qemufile, QEMUFILES, 'qemufile', problems, at) : null;
@@ -123,6 +131,7 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
       match,
       side: side!,
       role: role!,
+      roleByVersion: byVersion,
       identifies,
       qemufile,
       access: access!,
@@ -130,12 +139,30 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
       versions: versions!,
       versionsText: r.versions || '*',
       signal: signal!,
+      signalIndex: SIGNALS.indexOf(signal!),
       ref: r.ref ?? '',
       origin: at,
     });
   }
   if (problems.length) throw new CatalogError(problems);
   return rows;
+}
+
+/** `rp>=8.0|migration<=7.2`: a role per version range (the ranges must not overlap). */
+function parseRoleByVersion(text: string, problems: string[], at: string): CatalogRow['roleByVersion'] {
+  const out: NonNullable<CatalogRow['roleByVersion']> = [];
+  for (const part of text.split('|')) {
+    const m = /^([a-z-]+)(.*)$/.exec(part.trim());
+    const role = m ? oneOf(m[1]!, ROLES, 'role', problems, at) : null;
+    const versions = m ? parseRange(m[2]!) : null;
+    if (!role || !versions) {
+      if (role) problems.push(`${at}: role '${part}' is not role<range> (e.g. rp>=8.0)`);
+      return null;
+    }
+    if (out.some((o) => !isEmpty(intersect(o.versions, versions)))) problems.push(`${at}: role ranges in '${text}' overlap`);
+    out.push({ role, versions });
+  }
+  return out;
 }
 
 export function buildCatalog(layers: Array<{ file: string; rows: CatalogRow[] }>): Catalog {

@@ -12,6 +12,10 @@ export class ModeTracker {
   private postcopy: Evidence | null = null;
   private preemptOn: Evidence | null = null;
   private preemptOff: Evidence | null = null;
+  /** postcopy_preempt_enabled 0: the source says preempt is off (a proof, not an absence). */
+  get preemptOffSeen(): boolean {
+    return this.preemptOff !== null;
+  }
   private compatEvidence: Evidence[] = [];
   private newModeEvidence: Evidence[] = [];
   private srcPongs = 0;

@@ -39,6 +39,7 @@ export const SIGNALS = [
   'cleanup-entry',
   'cleanup-join',
   'cleanup-exit',
+  'page-fault',
   'page-req-add',
   'page-req-del',
   'preempt-eos',

@@ -12,7 +12,8 @@ export interface ThreadInfo {
   side: Side | null;
   tid: number;
   role: Role;
-  strength: 'anchor' | 'secondary' | 'none';
+  /** `name`: a stand-in for the threads of one role in a trace without thread ids (attribution.ts). */
+  strength: 'anchor' | 'secondary' | 'name' | 'none';
   how: EventRef | null;
   events: number;
   firstTs: number | null;
@@ -64,15 +65,24 @@ export class ThreadTable implements ThreadView {
     this.bySide[side].set(tid, t);
   }
 
-  /** Records one event of a thread and whatever its catalog rows say about the thread. */
-  observe(ref: EventRef, rows: readonly CatalogRow[]): ThreadInfo | undefined {
+  /** A stand-in thread (attribution.ts) whose role the version decided only at the end. */
+  setRole(side: Side, tid: number, role: Role): void {
+    const t = this.bySide[side].get(tid);
+    if (t && t.strength === 'name') t.role = role;
+  }
+
+  /**
+   * Records one event of a thread and whatever its catalog rows say about the thread. `standIn`:
+   * the role of a stand-in thread (negative TID, told by event names), which no row changes.
+   */
+  observe(ref: EventRef, rows: readonly CatalogRow[], standIn?: Role): ThreadInfo | undefined {
     if (ref.tid === null) return undefined;
     let t = this.recent;
     if (t === undefined || t.tid !== ref.tid || t.side !== ref.side) {
       const m = this.map(ref.side);
       t = m.get(ref.tid);
       if (!t) {
-        t = { side: ref.side, tid: ref.tid, role: 'unknown', strength: 'none', how: null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
+        t = { side: ref.side, tid: ref.tid, role: standIn ?? 'unknown', strength: standIn ? 'name' : 'none', how: standIn ? ref : null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
         m.set(ref.tid, t);
       }
       this.recent = t;
@@ -81,7 +91,7 @@ export class ThreadTable implements ThreadView {
     t.last = ref;
     if (ref.ts !== null) t.lastTs = ref.ts;
     for (const row of rows) {
-      if (row.identifies && row.role !== '*') {
+      if (row.identifies && row.role !== '*' && t.strength !== 'name') {
         if (row.identifies === 'anchor') {
           if (t.strength === 'anchor' && t.role !== row.role) {
             if (t.conflicts === NO_CONFLICTS) t.conflicts = []; // retired, then seen again
@@ -154,9 +164,9 @@ export class ThreadTable implements ThreadView {
       .sort((a, b) => (a.side ?? '').localeCompare(b.side ?? '') || a.tid - b.tid)
       .map((t) => ({
         side: t.side,
-        tid: t.tid,
+        tid: t.tid < 0 ? null : t.tid,
         role: t.role,
-        how: t.how ? `${t.strength} ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}` : 'unknown',
+        how: !t.how ? 'unknown' : t.strength === 'name' ? `event names (no thread ids), from ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}` : `${t.strength} ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}`,
         events: t.events,
       }));
   }

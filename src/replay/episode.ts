@@ -6,7 +6,10 @@
 // current one already ended (completed / failed / cancelled). A postcopy pause and recovery stays
 // inside one episode; QEMU's `migration_cancel` on QMP quit is not a state change, so it splits
 // nothing.
-import type { CatalogRow } from '../model/catalog.js';
+import type { Catalog, CatalogRow } from '../model/catalog.js';
+import { SIGNALS } from '../model/signals.js';
+import { applyRequirements } from '../rules/requirements.js';
+import type { ThreadsBy } from '../model/attribution.js';
 import { ModeTracker } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
 import type { Signal } from '../model/signals.js';
@@ -64,6 +67,7 @@ class MutableReplayEvent implements ReplayEvent {
 }
 
 export interface EpisodeContext {
+  catalog: Catalog;
   threads: ThreadTable;
   versions: VersionTracker;
   writer: { model: WriterModel; evidence: Evidence[] };
@@ -91,10 +95,12 @@ export class Episode {
   readonly mode: ModeTracker;
   readonly states = new StateHistory();
   readonly preempt = new PreemptLifecycle();
-  readonly rules = RULES.map((r) => ({ id: r.id, inst: r.create() }));
+  readonly rules = RULES.map((r) => ({ id: r.id, rule: r, inst: r.create() }));
   /** TIDs that logged in this episode, per side (numbers: no key string built per event). */
   readonly tids = { src: new Set<number>(), dst: new Set<number>() };
   readonly sideEvents = { src: 0, dst: 0 };
+  /** Which signals each side logged in this migration (requirements.ts checks them). */
+  readonly seen = { src: new Uint8Array(SIGNALS.length), dst: new Uint8Array(SIGNALS.length) };
   events = 0;
   // NaN for "no timestamp yet" (not null): numbers then are stored in place, not boxed per event.
   private from = NaN;
@@ -119,8 +125,11 @@ export class Episode {
 
   observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
     this.events++;
-    if (ref.side === 'src') this.sideEvents.src++;
-    else if (ref.side === 'dst') this.sideEvents.dst++;
+    if (ref.side !== null) {
+      this.sideEvents[ref.side]++;
+      const seen = this.seen[ref.side];
+      for (let i = 0; i < rows.length; i++) seen[rows[i]!.signalIndex] = 1;
+    }
     if (ref.ts !== null) {
       if (Number.isNaN(this.from)) this.from = ref.ts;
       this.to = ref.ts;
@@ -162,9 +171,10 @@ export class Episode {
     const findings: Finding[] = [];
     const inconclusive: Inconclusive[] = [];
     const notApplicable: NotApplicable[] = [];
+    const reqCtx = { catalog: ctx.catalog, seen: this.seen };
     for (const r of this.rules) {
-      const out = r.inst.finish(facts);
-      if (out.kind === 'findings') findings.push(...out.findings);
+      const out = applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
+      if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, threads: threadsOf(x, facts) })));
       else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
       else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
     }
@@ -183,4 +193,16 @@ export class Episode {
       events: this.events,
     };
   }
+}
+
+const STRENGTH: ThreadsBy[] = ['event names (no thread ids)', 'per-thread files', 'thread ids'];
+
+/** How a finding's threads were told apart: the weakest way among the sides it points at. */
+function threadsOf(f: Finding, facts: RunFacts): ThreadsBy {
+  let i = STRENGTH.length - 1;
+  for (const l of f.locations) {
+    const by = l.side ? facts.sides[l.side].threadsBy : null;
+    if (by) i = Math.min(i, STRENGTH.indexOf(by));
+  }
+  return STRENGTH[i]!;
 }

@@ -8,9 +8,10 @@ import { addScore, decideSide, newSideScore, type SideScore } from '../model/sid
 import { patternsOf, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
+import { NameAttribution, shownTid, type ThreadsBy } from '../model/attribution.js';
 import { RULES } from '../rules/index.js';
 import type { RunFacts } from '../rules/rule.js';
-import type { Finding, Inconclusive, Location, NotApplicable, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
+import type { Finding, Inconclusive, Location, NotApplicable, Role, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
 import { mergeByTime } from './merge.js';
 import { readLinesAt } from '../ingest/read-back.js';
 import { newScratch, parseInto } from '../ingest/log-format.js';
@@ -70,6 +71,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   // states, the preempt lifecycle and the rules (see episode.ts).
   const threads = new ThreadTable();
   const versions = new VersionTracker(fileOf);
+  const names = new NameAttribution();
   // Open episodes; one is judged (finished) once KEEP_OPEN later ones have begun, so a trace of
   // thousands of migrations does not keep every migration's model until its end.
   const episodes: Array<Episode | null> = [new Episode(1, fileOf)];
@@ -132,10 +134,20 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     if (ref.ts === null) st.noTs++;
     else if (ref.side === 'src') lastTs.src = ref.ts; // named stores: a keyed one boxed the number
     else if (ref.side === 'dst') lastTs.dst = ref.ts;
-    const t = threads.observe(ref, rows);
-    if (rows.length === 0) return; // not in the catalog: counted, kept out of the model
+    if (rows.length === 0) {
+      threads.observe(ref, rows);
+      return; // not in the catalog: counted, kept out of the model
+    }
     const m = maskOf(rows);
     if (m & VERSION) versions.observe(ref, rows);
+    let standIn: Role | undefined;
+    if (ref.tid === null && ref.side !== null) {
+      // No thread id: the event goes to its role's stand-in thread (model/attribution.ts).
+      const a = names.tidFor(ref.side, rows, versions.range(ref.side));
+      ref.tid = a.tid;
+      standIn = a.role;
+    }
+    const t = threads.observe(ref, rows, standIn);
     if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, ref.args, ref.ts !== null)) {
       cur = new Episode(episodes.length + 1, fileOf);
       episodes.push(cur);
@@ -151,6 +163,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   }
 
   const judgedEarly = oldestOpen;
+  const ambiguities = names.resolve((side, tid, role) => threads.setRole(side, tid, role), (side) => versions.range(side));
   const writer = versions.writerModel(threads);
   for (let i = oldestOpen; i < episodes.length; i++) judge(i, writer, false);
   const results = judged.filter((r, i): r is Judged => r !== null && (i === 0 || r.events > 0));
@@ -162,6 +175,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   function judge(i: number, writerNow: ReturnType<VersionTracker['writerModel']>, early: boolean): void {
     const e = episodes[i] as Episode;
     const { facts: episodeFacts, ...outcome } = e.finish({
+      catalog: opts.catalog,
       threads,
       versions,
       writer: writerNow,
@@ -179,7 +193,13 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   }
   function sideInfo(side: Side) {
     const st = sideStats[side];
-    return { present: st.events > 0, tids: st.events > st.noTid, timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side] };
+    return { present: st.events > 0, threadsBy: threadsBy(side), timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side] };
+  }
+  function threadsBy(side: Side): ThreadsBy | null {
+    const st = sideStats[side];
+    if (st.events === 0) return null;
+    if (st.events === st.noTid) return 'event names (no thread ids)';
+    return inputs.some((inp, i) => inp.side === side && spec.inputs[i]?.tid !== undefined) ? 'per-thread files' : 'thread ids';
   }
   await readBackTexts();
   const main = results[0]!;
@@ -189,7 +209,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     const loc: Location = {
       file: fileOf(ref.input),
       line: ref.line,
-      tid: ref.tid,
+      tid: shownTid(ref.tid),
       role: threads.roleOf(ref.side, ref.tid),
       side: ref.side,
       event: ref.name,

@@ -3,6 +3,7 @@
 // checked and classname+name is unique (GitLab keeps only the first of duplicates). A case fails
 // on an error or warning finding nobody accepted; info and accepted findings pass with the
 // evidence in <system-out>; inconclusive and not-applicable rules are <skipped>.
+import { threadLabel } from './thread-label.js';
 import { RULES } from '../rules/index.js';
 import type { Finding, Location, Report, RunResult, UnusableRun } from '../types.js';
 import { fingerprint } from './fingerprint.js';
@@ -43,7 +44,7 @@ function ts(t: number | null): string {
 }
 
 function access(label: string, l: Location, cwd: string | undefined): string[] {
-  const out = [`  ${label.padEnd(15)} ${repoPath(l.file, cwd)}:${l.line}  TID ${l.tid ?? '?'}  ${l.side ?? '?'}:${l.role}  ${l.event}  @${ts(l.ts)}`];
+  const out = [`  ${label.padEnd(15)} ${repoPath(l.file, cwd)}:${l.line}  ${threadLabel(l)}  ${l.event}  @${ts(l.ts)}`];
   if (l.note) out.push(`  ${''.padEnd(15)} ${l.note}`);
   if (l.text) out.push(`  ${''.padEnd(15)} | ${l.text}`);
   return out;

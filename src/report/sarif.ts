@@ -1,6 +1,7 @@
 // --format sarif: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. One SARIF run for
 // the whole check (GitHub rejects several runs of one tool and category in an upload); each
 // migtrace run's name is in result.properties.run. Conventions: /work/shared/reference/anchors.md §4.2.
+import { threadId, threadLabel } from './thread-label.js';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { RULES } from '../rules/index.js';
 import type { Finding, Location, Report, RunResult, Severity } from '../types.js';
@@ -44,7 +45,7 @@ function physical(l: Location, cwd: string | undefined) {
 }
 
 function who(l: Location): string {
-  return `${l.side ?? '?'}:${l.role} thread (TID ${l.tid ?? '?'}) ${l.event}`;
+  return `${threadLabel(l)} thread: ${l.event}`;
 }
 
 /** One threadFlow per (side, TID), each in time order; executionOrder is the global time order. */
@@ -54,7 +55,7 @@ function codeFlow(f: Finding, cwd: string | undefined) {
     .sort((a, b) => (a.l.ts ?? Infinity) - (b.l.ts ?? Infinity) || a.i - b.i);
   const flows = new Map<string, Array<{ l: Location; n: number }>>();
   order.forEach(({ l }, n) => {
-    const id = `${l.side ?? '?'}:${l.role}:${l.tid ?? '?'}`;
+    const id = threadId(l);
     const list = flows.get(id) ?? [];
     list.push({ l, n: n + 1 });
     flows.set(id, list);
@@ -63,7 +64,7 @@ function codeFlow(f: Finding, cwd: string | undefined) {
     message: { text: `${f.rule}: the accesses and their context, per thread, in trace time order` },
     threadFlows: [...flows].map(([id, locs]) => ({
       id,
-      message: { text: `${locs[0]!.l.side ?? '?'} ${locs[0]!.l.role} thread, TID ${locs[0]!.l.tid ?? '?'}` },
+      message: { text: `${threadLabel(locs[0]!.l)} thread` },
       locations: locs.map(({ l, n }) => ({
         location: { physicalLocation: physical(l, cwd), message: { text: l.note ?? l.event } },
         executionOrder: n,
@@ -93,6 +94,7 @@ function result(f: Finding, run: RunResult, ruleIndex: number, cwd: string | und
     properties: {
       run: run.name,
       evidence: f.evidence,
+      ...(f.threads ? { threadsBy: f.threads } : {}),
       ...(f.object ? { object: f.object } : {}),
       commits: f.commits,
       ...(f.details ? { details: f.details } : {}),

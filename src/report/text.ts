@@ -1,6 +1,7 @@
 // --format text: for people. One block per run: what was inferred, each finding with both sides
 // of the conflict (ThreadSanitizer style: each access with file:line, TID, role, event, time),
 // what every rule concluded, data quality, and one summary line per run at the end.
+import { threadLabel } from './thread-label.js';
 import chalk from 'chalk';
 import type { Finding, Location, Report, RunResult } from '../types.js';
 
@@ -23,7 +24,7 @@ function ts(t: number | null): string {
 }
 
 function locLine(l: Location, indent: string): string[] {
-  const who = `TID ${l.tid ?? '?'} ${l.side ?? ''}:${l.role}`;
+  const who = threadLabel(l);
   const out = [`${indent}${chalk.bold(where(l))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
   if (l.note) out.push(`${indent}  ${chalk.dim('↳')} ${l.note}`);
   if (l.text) out.push(`${indent}  ${chalk.dim(`| ${l.text}`)}`);
@@ -33,7 +34,9 @@ function locLine(l: Location, indent: string): string[] {
 function renderFinding(f: Finding): string[] {
   const accepted = f.suppressed ? chalk.dim(` — suppressed: ${f.suppressed.reason ?? ''}`) : f.baseline === 'known' ? chalk.dim(' — known (in the baseline)') : f.baseline === 'new' ? chalk.bold(' — new') : '';
   const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
-  const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`), ''];
+  const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`)];
+  if (f.threads && f.threads !== 'thread ids') out.push(chalk.dim(`  threads told apart by ${f.threads}`));
+  out.push('');
   const [first, second, ...rest] = f.locations;
   if (first) {
     out.push(`  ${chalk.underline('Access')}:`);

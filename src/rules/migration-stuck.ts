@@ -4,7 +4,7 @@
 // Says what each migration thread last did.
 import type { Location, Side } from '../types.js';
 import type { ThreadInfo } from '../model/threads.js';
-import { fromModel, ms, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'migration-stuck';
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'postcopy-paused', 'none']);
@@ -37,7 +37,7 @@ function finish(f: RunFacts): RuleOutcome {
   }
   const lastSeen: Location[] = threads
     .sort((a: ThreadInfo, b: ThreadInfo) => (a.lastTs ?? 0) - (b.lastTs ?? 0))
-    .map((t) => f.locate(t.last, `last thing the ${t.side} ${t.role} thread (TID ${t.tid}) logged`));
+    .map((t) => f.locate(t.last, `last thing the ${t.side} ${t.role} thread (${tidText(t.tid)}) logged`));
   return {
     kind: 'findings',
     findings: [
@@ -60,6 +60,13 @@ export const RULE: Rule = {
   title: 'Migration unfinished and idle at the end of the trace',
   commits: [],
   refs: ['A.1', 'C.1'],
+  requires: {
+    sides: [],
+    needs: [
+      { side: 'src', anyOf: ['state'], when: 'always' },
+      { side: 'dst', anyOf: ['state'], when: 'always' },
+    ],
+  },
   explain: `The trace ends while the migration is still in a working state (setup, active, postcopy-active,
 postcopy-recover, ...) on a traced side, and no migration thread (migration, return path, listen,
 fault, preempt, multifd) logged anything for --stuck-after milliseconds before the end. Lists what

@@ -88,6 +88,7 @@ export const RULE: Rule = {
   title: 'Migration channels failed during postcopy (with or without recovery)',
   commits: ['ef796ee93b', 'f8c543e808'],
   refs: ['C.3 S9/D8', 'D.3'],
+  requires: { sides: [], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }, { side: 'dst', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy the guest runs on the destination while pages still come from the source, so a
 broken channel cannot simply fail the migration: both sides pause (state postcopy-paused; the
 destination listen thread logs postcopy_pause_incoming, its preempt thread postcopy_pause_fast_load)

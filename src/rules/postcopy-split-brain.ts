@@ -73,6 +73,15 @@ export const RULE: Rule = {
   title: 'Source fails the migration after the destination started the guest (two live copies)',
   commits: ['ef796ee93b', 'f8c543e808'],
   refs: ['D.3', 'E #10-11'],
+  requires: {
+    sides: ['src'],
+    mode: 'postcopy',
+    needs: [
+      { side: 'src', anyOf: ['state'], when: 'always' },
+      { side: 'dst', anyOf: ['state'], when: 'always' },
+      { side: 'dst', anyOf: ['dst-run', 'state:postcopy-active'], when: 'postcopy' },
+    ],
+  },
   explain: `In postcopy the destination runs the guest while memory still lives partly on the source.
 From then on a failure must pause both sides (postcopy-paused) until migrate-recover; the source must
 not go to "failed" and resume its own copy, because the destination's copy keeps running: two live

@@ -44,6 +44,7 @@ export const RULE: Rule = {
   title: 'Source creates the preempt channel before the main channel is known to work',
   commits: ['5655aab079', '06064a6715'],
   refs: ['D.0', 'D.5', 'E #2'],
+  requires: { sides: ['src'], mode: 'postcopy-preempt', needs: [{ side: 'src', anyOf: ['preempt-channel'], when: 'preempt' }] },
   explain: `The destination takes the first connection it accepts as the main channel. 5655aab079 (8.0) made the
 source create the preempt channel only after the first PONG on the return path (or during
 resume-prepare), so the main channel always comes first. x-preempt-pre-7-2 compat mode (machine

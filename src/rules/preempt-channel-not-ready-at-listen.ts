@@ -51,6 +51,7 @@ export const RULE: Rule = {
   title: 'Destination processes LISTEN before its preempt channel exists',
   commits: ['7afbdada7e', '6983d1657d'],
   refs: ['E #12', 'C.3 D1-D2'],
+  requires: { sides: ['dst'], mode: 'postcopy-preempt', needs: [{ side: 'dst', anyOf: ['dst-listen'], when: 'preempt' }] },
   explain: `A device's load in the postcopy package (e.g. virtio) can fault on guest pages, and with preempt
 those pages come through the preempt channel. If the destination processes LISTEN before its main
 thread accepted the preempt connection, nothing can deliver them and the migration hangs.

@@ -5,7 +5,8 @@
 // a thread that waits for a recovery that never comes.
 import type { Finding } from '../types.js';
 import { parseRange, isWithin } from '../model/versions.js';
-import { fromModel, ms, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { shownTid } from '../model/attribution.js';
+import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-as-network-failure';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -21,9 +22,6 @@ function finish(f: RunFacts): RuleOutcome {
   }
   if (isWithin(f.versions.range('dst'), LE_7_2)) {
     return { kind: 'not-applicable', reason: 'destination <= 7.2: it has no PREEMPT_THREAD_QUIT (6621883f93 came in 8.0); its preempt thread exits only on EOS' };
-  }
-  if (!f.sides.dst.tids) {
-    return { kind: 'inconclusive', reason: 'the destination trace has no thread ids, so the preempt thread\'s pause cannot be told from another thread\'s; run QEMU <= 10.0 with `-msg timestamp=on`' };
   }
   const misread = p.pauses.filter((x) => x.afterCleanupEntry && !x.incomingPauseBetween && x.pause.tid === p.tid);
   if (misread.length === 0) {
@@ -52,7 +50,7 @@ function finish(f: RunFacts): RuleOutcome {
     rule: ID,
     severity: 'error',
     message:
-      `the destination preempt thread (TID ${first.pause.tid}) paused as if the network had failed ${gap !== null ? `${gap} ms ` : ''}after the ${cleanupRole} thread (TID ${entry.tid}) asked it to quit; ` +
+      `the destination preempt thread (${tidText(first.pause.tid)}) paused as if the network had failed ${gap !== null ? `${gap} ms ` : ''}after the ${cleanupRole} thread (${tidText(entry.tid)}) asked it to quit; ` +
       `no postcopy_pause_incoming and no destination postcopy-paused came in between, so nothing failed: the thread did not see PREEMPT_THREAD_QUIT. ` +
       (hung ? 'The cleanup never finished (no postcopy_ram_incoming_cleanup_join, no SHUT to the source): the migration hangs.' : ''),
     evidence: hung ? 'pause-after-quit, cleanup hung' : 'pause-after-quit',
@@ -60,8 +58,8 @@ function finish(f: RunFacts): RuleOutcome {
     object: 'postcopy_qemufile_dst',
     locations,
     details: {
-      preemptTid: first.pause.tid,
-      cleanupTid: entry.tid,
+      preemptTid: shownTid(first.pause.tid),
+      cleanupTid: shownTid(entry.tid),
       cleanupRole,
       msAfterCleanupEntry: gap,
       preemptExited: p.exit !== null,
@@ -78,6 +76,10 @@ export const RULE: Rule = {
   title: 'Destination preempt thread takes a willing quit for a network failure',
   commits: ['6621883f93', '86d063fa83'],
   refs: ['C.3 D5-D7', 'D.2', 'D.4', 'G.3'],
+  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: [
+      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
+      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
+    ] },
   explain: `Since 6621883f93 (QEMU 8.0) the source no longer ends the preempt channel with an EOS. Instead
 the destination cleanup (postcopy_ram_incoming_cleanup: the listen thread up to 10.1, the main
 thread in 10.2) sets PREEMPT_THREAD_QUIT and calls qemu_file_shutdown() on postcopy_qemufile_dst.

@@ -3,7 +3,8 @@
 // trace shows (§D.4 a/b/c).
 import type { Finding } from '../types.js';
 import { isWithin, parseRange } from '../model/versions.js';
-import { fromModel, ms, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { shownTid } from '../model/attribution.js';
+import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-stuck';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -67,12 +68,12 @@ function finding(f: RunFacts, what: string, evidence: string): Finding {
   return {
     rule: ID,
     severity: 'error',
-    message: `the destination preempt thread (TID ${p.tid}) ${what}. The cleanup waits to join it, so SHUT is never sent and the source waits forever. Likely cause: ${cause}.`,
+    message: `the destination preempt thread (${tidText(p.tid)}) ${what}. The cleanup waits to join it, so SHUT is never sent and the source waits forever. Likely cause: ${cause}.`,
     evidence,
     commits: RULE.commits,
     object: 'postcopy_qemufile_dst',
     locations,
-    details: { preemptTid: p.tid, cleanupTid: entry.tid, stuckAfterMs: f.options.stuckAfterMs, shutSent: p.sendShut !== null, cleanupJoined: p.cleanupJoin !== null },
+    details: { preemptTid: shownTid(p.tid), cleanupTid: shownTid(entry.tid), stuckAfterMs: f.options.stuckAfterMs, shutSent: p.sendShut !== null, cleanupJoined: p.cleanupJoin !== null },
   };
 }
 
@@ -82,6 +83,10 @@ export const RULE: Rule = {
   title: 'Destination preempt thread never exits after the cleanup asked it to quit',
   commits: ['6621883f93', '06064a6715', '86d063fa83'],
   refs: ['D.2', 'D.4', 'G.3'],
+  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: [
+      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
+      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
+    ] },
   explain: `After postcopy_ram_incoming_cleanup_entry the destination asks the preempt thread to quit
 (silently: PREEMPT_THREAD_QUIT + qemu_file_shutdown) and joins it; a healthy thread exits within
 milliseconds (postcopy_preempt_thread_exit), and in 7.2 or compat mode it has often already exited on

@@ -3,7 +3,7 @@
 // outstanding, and the preempt thread exited before the last requested page arrived: that page is
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
 import { isWithin, parseRange } from '../model/versions.js';
-import { fromModel, ms, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'preempt-quit-too-early';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -37,7 +37,7 @@ function finish(f: RunFacts): RuleOutcome {
         rule: ID,
         severity: 'error',
         message:
-          `the destination asked its preempt thread (TID ${p.tid}) to quit with ${atEntry} guest page request(s) outstanding, and it exited ${gap !== null ? `${gap} ms later ` : ''}with ${atExit} still unresolved ` +
+          `the destination asked its preempt thread (${tidText(p.tid)}) to quit with ${atEntry} guest page request(s) outstanding, and it exited ${gap !== null ? `${gap} ms later ` : ''}with ${atExit} still unresolved ` +
           `(no postcopy_page_req_del ... total 0 before postcopy_preempt_thread_exit). A page the guest is waiting for can no longer arrive: it is lost, and the guest reads stale memory (QEMU #1886). ` +
           `cf02f29e1e (8.1.2/8.2) makes the cleanup wait for page_requested_count == 0 before the shutdown.`,
         evidence: 'outstanding-at-exit',
@@ -56,6 +56,16 @@ export const RULE: Rule = {
   title: 'Destination preempt thread quits while guest page requests are outstanding (#1886)',
   commits: ['cf02f29e1e', '6621883f93'],
   refs: ['D.4', 'E #7', 'G.3'],
+  requires: {
+    sides: ['dst'],
+    mode: 'postcopy-preempt',
+    needs: [
+      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
+      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
+      { side: 'dst', anyOf: ['page-req-add'], when: 'dst-page-faults' },
+      { side: 'dst', anyOf: ['page-req-del'], when: 'dst-page-faults' },
+    ],
+  },
   explain: `After 6621883f93 the destination cleanup stops the preempt thread with PREEMPT_THREAD_QUIT +
 qemu_file_shutdown. In 8.0.0–8.1.1 it did so even while the guest was still waiting for pages it had
 requested (postcopy_page_req_add ... total N>0): the thread exited, the page never arrived, and the

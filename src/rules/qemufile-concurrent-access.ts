@@ -10,7 +10,8 @@ import { ownersOf } from '../model/ownership.js';
 import type { QemuFileName } from '../model/signals.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import { formatRange, overlaps } from '../model/versions.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { shownTid } from '../model/attribution.js';
+import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'qemufile-concurrent-access';
 const MAX_WINDOWS = 10_000;
@@ -111,16 +112,14 @@ class Instance implements RuleInstance {
     if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace: the source QEMUFiles cannot be followed' };
     if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: postcopy_qemufile_src does not exist, and the precopy channels have a single writer' };
     if (!f.mode.preempt) return { kind: 'not-applicable', reason: 'postcopy without preempt: there is no postcopy_qemufile_src' };
-    if (!f.sides.src.tids) {
-      return { kind: 'inconclusive', reason: 'the source trace has no thread ids, so who wrote postcopy_qemufile_src cannot be told; run QEMU <= 10.0 with `-msg timestamp=on` (or `-d tid -D src-%d.log`, or the ftrace backend)' };
-    }
     const done = this.windows.filter((w) => w.end !== null);
     if (done.length === 0) {
       const unfinished = this.windows.length > 0;
       return {
-        kind: 'not-applicable',
+        kind: unfinished ? 'inconclusive' : 'not-applicable',
+        ...(unfinished ? { missing: ['migration_completion_postcopy_end_after_complete'] } : {}),
         reason: unfinished
-          ? 'the source entered postcopy completion but the trace ends before migration_completion_postcopy_end_after_complete'
+          ? 'the source entered postcopy completion but the trace ends before migration_completion_postcopy_end_after_complete: whether the return-path thread wrote during the EOS window cannot be told'
           : 'the source never reached postcopy completion in this trace (migration_completion_postcopy_end not seen), so no EOS was written',
       };
     }
@@ -199,7 +198,7 @@ class Instance implements RuleInstance {
     if (ownerThread.exit) locations.push(f.locate(ownerThread.exit, `${owner.role} thread exits (owner released ${w.file})`));
     const span = w.begin.ts !== null && w.end?.ts != null ? ms(w.begin.ts, w.end.ts) : null;
     const message =
-      `${writerRole} thread (TID ${writerTid}) wrote the EOS on ${w.file} while the ${owner.role} thread (TID ${ownerThread.tid}) owns it and was alive: ` +
+      `${writerRole} thread (${tidText(writerTid)}) wrote the EOS on ${w.file} while the ${owner.role} thread (${tidText(ownerThread.tid)}) owns it and was alive: ` +
       `${ownerLine}. Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
       `or qemu_fflush runs on a file the other thread is using (the SEGV that 6621883f93 fixed). ` +
       (f.mode.compatPre72
@@ -219,9 +218,9 @@ class Instance implements RuleInstance {
         locations,
         details: {
           writerRole,
-          writerTid,
+          writerTid: shownTid(writerTid),
           ownerRole: owner.role,
-          ownerTid: ownerThread.tid,
+          ownerTid: shownTid(ownerThread.tid),
           windowMs: span,
           ownerWritesInside: insideT?.count ?? 0,
           ownerWritesInNarrowWindow: narrowT?.count ?? 0,
@@ -281,6 +280,17 @@ export const RULE: Rule = {
   title: 'QEMUFile written by a thread that does not own it',
   commits: ['6621883f93', '9358982744'],
   refs: ['B.1', 'C.3 S4', 'D.1', 'D.5', 'G.2'],
+  requires: {
+    sides: ['src'],
+    mode: 'postcopy-preempt',
+    threads: 'roles',
+    needs: [
+      { side: 'src', anyOf: ['eos-window-begin'], when: 'src-postcopy-completed' },
+      { side: 'src', anyOf: ['eos-window-end'], when: 'src-postcopy-completed' },
+      { side: 'src', anyOf: ['role:migration'], when: 'postcopy' },
+      { side: 'src', anyOf: ['role:rp'], when: 'postcopy' },
+    ],
+  },
   explain: `A QEMUFile is not thread-safe: one thread must own it at a time. During a postcopy-preempt
 migration from QEMU 8.0 on, the source return-path thread owns postcopy_qemufile_src: it sends the
 pages the destination asks for (9358982744). Before 6621883f93 the migration thread still wrote an

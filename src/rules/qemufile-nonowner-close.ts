@@ -7,7 +7,7 @@
 import type { CatalogRow } from '../model/catalog.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import type { Finding } from '../types.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'qemufile-nonowner-close';
 const MAX_KEPT = 256;
@@ -64,7 +64,6 @@ class Instance implements RuleInstance {
 
   finish(f: RunFacts): RuleOutcome {
     if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
-    if (!f.sides.src.tids) return { kind: 'inconclusive', reason: 'the source trace has no thread ids: who closed which file cannot be told' };
     const rps = f.threads.withRole('rp', 'src');
     if (rps.length === 0) return { kind: 'not-applicable', reason: 'no source return-path thread in this trace' };
     const findings: Finding[] = [];
@@ -91,15 +90,15 @@ class Instance implements RuleInstance {
 
   private finding(f: RunFacts, c: Close, closer: ThreadInfo, owner: ThreadInfo | null, evidence: string): Finding {
     const file = c.context === 'join' ? (f.mode.preempt ? 'postcopy_qemufile_src or from_dst_file' : 'from_dst_file') : c.context === 'cleanup' ? 'a return-path file (postcopy_qemufile_src in 8.0/8.1)' : 'the new from_dst_file';
-    const locations = [f.locate(c.ref, `${closer.role} thread closes ${file} (qemu_file_fclose has no argument: attributed by position, §C.3 S6)`)];
+    const locations = [f.locate(c.ref, `${closer.strength === 'name' ? 'joining' : closer.role} thread closes ${file} (qemu_file_fclose has no argument: attributed by position, §C.3 S6)`)];
     if (owner) locations.push(f.locate(owner.start ?? owner.how ?? owner.last, `return-path thread, owner of ${file}, still alive`));
     if (c.anchor) locations.push(f.locate(c.anchor, c.context === 'join' ? 'join of the return-path thread starts' : c.context === 'cleanup' ? 'main-thread cleanup starts' : 'the return path was re-opened for the resume'));
     if (owner?.exit) locations.push(f.locate(owner.exit, 'return-path thread ends only here'));
     const gap = owner?.exit && owner.exit.ts !== null && c.ref.ts !== null ? ms(c.ref.ts, owner.exit.ts) : null;
     const message =
       evidence === 'old-rp-closes-new-file'
-        ? `the return-path thread (TID ${closer.tid}) closed a file after the resume had re-opened the return path: it releases the new from_dst_file, which the resumed migration then uses after it was freed (the SEGV that ef796ee93b fixed; <= 8.1 behaviour).`
-        : `the ${closer.role} thread (TID ${closer.tid}) closed ${file} while the return-path thread (TID ${owner?.tid}) that owns it was still running${gap !== null ? ` (it ended ${gap} ms later)` : ''}: a close on a QEMUFile another thread may be reading or writing. ` +
+        ? `the return-path thread (${tidText(closer.tid)}) closed a file after the resume had re-opened the return path: it releases the new from_dst_file, which the resumed migration then uses after it was freed (the SEGV that ef796ee93b fixed; <= 8.1 behaviour).`
+        : `the ${closer.strength === 'name' ? 'joining' : closer.role} thread (${tidText(closer.tid)}) closed ${file} while the return-path thread (${tidText(owner?.tid ?? null)}) that owns it was still running${gap !== null ? ` (it ended ${gap} ms later)` : ''}: a close on a QEMUFile another thread may be reading or writing. ` +
           (evidence === 'close-before-rp-exit'
             ? 'From 8.2 the joiner releases the return-path files only after the thread ended (ef796ee93b, 36e9aab3c5).'
             : 'The cleanup must not close the return-path files while that thread lives (b3b101157d, 639decf529, 7478fb0df9).');
@@ -121,6 +120,18 @@ export const RULE: Rule = {
   title: "A return-path QEMUFile closed by another thread while the return-path thread lives",
   commits: ['b3b101157d', '639decf529', '7478fb0df9', 'ef796ee93b', '36e9aab3c5'],
   refs: ['B.1', 'C.3 S5-S6', 'E #8-10', 'G.2'],
+  requires: {
+    sides: ['src'],
+    threads: 'identity',
+    // From 8.2 only the thread that joins the return-path thread closes its files (36e9aab3c5):
+    // a close inside the join window is the joiner's, whoever logged it.
+    namesSufficeFor: '>=8.2',
+    needs: [
+      { side: 'src', anyOf: ['role:rp'], when: 'postcopy' },
+      { side: 'src', anyOf: ['fclose'], when: 'src-postcopy-completed' },
+      { side: 'src', anyOf: ['rp-join-begin'], when: 'src-postcopy-completed' },
+    ],
+  },
   explain: `The source return-path thread reads from_dst_file and, from 8.0, writes postcopy_qemufile_src. A
 close by another thread while it runs frees a file it may still use. QEMU fixed this shape several
 times: 8.0/8.1's migrate_fd_cleanup closed postcopy_qemufile_src behind the return-path thread's back

@@ -73,6 +73,7 @@ export const RULE: Rule = {
   title: 'Return path fails during postcopy recovery and the migration does not pause again',
   commits: ['7aa6070d09', 'f8c543e808'],
   refs: ['E #11', 'C.3 S8-S10'],
+  requires: { sides: ['src'], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy-recover the source migration thread waits for the new return path. If the return path
 fails again (source_return_path_thread_bad_end while in postcopy-recover), 8.2+ (7aa6070d09,
 f8c543e808) kicks the migration back to postcopy-paused so it can be recovered once more; before,

@@ -10,6 +10,8 @@ import type { ModeInference } from '../types.js';
 import type { PreemptLifecycle } from '../model/preempt.js';
 import type { ModeTracker } from '../model/mode.js';
 import type { StateHistory } from '../model/states.js';
+import type { ThreadsBy } from '../model/attribution.js';
+import type { Requirements } from './requirements.js';
 
 export interface ReplayEvent {
   ref: EventRef;
@@ -28,8 +30,8 @@ export interface RunFacts {
   /** Raw mode evidence (preempt channel vs first PONG, EOS at the destination). */
   modeEvidence: ModeTracker;
   states: StateHistory;
-  /** Which sides have an input, and whether their events carry thread ids and timestamps. */
-  sides: Record<Side, { present: boolean; tids: boolean; timestamps: boolean; lastTs: number | null }>;
+  /** Which sides have an input, how their threads were told apart, and whether they carry timestamps. */
+  sides: Record<Side, { present: boolean; threadsBy: ThreadsBy | null; timestamps: boolean; lastTs: number | null }>;
   options: { stuckAfterMs: number };
   /** Turns a kept event into a report location (role resolved with the final thread table). */
   locate(ref: EventRef, note?: string): Location;
@@ -60,7 +62,14 @@ export interface Rule {
   refs: string[];
   /** Long help: what it means, how to read the evidence (shown by `migtrace explain`). */
   explain: string;
+  /** What it needs to decide (requirements.ts): a missing need is inconclusive, never clean. */
+  requires: Requirements;
   create(): RuleInstance;
+}
+
+/** A thread as a message names it: `TID 22587`, or how it was told apart when the trace has no thread ids. */
+export function tidText(tid: number | null): string {
+  return tid === null ? 'thread id unknown' : tid < 0 ? 'told apart by event names' : `TID ${tid}`;
 }
 
 export function ms(a: number, b: number): number {

@@ -85,7 +85,7 @@ export class TimelineCollector {
     this.overflow = new StreamingHistogram(opts.histogramBuckets ?? 4096);
     this.contextOn = opts.maxContextEvents > 0;
     this.contextComplete = this.contextOn;
-    for (const t of run.threads) if (t.side !== null) this.tidSide.set(t.tid, t.side);
+    for (const t of run.threads) if (t.side !== null && t.tid !== null) this.tidSide.set(t.tid, t.side);
     this.orderBased = new Set(
       run.inputs
         .map((inp, i) => {

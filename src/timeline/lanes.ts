@@ -23,7 +23,7 @@ export function planLanes(run: RunResult): LanePlan {
   const cands: Cand[] = [];
   const seen = new Set<string>();
   for (const t of run.threads) {
-    if (t.side === null || !ROLE_ORDER.includes(t.role)) continue;
+    if (t.side === null || t.tid === null || !ROLE_ORDER.includes(t.role)) continue;
     cands.push({ side: t.side, tid: t.tid, role: t.role });
     seen.add(`${t.side}:${t.tid}`);
   }

@@ -1,0 +1,107 @@
+// Telling threads apart without thread ids (QEMU >= 10.1's default log, the simple and syslog
+// backends): most catalog events are emitted by exactly one thread role, for a given version (§A.2
+// items 2-3). Each event is then put on a stand-in thread of that role, one per process side and
+// role, with a negative id that never collides with a real TID and is never shown as one. A single
+// process's log is written whole-line and in call order, so the order of one side's events is real.
+// Events no role can be read from (`*` in the catalog: migrate_set_state, qemu_file_fclose ...) go
+// to one stand-in thread of unknown role; events whose role depends on a version the trace has not
+// told yet (postcopy_preempt_send_host_page: migration thread <= 7.2, return-path thread >= 8.0) go
+// to a stand-in of their own, resolved when the thread table is read (`resolve`).
+import type { Role, Side } from '../types.js';
+import type { CatalogRow } from './catalog.js';
+import { ROLES } from './signals.js';
+import { overlaps, type VersionRange } from './versions.js';
+
+/** How one side's threads were told apart, as findings and reports say it. */
+export type ThreadsBy = 'thread ids' | 'per-thread files' | 'event names (no thread ids)';
+
+/** Stand-in thread ids: -1 - role index for a role; UNATTRIBUTED for role '*'; below for version-dependent ones. */
+const UNATTRIBUTED = -100;
+const AMBIGUOUS_BASE = -200;
+
+export function isStandIn(tid: number | null): boolean {
+  return tid !== null && tid < 0;
+}
+
+/** A TID as reports show it: null for a stand-in (there is no thread id to show). */
+export function shownTid(tid: number | null): number | null {
+  return tid !== null && tid < 0 ? null : tid;
+}
+
+function roleTid(role: Role): number {
+  return -1 - (ROLES as readonly string[]).indexOf(role);
+}
+
+export interface Ambiguity {
+  side: Side;
+  event: string;
+  roles: string;
+}
+
+export class NameAttribution {
+  /** Version-dependent role lists met so far, per side: their stand-in id and one event that used it. */
+  private readonly ambiguous = new Map<string, { tid: number; side: Side; event: string; byVersion: NonNullable<CatalogRow['roleByVersion']>; text: string }>();
+  /** Events put on a thread by name, per side (the data section counts them). */
+  readonly counts = { src: 0, dst: 0 };
+  readonly unattributed = { src: 0, dst: 0 };
+
+  /**
+   * The stand-in thread for an event without a thread id, from its catalog rows and what is known
+   * of the process's version now. Also returns the role when it is known.
+   */
+  tidFor(side: Side, rows: readonly CatalogRow[], range: VersionRange): { tid: number; role: Role } {
+    this.counts[side]++;
+    let role: Role | null = null;
+    let list: CatalogRow | null = null;
+    for (const row of rows) {
+      if (row.side !== 'both' && row.side !== side) continue;
+      if (row.roleByVersion) list ??= row;
+      else if (row.role !== '*') {
+        if (role !== null && role !== row.role) return this.none(side); // rows disagree: no role from the name
+        role = row.role;
+      }
+    }
+    if (role !== null) return { tid: roleTid(role), role };
+    if (list) {
+      const fits = decide(list.roleByVersion!, range);
+      if (fits) return { tid: roleTid(fits), role: fits };
+      return { tid: this.ambiguousTid(side, list), role: 'unknown' };
+    }
+    return this.none(side);
+  }
+
+  private none(side: Side): { tid: number; role: Role } {
+    this.unattributed[side]++;
+    return { tid: UNATTRIBUTED, role: 'unknown' };
+  }
+
+  private ambiguousTid(side: Side, row: CatalogRow): number {
+    const key = `${side}|${row.event}`;
+    let a = this.ambiguous.get(key);
+    if (!a) {
+      a = { tid: AMBIGUOUS_BASE - this.ambiguous.size, side, event: row.event, byVersion: row.roleByVersion!, text: row.roleByVersion!.map((r) => r.role).join(' or ') };
+      this.ambiguous.set(key, a);
+    }
+    return a.tid;
+  }
+
+  /**
+   * The roles of version-dependent stand-ins, with the version the whole trace has shown; the ones
+   * still undecided are returned, to be named in the report.
+   */
+  resolve(setRole: (side: Side, tid: number, role: Role) => void, range: (side: Side) => VersionRange): Ambiguity[] {
+    const left: Ambiguity[] = [];
+    for (const a of this.ambiguous.values()) {
+      const role = decide(a.byVersion, range(a.side));
+      if (role) setRole(a.side, a.tid, role);
+      else left.push({ side: a.side, event: a.event, roles: a.text });
+    }
+    return left;
+  }
+}
+
+/** The one role whose range the process's version range can be in, or null while several can. */
+function decide(byVersion: NonNullable<CatalogRow['roleByVersion']>, range: VersionRange): Role | null {
+  const fits = byVersion.filter((r) => overlaps(range, r.versions));
+  return fits.length === 1 ? fits[0]!.role : null;
+}
