@@ -6,7 +6,7 @@ import type { CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
 
-const MODE_SIGNALS = new Set<string>(['postcopy-start', 'listen-exit', 'thread-start', 'preempt-on', 'preempt-off', 'pong', 'state', 'resume-prepared', 'preempt-channel', 'preempt-eos', 'urgent-write']);
+const MODE_SIGNALS = new Set<string>(['postcopy-start', 'listen-exit', 'thread-start', 'preempt-on', 'preempt-off', 'pong', 'state', 'resume-prepared', 'preempt-channel', 'preempt-eos', 'preempt-read', 'urgent-write']);
 
 export class ModeTracker {
   private postcopy: Evidence | null = null;
@@ -92,6 +92,9 @@ export class ModeTracker {
             if (this.srcPongs === 0) this.compatEvidence.push(this.ev(ref, 'preempt channel created at setup, before the first PONG (pre-7.2 behaviour)'));
             else this.newModeEvidence.push(this.ev(ref, 'preempt channel created after the first PONG (new mode, 5655aab079)'));
           }
+          break;
+        case 'preempt-read':
+          this.preemptOn ??= this.ev(ref, 'page on the destination preempt channel (ram_load_postcopy_loop chan=1)');
           break;
         case 'preempt-eos':
           this.preemptOn ??= this.ev(ref, 'page on the preempt channel');

@@ -16,7 +16,7 @@ export interface Pause {
 
 const PREEMPT_SIGNALS = new Set<string>([
   'thread-start', 'thread-exit', 'preempt-eos', 'preempt-pause', 'preempt-continue', 'cleanup-entry', 'cleanup-join',
-  'cleanup-exit', 'load-eof', 'send-shut', 'incoming-pause', 'state', 'page-req-add', 'page-req-del', 'dst-listen', 'dst-run', 'preempt-channel',
+  'cleanup-exit', 'preempt-read', 'load-eof', 'send-shut', 'incoming-pause', 'state', 'page-req-add', 'page-req-del', 'dst-listen', 'dst-run', 'preempt-channel',
 ]);
 
 export class PreemptLifecycle {
@@ -49,7 +49,7 @@ export class PreemptLifecycle {
   private lastIncomingPauseSinceEntry = false;
 
   static wants(row: CatalogRow): boolean {
-    return row.side !== 'src' && (PREEMPT_SIGNALS.has(row.signal) || (row.signal === 'none' && row.role === 'preempt' && row.qemufile === 'postcopy_qemufile_dst'));
+    return row.side !== 'src' && PREEMPT_SIGNALS.has(row.signal);
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {
@@ -126,12 +126,10 @@ export class PreemptLifecycle {
           if (row.signal === 'page-req-add') this.lastPageReqAdd = ref;
           break;
         }
-        case 'none':
-          if (row.role === 'preempt' && row.qemufile === 'postcopy_qemufile_dst' && row.access === 'read') {
-            this.reads++;
-            this.firstRead ??= ref;
-            this.lastRead = ref;
-          }
+        case 'preempt-read':
+          this.reads++;
+          this.firstRead ??= ref;
+          this.lastRead = ref;
           break;
       }
     }

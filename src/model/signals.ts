@@ -43,6 +43,7 @@ export const SIGNALS = [
   'page-req-add',
   'page-req-del',
   'preempt-eos',
+  'preempt-read',
   'preempt-pause',
   'preempt-continue',
 ] as const;
