@@ -67,6 +67,12 @@ export interface Finding {
   message: string;
   /** Strength of the evidence, rule-specific (e.g. interleaved | after-eos | ownership). */
   evidence: string;
+  /**
+   * The migration's mode (set by the replay): postcopy-preempt in x-preempt-pre-7-2 `compat` mode, in
+   * `default` (new) mode, on a `7.2-native` source, or `unknown`; else `postcopy` or `precopy`. Part
+   * of the fingerprint: a race accepted in compat mode must not hide the same race in default mode.
+   */
+  mode?: 'compat' | 'default' | '7.2-native' | 'unknown' | 'postcopy' | 'precopy';
   /** How the threads in its locations were told apart (weakest of its sides): set by the replay. */
   threads?: 'thread ids' | 'per-thread files' | 'event names (no thread ids)';
   /** QEMU commits the rule guards. */

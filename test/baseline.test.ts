@@ -32,7 +32,7 @@ describe('baseline on the real racy runs', () => {
     assert.match(w.stderr, new RegExp(`wrote baseline .*: ${n} entr`));
 
     const lines = readFileSync(file, 'utf8').split('\n');
-    assert.equal(lines[0], '{"format":"migtrace-baseline","version":1,"entries":[');
+    assert.equal(lines[0], '{"format":"migtrace-baseline","version":2,"entries":[');
     assert.equal(lines.length, n + 3, 'header, one line per entry, footer, final newline');
     const entry = lines.slice(1, -2).map((l) => JSON.parse(l.replace(/,$/, '')) as { key: string; rule: string; summary: string }).find((e) => e.rule === RACE)!;
     assert.equal(entry.key, race1.fingerprint);
@@ -169,6 +169,20 @@ describe('baseline and suppression units', () => {
     assert.equal(exitCodeFor([run('r', [finding({ baseline: 'known' }), finding({ baseline: 'new' })])]), EXIT.findings);
     assert.equal(exitCodeFor([run('r', [finding({ baseline: 'known' })], { verdict: 'inconclusive' })]), EXIT.inconclusive);
   });
+  it('exit code: a rule that could not decide is never hidden by accepted findings or --fail-on never', () => {
+    const undecided = { verdict: 'findings' as const, inconclusive: [{ rule: 'preempt-quit-stuck', reason: 'no destination trace' }] };
+    assert.equal(exitCodeFor([run('r', [finding({ baseline: 'known' })], undecided)]), EXIT.inconclusive);
+    assert.equal(exitCodeFor([run('r', [finding()], undecided)], 'never'), EXIT.inconclusive);
+    assert.equal(exitCodeFor([run('r', [finding()], undecided)]), EXIT.findings, 'findings that count still decide');
+  });
+  it('a race accepted in compat mode does not accept the same race in default mode (the mode is in the key)', () => {
+    const entries = baselineEntries(report([run('r', [finding({ mode: 'compat' })])]));
+    const rep = report([run('r', [finding({ mode: 'default' })])]);
+    applyBaseline(rep, entries);
+    assert.equal(rep.runs[0]!.findings[0]!.baseline, 'new');
+    assert.equal(exitCodeFor(rep.runs), EXIT.findings);
+    assert.match(entries[0]!.key, /\|compat\|/);
+  });
   it('serialize → parse round-trips, and applyBaseline reports what is gone', () => {
     const rep = report([run('r', [finding(), finding({ rule: 'preempt-quit-stuck' })])]);
     const entries = baselineEntries(rep);
@@ -177,6 +191,6 @@ describe('baseline and suppression units', () => {
     const gone = applyBaseline(other, entries);
     assert.deepEqual(gone.map((g) => g.rule), ['preempt-quit-stuck']);
     assert.equal(other.runs[0]!.findings[0]!.baseline, 'known');
-    assert.equal(serializeBaseline([]), '{"format":"migtrace-baseline","version":1,"entries":[\n]}\n');
+    assert.equal(serializeBaseline([]), '{"format":"migtrace-baseline","version":2,"entries":[\n]}\n');
   });
 });

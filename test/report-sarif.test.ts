@@ -133,11 +133,11 @@ describe('SARIF content', () => {
     const race = (rs: typeof a) => rs!.find((x) => x.ruleId === 'qemufile-concurrent-access')!;
     assert.notEqual(race(a).locations[0]!.physicalLocation.region.startLine, race(b).locations[0]!.physicalLocation.region.startLine);
     assert.deepEqual(race(a).partialFingerprints, race(b).partialFingerprints);
-    const keys = (rs: typeof a) => rs!.map((x) => x.partialFingerprints['migtrace/v1']).sort();
+    const keys = (rs: typeof a) => rs!.map((x) => x.partialFingerprints['migtrace/v2']).sort();
     assert.deepEqual(keys(a), keys(b), 'every finding of the scenario keeps its key');
     for (const doc of out.values()) {
       for (const r of doc.runs[0]!.results) {
-        const fp = r.partialFingerprints['migtrace/v1']!;
+        const fp = r.partialFingerprints['migtrace/v2']!;
         assert.ok(fp.startsWith(`${r.ruleId}|`));
         assert.doesNotMatch(fp, /\d{3,}|0x[0-9a-f]{2,}|\s/i, fp);
       }

@@ -5,7 +5,8 @@ import type { BaselineEntry, Finding, Report } from '../types.js';
 import { fingerprint, fingerprintSummary } from '../report/fingerprint.js';
 
 export const BASELINE_FORMAT = 'migtrace-baseline';
-export const BASELINE_VERSION = 1;
+/** 2: keys name the migration mode (fingerprint v2); a version 1 baseline must be written again. */
+export const BASELINE_VERSION = 2;
 
 export class BaselineError extends Error {}
 
@@ -45,7 +46,7 @@ export function parseBaseline(text: string, file: string): BaselineEntry[] {
     throw new BaselineError(`${file}: not a migtrace baseline (expected "format": "${BASELINE_FORMAT}"; write one with --write-baseline)`);
   }
   if (d.version !== BASELINE_VERSION) {
-    throw new BaselineError(`${file}: baseline format version ${String(d.version)} is not supported (this migtrace reads version ${BASELINE_VERSION})`);
+    throw new BaselineError(`${file}: baseline format version ${String(d.version)} is not supported (this migtrace reads version ${BASELINE_VERSION}; version 2 keys name the migration mode: write it again with --write-baseline)`);
   }
   if (!Array.isArray(d.entries)) throw new BaselineError(`${file}: "entries" must be an array`);
   return d.entries.map((e: unknown, i: number) => {

@@ -21,14 +21,17 @@ export function isActionable(f: Finding): boolean {
 
 /**
  * A run of a batch that could not be read → 2 (broken input must not pass as a result); else
- * findings at or above --fail-on → 1; otherwise any inconclusive run → 3; otherwise 0.
+ * findings at or above --fail-on → 1; otherwise any run with a rule that could not decide → 3
+ * (whatever else it found); otherwise 0.
  * Findings marked `known` (--baseline) or suppressed (--suppressions) are reported but never fail.
  */
 export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warning', unusableRuns = 0): number {
   if (unusableRuns > 0) return EXIT.error;
   const failing = failOn !== 'never' && runs.some((r) => r.findings.some((f) => isActionable(f) && RANK[f.severity] >= RANK[failOn]));
   if (failing) return EXIT.findings;
-  if (runs.some((r) => r.verdict === 'inconclusive')) return EXIT.inconclusive;
+  // A rule that could not decide keeps the run from passing even when other rules found
+  // something that the baseline, the suppressions or --fail-on then accepted.
+  if (runs.some((r) => r.verdict === 'inconclusive' || r.inconclusive.length > 0)) return EXIT.inconclusive;
   return EXIT.clean;
 }
 

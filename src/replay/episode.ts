@@ -174,7 +174,7 @@ export class Episode {
     const reqCtx = { catalog: ctx.catalog, seen: this.seen };
     for (const r of this.rules) {
       const out = applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
-      if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, threads: threadsOf(x, facts) })));
+      if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, mode: modeOf(facts), threads: threadsOf(x, facts) })));
       else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
       else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
     }
@@ -205,4 +205,11 @@ function threadsOf(f: Finding, facts: RunFacts): ThreadsBy {
     if (by) i = Math.min(i, STRENGTH.indexOf(by));
   }
   return STRENGTH[i]!;
+}
+
+function modeOf(f: RunFacts): NonNullable<Finding['mode']> {
+  if (!f.mode.postcopy) return 'precopy';
+  if (!f.mode.preempt) return 'postcopy';
+  if (f.writerModel === 'migration-thread (<=7.2)') return '7.2-native';
+  return f.mode.compatPre72 === true ? 'compat' : f.mode.compatPre72 === false ? 'default' : 'unknown';
 }

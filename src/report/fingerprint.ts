@@ -5,7 +5,8 @@
 // of evidence. Keys are readable (not hashed) so a suppression can name them with a glob.
 import type { Finding, Location } from '../types.js';
 
-export const FINGERPRINT_VERSION = 'migtrace/v1';
+// v2: the migration mode joined the key (compat / default / 7.2-native …).
+export const FINGERPRINT_VERSION = 'migtrace/v2';
 
 // Evidence strengths that only say how the timing fell in one run, mapped to the evidence class
 // they share. The EOS race shows as 'interleaved' in one run of a scenario and 'after-eos' in the
@@ -33,13 +34,13 @@ function actor(l: Location | undefined): string {
 }
 
 /**
- * rule|object|evidence-class|first access|second access, e.g.
- * `qemufile-concurrent-access|postcopy_qemufile_src|owner-write|src:migration@migration_completion_postcopy_end_after_complete|src:rp@postcopy_preempt_send_host_page`.
+ * rule|object|mode|evidence-class|first access|second access, e.g.
+ * `qemufile-concurrent-access|postcopy_qemufile_src|compat|owner-write|src:migration@migration_completion_postcopy_end_after_complete|src:rp@postcopy_preempt_send_host_page`.
  * Only the first two locations count: the rest is context that varies with what the trace shows.
  */
 export function fingerprint(f: Finding): string {
   const [a, b] = f.locations;
-  return [clean(f.rule), f.object ? clean(f.object) : '-', evidenceClass(f.evidence), actor(a), actor(b)].join('|');
+  return [clean(f.rule), f.object ? clean(f.object) : '-', f.mode ?? '-', evidenceClass(f.evidence), actor(a), actor(b)].join('|');
 }
 
 /** A one-line description built from the same stable parts (for baselines and listings). */
@@ -47,5 +48,5 @@ export function fingerprintSummary(f: Finding): string {
   const [a, b] = f.locations;
   const who = (l: Location | undefined) => (l ? `${l.side ?? '?'} ${l.role} thread (${l.event})` : '');
   const pair = [who(a), who(b)].filter(Boolean).join(' vs ');
-  return `${f.rule}${f.object ? ` on ${f.object}` : ''}: ${pair || 'no location'}`;
+  return `${f.rule}${f.object ? ` on ${f.object}` : ''}${f.mode ? ` (${f.mode} mode)` : ''}: ${pair || 'no location'}`;
 }
