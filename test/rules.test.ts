@@ -348,10 +348,31 @@ describe('migration-stuck', () => {
       [MIG, 0.5, 'migrate_pending_exact exact pending size 1 (pre = 1 post=0)'],
       [MAIN, 0.5 + idleS, 'migration_cancel '],
     ]);
-  it('fires when the migration is unfinished and idle for --stuck-after before the end', async () => {
+  it('fires when the migration is silent for --stuck-after while working and a later event shows time went on', async () => {
     const r = await analyze({ src: s(2) });
+    assert.equal(outcome(r, R), 'finding:silent-while-active');
+    const f = r.findings.find((x) => x.rule === R)!;
+    assert.deepEqual(f.locations.map((l) => l.event), ['migrate_pending_exact', 'migration_cancel'], 'both ends of the silence');
+    assert.equal(f.details!.silentMs, 2000);
+  });
+  it('fires when nothing at all follows the silence in the trace, but the other process logs on (idle at the end)', async () => {
+    const dst = logLines([[900, 0.001, 'migrate_set_state new state active'], [900, 3, 'qemu_loadvm_state_section 4']]);
+    const src = s(0).replace(/.*migration_cancel.*\n/, '');
+    const r = await analyze({ src, dst });
     assert.equal(outcome(r, R), 'finding:idle-at-end');
-    assert.equal(r.findings.find((f) => f.rule === R)!.locations[0]!.event, 'migrate_pending_exact');
+  });
+  it('reports a cancel that never reaches cancelled', async () => {
+    const src = logLines([
+      [MIG, 0.001, 'migration_thread_setup_complete '],
+      [MIG, 0.002, 'migrate_set_state new state active'],
+      [MIG, 0.5, 'migrate_pending_exact exact pending size 1 (pre = 1 post=0)'],
+      [MAIN, 0.6, 'migration_cancel '],
+      [MAIN, 0.6001, 'migrate_set_state new state cancelling'],
+    ]);
+    const dst = logLines([[900, 0.001, 'migrate_set_state new state active'], [900, 3, 'qemu_loadvm_state_section 4']]);
+    const r = await analyze({ src, dst });
+    assert.equal(outcome(r, R), 'finding:cancel-never-completed');
+    assert.equal(r.findings.find((f) => f.rule === R)!.locations[0]!.note, 'cancel requested: state cancelling');
   });
   it('is inconclusive when the trace just ends soon after the last event', async () => {
     assert.equal(outcome(await analyze({ src: s(0.2) }), R), 'inconclusive');

@@ -5,6 +5,7 @@
 // reported, or a rule says what it is missing. A clean run cut short must not be called stuck.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { exitCodeFor } from '../src/cli/exit-codes.js';
@@ -34,9 +35,9 @@ function family(name: string): string {
   return name.split('_').slice(0, 2).join('_');
 }
 
-async function check(files: Partial<Record<Side, string>>): Promise<{ code: number; run: RunResult }> {
-  const dir = tempRun(Object.fromEntries(Object.entries(files).map(([side, text]) => [`${side}.log`, text])));
-  const inputs = Object.keys(files).map((side) => ({ path: join(dir, `${side}.log`), side: side as Side }));
+async function check(files: Partial<Record<Side, string | Buffer>>, ext = '.log'): Promise<{ code: number; run: RunResult }> {
+  const dir = tempRun(Object.fromEntries(Object.entries(files).map(([side, text]) => [`${side}${ext}`, text])));
+  const inputs = Object.keys(files).map((side) => ({ path: join(dir, `${side}${ext}`), side: side as Side }));
   const run = await analyzeRun({ name: dir, inputs }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 0, readers: 'inline' });
   return { code: exitCodeFor([run]), run };
 }
@@ -76,4 +77,24 @@ describe('never a silent pass: real positives with evidence taken away', () => {
       assert.deepEqual(silent, [], `${run}: variants that came out clean`);
     });
   }
+});
+
+describe('a clean run cut short is cut, not stuck', () => {
+  const CLEAN = 'traces/10.0.13/c-postcopy-preempt-1';
+  const text = (s: Side) => readFileSync(join(ROOT, CLEAN, `${s}.log`));
+  it('the destination log cut mid-line: inconclusive, naming the cut; migration-stuck does not fire', async () => {
+    const dst = text('dst');
+    const { code, run } = await check({ src: text('src'), dst: dst.subarray(0, Math.floor(dst.length * 0.6)) });
+    assert.equal(code, 3, describeRun(run));
+    assert.ok(!run.findings.some((f) => f.rule === 'migration-stuck'));
+    assert.match(run.inconclusive.find((i) => i.rule === 'migration-stuck')!.reason, /cut mid-line/);
+  });
+  it('a .gz that ends early: inconclusive, naming the cut; migration-stuck does not fire', async () => {
+    const gz = (s: Side) => gzipSync(text(s));
+    const dst = gz('dst');
+    const { code, run } = await check({ src: gz('src'), dst: dst.subarray(0, Math.floor(dst.length / 2)) }, '.log.gz');
+    assert.equal(code, 3, describeRun(run));
+    assert.ok(!run.findings.some((f) => f.rule === 'migration-stuck'));
+    assert.match(run.inconclusive.find((i) => i.rule === 'migration-stuck')!.reason, /gzip stream ends early/);
+  });
 });

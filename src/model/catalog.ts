@@ -32,6 +32,8 @@ export interface CatalogRow {
   origin: string;
   /** Literal prefix of `match` (e.g. "chan=1"), tested before the regex. */
   matchPrefix: string | null;
+  /** Named groups of `match`: the argument fields this row gives (fieldOf). */
+  captures: string[];
   /** `match` is exactly `^<matchPrefix>`: no regex needed. */
   matchIsPrefix: boolean;
   /** Literal the match must end with (e.g. " flags=0x10" of `... flags=0x10$`), tested before the regex. */
@@ -125,6 +127,7 @@ export function parseCatalog(text: string, file: string): CatalogRow[] {
     const lp = match ? literalAffixes(r.match as string) : NO_AFFIXES;
     rows.push({
       matchPrefix: lp.prefix,
+      captures: [...(r.match ?? '').matchAll(/\(\?<([A-Za-z]\w*)>/g)].map((m) => m[1]!),
       matchIsPrefix: lp.whole,
       matchSuffix: lp.suffix,
       event: r.event as string,
@@ -193,6 +196,19 @@ export function loadCatalog(extraFiles: string[] = []): Catalog {
     return { file, rows: parseCatalog(text, file) };
   });
   return buildCatalog(layers);
+}
+
+/**
+ * An argument field of an event: the named group `name` of the first of its rows that captures it
+ * (`new state (?<state>\S+)`), or null. A renamed field is taught with --catalog, not code.
+ */
+export function fieldOf(rows: readonly CatalogRow[], args: string, name: string): string | null {
+  for (const r of rows) {
+    if (r.match === null || !r.captures.includes(name)) continue;
+    const v = r.match.exec(args)?.groups?.[name];
+    if (v !== undefined) return v;
+  }
+  return null;
 }
 
 /** The rows that apply to one event occurrence (the match regex is tested on its arguments). */

@@ -2,7 +2,7 @@
 // Compat mode has no trace of its own; it shows in where the source creates the preempt channel
 // and in an EOS arriving on the destination's preempt channel.
 import type { Evidence, ModeInference } from '../types.js';
-import type { CatalogRow } from './catalog.js';
+import { fieldOf, type CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
 
@@ -65,11 +65,11 @@ export class ModeTracker {
           }
           break;
         case 'state':
-          if (ref.side === 'src' && /new state postcopy-paused/.test(args)) {
+          if (ref.side === 'src' && fieldOf(rows, args, 'state') === 'postcopy-paused') {
             this.srcInResume = true;
             this.srcResumePrepared = false;
           }
-          if (/new state postcopy-active/.test(args)) this.postcopy ??= this.ev(ref, 'state postcopy-active');
+          if (fieldOf(rows, args, 'state') === 'postcopy-active') this.postcopy ??= this.ev(ref, 'state postcopy-active');
           break;
         case 'resume-prepared':
           if (ref.side === 'src') this.srcResumePrepared = true;

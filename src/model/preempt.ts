@@ -2,7 +2,7 @@
 // paused on a failed read, asked to quit by the cleanup (no event: bracketed by
 // postcopy_ram_incoming_cleanup_entry), exited. Also the evidence around it: who ran the
 // cleanup (listen ≤10.1, main 10.2, §A.3), the destination's own pauses, SHUT, page requests.
-import type { CatalogRow } from './catalog.js';
+import { fieldOf, type CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 
 export interface Pause {
@@ -113,15 +113,16 @@ export class PreemptLifecycle {
           this.lastIncomingPauseSinceEntry = true;
           break;
         case 'state':
-          if (/new state postcopy-paused/.test(args)) {
+          if (fieldOf(rows, args, 'state') === 'postcopy-paused') {
             this.incomingPausedStates.push(ref);
             this.lastIncomingPauseSinceEntry = true;
           }
           break;
         case 'page-req-add':
         case 'page-req-del': {
-          const m = /total (\d+)/.exec(args);
-          if (m) this.pageReqTotal = Number(m[1]);
+          // The catalog row applies only when `total N` parsed (its match names the field).
+          const total = fieldOf(rows, args, 'total');
+          if (total !== null) this.pageReqTotal = Number(total);
           this.pageReqEvents++;
           if (row.signal === 'page-req-add') this.lastPageReqAdd = ref;
           break;

@@ -2,6 +2,7 @@
 // is logged by source and destination, so the input's side tells them apart.
 import type { Side } from '../types.js';
 import type { EventRef } from './threads.js';
+import { fieldOf, type CatalogRow } from './catalog.js';
 
 export interface StateChange {
   state: string;
@@ -9,22 +10,21 @@ export interface StateChange {
 }
 
 const MAX_CHANGES = 10_000;
-const STATE = /new state (\S+)/;
 
 export class StateHistory {
   readonly changes: Record<Side, StateChange[]> = { src: [], dst: [] };
   dropped = 0;
 
-  observe(ref: EventRef, args: string): void {
+  observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {
     if (ref.side === null) return;
-    const m = STATE.exec(args);
-    if (!m) return;
+    const state = fieldOf(rows, args, 'state');
+    if (state === null) return;
     const list = this.changes[ref.side];
     if (list.length >= MAX_CHANGES) {
       this.dropped++;
       return;
     }
-    list.push({ state: m[1] as string, ref });
+    list.push({ state, ref });
   }
 
   last(side: Side): string | null {

@@ -6,7 +6,7 @@
 // current one already ended (completed / failed / cancelled). A postcopy pause and recovery stays
 // inside one episode; QEMU's `migration_cancel` on QMP quit is not a state change, so it splits
 // nothing.
-import type { Catalog, CatalogRow } from '../model/catalog.js';
+import { fieldOf, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { SIGNALS } from '../model/signals.js';
 import { applyRequirements } from '../rules/requirements.js';
 import type { ThreadsBy } from '../model/attribution.js';
@@ -54,12 +54,14 @@ export function maskOf(rows: readonly CatalogRow[]): number {
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-const STATE_ARG = /new state (\S+)/;
 
 class MutableReplayEvent implements ReplayEvent {
   ref!: EventRef;
   args = '';
   rows: readonly CatalogRow[] = [];
+  field(name: string): string | null {
+    return fieldOf(this.rows, this.args, name);
+  }
   has(s: Signal): boolean {
     for (const r of this.rows) if (r.signal === s) return true;
     return false;
@@ -118,9 +120,9 @@ export class Episode {
   }
 
   /** Whether this state change opens the next migration (see the header comment). */
-  startsNewEpisode(side: Side, args: string, timed: boolean): boolean {
+  startsNewEpisode(side: Side, rows: readonly CatalogRow[], args: string, timed: boolean): boolean {
     const ended = timed ? this.endedOn.src || this.endedOn.dst : this.endedOn[side];
-    return this.events > 0 && (this.setupSeen[side] || ended) && STATE_ARG.exec(args)?.[1] === 'setup';
+    return this.events > 0 && (this.setupSeen[side] || ended) && fieldOf(rows, args, 'state') === 'setup';
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
@@ -135,12 +137,12 @@ export class Episode {
       this.to = ref.ts;
     }
     if (m & STATE && ref.side) {
-      const state = STATE_ARG.exec(ref.args)?.[1];
+      const state = fieldOf(rows, ref.args, 'state');
       if (state === 'setup') this.setupSeen[ref.side] = true;
       if (state && TERMINAL.has(state)) this.endedOn[ref.side] = true;
     }
     if (m & MODE) this.mode.observe(ref, rows, ref.args);
-    if (m & STATE) this.states.observe(ref, ref.args);
+    if (m & STATE) this.states.observe(ref, rows, ref.args);
     if (m & PREEMPT) this.preempt.observe(ref, rows, ref.args);
     if (m < RULE0) return;
     const ev = this.ev;

@@ -14,6 +14,7 @@ import type { RunFacts } from '../rules/rule.js';
 import type { Finding, Inconclusive, Location, NotApplicable, Role, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
 import { mergeByTime } from './merge.js';
 import { readLinesAt } from '../ingest/read-back.js';
+import { cutReason } from '../ingest/input-end.js';
 import { newScratch, parseInto } from '../ingest/log-format.js';
 import { Episode, maskOf, VERSION, STATE, type EpisodeOutcome } from './episode.js';
 import { inferSide } from './sides.js';
@@ -102,10 +103,18 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const totalBytes = () => counters.reduce((a, c) => a + c.totalBytes, 0);
   const bytesRead = () => counters.reduce((a, c) => a + c.bytes, 0);
 
+  // Set once the inputs are read; a migration judged early (long before the end) is not near a cut.
+  let cutOf = (_side: Side): string | null => null;
   for await (const batch of mergeByTime(sources)) {
     for (const rec of batch) drive(rec);
     opts.onProgress?.(bytesRead(), totalBytes());
   }
+  // Inputs that end early: what comes after their cut is unknown, not absent.
+  const cuts = await Promise.all(inputs.map((inp, i) => cutReason(inp.path, formats[i]!.name, counters[i]!, samples.some((s) => s.file === inp.path && s.reason.startsWith('truncated record')))));
+  cutOf = (side: Side): string | null => {
+    const i = inputs.findIndex((inp, k) => cuts[k] !== null && (inp.side === side || (inp.mixed === true && inp.side === null)));
+    return i < 0 ? null : `${inputs[i]!.path}: ${cuts[i]}`;
+  };
 
   function drive(rec: TraceRecord): void {
     if (rec.kind === 'message') {
@@ -148,7 +157,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       standIn = a.role;
     }
     const t = threads.observe(ref, rows, standIn);
-    if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, ref.args, ref.ts !== null)) {
+    if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, rows, ref.args, ref.ts !== null)) {
       cur = new Episode(episodes.length + 1, fileOf);
       episodes.push(cur);
       if (episodes.length - oldestOpen > keepOpen) judge(oldestOpen++, versions.writerModel(threads), true);
@@ -193,7 +202,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   }
   function sideInfo(side: Side) {
     const st = sideStats[side];
-    return { present: st.events > 0, threadsBy: threadsBy(side), timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side] };
+    return { present: st.events > 0, threadsBy: threadsBy(side), timestamps: st.events > st.noTs, lastTs: Number.isNaN(lastTs[side]) ? null : lastTs[side], cut: cutOf(side) };
   }
   function threadsBy(side: Side): ThreadsBy | null {
     const st = sideStats[side];
@@ -266,7 +275,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
-  const notes = dataNotes(counters, formats, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  const notes = dataNotes(counters, formats, cuts, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
   notes.unshift(...(spec.notes ?? []));
   if (judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${judgedEarly} migrations was judged once ${keepOpen} later ones had begun, with what the trace had shown by then`);
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
@@ -337,11 +346,12 @@ export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[],
   return reasons.length ? { verdict: 'inconclusive', reasons } : { verdict: 'clean', reasons: [] };
 }
 
-function dataNotes(counters: InputCounters[], formats: TraceFormat[], facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
+function dataNotes(counters: InputCounters[], formats: TraceFormat[], cuts: Array<string | null>, facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
   const notes: string[] = [];
   for (const [i, c] of counters.entries()) {
     const format = formats[i];
     notes.push(...c.notes.map((n) => `${c.path}: ${n}`));
+    if (cuts[i] && !c.notes.includes(cuts[i]!)) notes.push(`${c.path}: ends early: ${cuts[i]}`);
     if (c.dropped > 0) notes.push(`${c.path}: the trace backend dropped ${c.dropped} events`);
     if (c.events > 0 && c.eventsWithoutTid === c.events) {
       notes.push(

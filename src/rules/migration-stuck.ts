@@ -2,28 +2,94 @@
 // cancelled nor paused, and no migration thread logged anything for --stuck-after before the end.
 // E.g. QEMU 7.2 with multifd + postcopy-preempt hangs this way (../shared/reference/capture.md).
 // Says what each migration thread last did.
-import type { Location, Side } from '../types.js';
+import type { Finding, Location, Side } from '../types.js';
+import type { EventRef } from '../model/threads.js';
 import type { ThreadInfo } from '../model/threads.js';
-import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'migration-stuck';
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'postcopy-paused', 'none']);
 const MIGRATION_ROLES = new Set(['migration', 'rp', 'listen', 'fault', 'preempt', 'multifd']);
 
-function finish(f: RunFacts): RuleOutcome {
+/** A silence inside the trace: the side was in a working state, and a later event proves time went on. */
+interface Stall {
+  side: Side;
+  state: string;
+  from: EventRef;
+  to: EventRef;
+  ms: number;
+}
+
+class Instance implements RuleInstance {
+  private readonly state: Record<Side, string | null> = { src: null, dst: null };
+  private readonly lastProgress: Record<Side, EventRef | null> = { src: null, dst: null };
+  private longest: Stall | null = null;
+  /** A `cancelling` not (yet) followed by `cancelled`, per side. */
+  private readonly cancelling: Record<Side, EventRef | null> = { src: null, dst: null };
+
+  onEvent(e: ReplayEvent): void {
+    const { ref } = e;
+    const side = ref.side;
+    if (side === null || ref.ts === null) return;
+    const last = this.lastProgress[side];
+    const state = this.state[side];
+    // Only the source drives a migration: a destination is silent whenever no page needs it (all
+    // of precopy with the page events filtered out), so its silence proves nothing.
+    if (side === 'src' && last?.ts != null && state !== null && !SETTLED.has(state)) {
+      const gap = ms(last.ts, ref.ts);
+      if (this.longest === null || gap > this.longest.ms) this.longest = { side, state, from: last, to: ref, ms: gap };
+    }
+    if (e.has('state')) {
+      const next = e.field('state');
+      if (next) {
+        this.state[side] = next;
+        if (next === 'cancelling') this.cancelling[side] ??= ref;
+        else if (next === 'cancelled' || next === 'failed') this.cancelling[side] = null;
+      }
+    }
+    // The main thread answering QMP (a cancel, a quit) proves time went on; it is not progress.
+    if (e.rows.some((r) => r.role !== 'main' && r.signal !== 'quit-cancel')) this.lastProgress[side] = ref;
+  }
+
+  finish(f: RunFacts): RuleOutcome {
+    if (f.states.changes.src.length + f.states.changes.dst.length === 0) {
+      return { kind: 'inconclusive', reason: 'no migrate_set_state in the trace: whether the migration finished cannot be told', missing: ['migrate_set_state'] };
+    }
+    // A destination preempt thread that did not quit (or quit late) explains a hang better; those rules report it.
+    const p = f.preempt;
+    const quitLate = p.cleanupEntry !== null && (p.exit === null || (p.exit.ts ?? 0) - (p.cleanupEntry.ts ?? 0) > f.options.stuckAfterMs * 1000);
+    if (quitLate) return { kind: 'clean', note: 'the hang follows the destination preempt thread not quitting in time: see preempt-quit-as-network-failure / preempt-quit-stuck' };
+    // A silence the migration came out of to complete is not a hang (an event set without the
+    // per-iteration events is quiet in precopy): only one it never completed after counts.
+    const stall = this.longest;
+    if (stall && stall.ms > f.options.stuckAfterMs && f.states.last(stall.side) !== 'completed') return { kind: 'findings', findings: [stallFinding(f, stall)] };
+    return idleAtEnd(f, this.cancelling);
+  }
+}
+
+function stallFinding(f: RunFacts, s: Stall): Finding {
+  const who = f.threads.roleOf(s.from.side, s.from.tid);
+  return {
+    rule: ID,
+    severity: 'warning',
+    message: `the ${s.side === 'src' ? 'source' : 'destination'} logged no migration progress for ${s.ms} ms while in ${s.state}, and the trace goes on (${s.to.name}): the migration was stuck there. The last event before the silence is where its ${who === 'unknown' ? '' : `${who} `}thread stopped.`,
+    evidence: 'silent-while-active',
+    commits: RULE.commits,
+    locations: [f.locate(s.from, `last migration progress on the ${s.side} (in ${s.state})`), f.locate(s.to, `next event, ${s.ms} ms later: time went on`)],
+    details: { silentMs: s.ms, side: s.side, state: s.state },
+  };
+}
+
+function idleAtEnd(f: RunFacts, cancelling: Record<Side, EventRef | null>): RuleOutcome {
   const open: Array<{ side: Side; state: string }> = [];
   for (const side of ['src', 'dst'] as const) {
     if (!f.sides[side].present) continue;
     const last = f.states.last(side);
     if (last !== null && !SETTLED.has(last)) open.push({ side, state: last });
   }
-  if (f.states.changes.src.length + f.states.changes.dst.length === 0) {
-    return { kind: 'inconclusive', reason: 'no migrate_set_state in the trace: whether the migration finished cannot be told', missing: ['migrate_set_state'] };
-  }
-  if (open.length === 0) return { kind: 'clean', note: 'every traced side ended in a settled state (completed, failed, cancelled or postcopy-paused)' };
-  // A preempt thread that never quit explains the hang better; those rules report it.
-  const p = f.preempt;
-  if (p.cleanupEntry && !p.exit) return { kind: 'clean', note: 'the hang follows the destination preempt thread not quitting: see preempt-quit-as-network-failure / preempt-quit-stuck' };
+  if (open.length === 0) return { kind: 'clean', note: 'every traced side ended in a settled state (completed, failed, cancelled or postcopy-paused), with no long silence while working' };
+  const cut = open.map((o) => f.sides[o.side].cut).find((c) => c !== null);
+  if (cut) return { kind: 'inconclusive', reason: `the migration is unfinished where the trace ends, and the trace was cut (${cut}): what came after is unknown` };
   const threads = f.threads.all().filter((t) => MIGRATION_ROLES.has(t.role) && open.some((o) => o.side === t.side));
   const lastProgress = Math.max(...threads.map((t) => t.lastTs ?? -Infinity));
   const end = Math.max(f.sides.src.lastTs ?? -Infinity, f.sides.dst.lastTs ?? -Infinity);
@@ -38,16 +104,19 @@ function finish(f: RunFacts): RuleOutcome {
   const lastSeen: Location[] = threads
     .sort((a: ThreadInfo, b: ThreadInfo) => (a.lastTs ?? 0) - (b.lastTs ?? 0))
     .map((t) => f.locate(t.last, `last thing the ${t.side} ${t.role} thread (${tidText(t.tid)}) logged`));
+  const cancel = open.map((o) => cancelling[o.side]).find((c) => c !== null);
   return {
     kind: 'findings',
     findings: [
       {
         rule: ID,
         severity: 'warning',
-        message: `the migration never finished (${states}) and no migration thread logged anything for the last ${idle} ms of the trace: it is stuck. The last event of each migration thread is listed.`,
-        evidence: 'idle-at-end',
+        message: cancel
+          ? `the migration was cancelled but never reached "cancelled" (${states}), and no migration thread logged anything for the last ${idle} ms of the trace: the cancel is stuck. The cancel and the last event of each migration thread are listed.`
+          : `the migration never finished (${states}) and no migration thread logged anything for the last ${idle} ms of the trace: it is stuck. The last event of each migration thread is listed.`,
+        evidence: cancel ? 'cancel-never-completed' : 'idle-at-end',
         commits: RULE.commits,
-        locations: lastSeen.slice(-8),
+        locations: [...(cancel ? [f.locate(cancel, 'cancel requested: state cancelling')] : []), ...lastSeen.slice(-8)],
         details: { idleMs: idle, states },
       },
     ],
@@ -73,5 +142,5 @@ fault, preempt, multifd) logged anything for --stuck-after milliseconds before t
 each of those threads last logged, which usually shows where it blocks. If the trace ends sooner
 after the last event, the verdict is inconclusive (the trace may simply have been cut). A hang
 explained by the preempt thread not quitting is left to the preempt-quit rules.`,
-  create: () => fromModel(finish),
+  create: () => new Instance(),
 };

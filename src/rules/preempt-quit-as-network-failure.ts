@@ -26,6 +26,14 @@ function finish(f: RunFacts): RuleOutcome {
   const misread = p.pauses.filter((x) => x.afterCleanupEntry && !x.incomingPauseBetween && x.pause.tid === p.tid);
   if (misread.length === 0) {
     const genuine = p.pauses.filter((x) => x.afterCleanupEntry);
+    if (genuine.length === 0 && !p.exit) {
+      // Neither a willing exit nor a pause is in the trace: the thread may have done either later.
+      return {
+        kind: 'inconclusive',
+        reason: `the destination cleanup asked the preempt thread to quit, and the trace shows it neither exiting nor pausing afterwards${f.sides.dst.cut ? ` (the trace was cut: ${f.sides.dst.cut})` : ''}`,
+        missing: ['postcopy_preempt_thread_exit', 'postcopy_pause_fast_load'],
+      };
+    }
     return {
       kind: 'clean',
       note: genuine.length

@@ -39,8 +39,9 @@ class Instance implements RuleInstance {
     else if (e.has('rp-join-end')) this.joins.delete(ref.tid);
     else if (e.has('cleanup')) this.cleanups.set(ref.tid, ref);
     else if (e.has('state')) {
-      if (/new state postcopy-paused/.test(ref.args)) this.paused = true;
-      else if (/new state postcopy-active/.test(ref.args)) {
+      const state = e.field('state');
+      if (state === 'postcopy-paused') this.paused = true;
+      else if (state === 'postcopy-active') {
         this.paused = false;
         this.reopen = null;
       }

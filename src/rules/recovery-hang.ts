@@ -21,9 +21,9 @@ class Instance implements RuleInstance {
   onEvent(e: ReplayEvent): void {
     if (e.ref.side !== 'src') return;
     if (e.has('state')) {
-      const m = /new state (\S+)/.exec(e.args);
-      if (m) {
-        this.srcState = m[1] as string;
+      const state = e.field('state');
+      if (state) {
+        this.srcState = state;
         if (this.srcState === 'postcopy-recover') {
           this.recovers++;
           this.recoverState = e.ref;

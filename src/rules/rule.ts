@@ -18,6 +18,8 @@ export interface ReplayEvent {
   args: string;
   rows: readonly CatalogRow[];
   has(signal: Signal): boolean;
+  /** An argument field named in the catalog (catalog.ts fieldOf), e.g. `state`; null if it does not parse. */
+  field(name: string): string | null;
 }
 
 export interface RunFacts {
@@ -31,7 +33,7 @@ export interface RunFacts {
   modeEvidence: ModeTracker;
   states: StateHistory;
   /** Which sides have an input, how their threads were told apart, and whether they carry timestamps. */
-  sides: Record<Side, { present: boolean; threadsBy: ThreadsBy | null; timestamps: boolean; lastTs: number | null }>;
+  sides: Record<Side, { present: boolean; threadsBy: ThreadsBy | null; timestamps: boolean; lastTs: number | null; /** Why its trace ends early (input-end.ts), or null. */ cut: string | null }>;
   options: { stuckAfterMs: number };
   /** Turns a kept event into a report location (role resolved with the final thread table). */
   locate(ref: EventRef, note?: string): Location;
