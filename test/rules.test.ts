@@ -31,6 +31,8 @@ interface SrcOpts {
   writesAfter?: number;
   proxyOnly?: boolean;
   complete?: boolean;
+  /** Compat mode whose first PONG came just before the channel, both still in setup (a real run did). */
+  pongFirstInSetup?: boolean;
 }
 
 /** A source trace: setup, postcopy start, completion window, rp exit (§D.1 / §D.2 shapes). */
@@ -38,12 +40,13 @@ function src(o: SrcOpts = {}): string {
   const e: Array<[number, number, string]> = [
     [MAIN, 0.0, 'open_return_path_on_source '],
     [RP, 0.001, 'source_return_path_thread_entry '],
-    [MIG, 0.002, 'migration_thread_setup_complete '],
   ];
+  if (o.pongFirstInSetup) e.push([RP, 0.0011, 'source_return_path_thread_pong 0x1']);
+  if (o.channelBeforePong || o.pongFirstInSetup) e.push([MAIN, 0.0015, 'postcopy_preempt_new_channel ']);
+  e.push([MIG, 0.0019, 'migrate_set_state new state active'], [MIG, 0.002, 'migration_thread_setup_complete ']);
   if (o.version === 'old') e.push([MIG, 0.003, 'migrate_pending pending size 1 max 2 (pre = 0 compat=0 post=1)']);
   if (o.version !== 'old' && o.version !== 'none') e.push([MIG, 0.003, 'migrate_pending_exact exact pending size 1 (pre = 0 post=1)']);
-  if (o.channelBeforePong) e.push([MAIN, 0.004, 'postcopy_preempt_new_channel ']);
-  e.push([RP, 0.005, 'source_return_path_thread_pong 0x1']);
+  if (!o.pongFirstInSetup) e.push([RP, 0.005, 'source_return_path_thread_pong 0x1']);
   if (o.channelBeforePong === false) e.push([MAIN, 1.0, 'postcopy_preempt_new_channel ']);
   e.push([MIG, 1.001, 'postcopy_start '], [MIG, 1.002, 'postcopy_preempt_enabled 1']);
   // In 7.2 the migration thread sends urgent pages itself (§0.1); from 8.0 the rp thread does.
@@ -149,6 +152,15 @@ describe('qemufile-concurrent-access', () => {
     const f = r.findings.find((x) => x.rule === R)!;
     assert.equal(f.threads, 'event names (no thread ids)');
     assert.deepEqual(f.locations.slice(0, 2).map((l) => [l.tid, l.role]), [[null, 'migration'], [null, 'rp']]);
+  });
+  it('compat mode is where the channel is created (during setup), not whether a PONG came first', async () => {
+    const r = await analyze({ src: src({ pongFirstInSetup: true, writesInside: 2 }) });
+    assert.equal(r.mode.compatPre72, true, JSON.stringify(r.mode.evidence));
+    assert.equal(outcome(r, R), 'finding:interleaved');
+    assert.equal(r.findings.find((f) => f.rule === R)!.mode, 'compat');
+    const fresh = await analyze({ src: src({ channelBeforePong: false, writesInside: 2 }) });
+    assert.equal(fresh.mode.compatPre72, false, 'a channel created after setup, at postcopy_start, is new mode');
+    assert.equal(outcome(fresh, R), 'clean');
   });
   it('is inconclusive when the trace ends inside the EOS window', async () => {
     const r = await analyze({ src: src({ channelBeforePong: true, writesInside: 2, complete: false }) });

@@ -8,6 +8,16 @@ import type { WriterModel } from './version.js';
 
 const MODE_SIGNALS = new Set<string>(['postcopy-start', 'listen-exit', 'thread-start', 'preempt-on', 'preempt-off', 'pong', 'state', 'resume-prepared', 'preempt-channel', 'preempt-eos', 'preempt-read', 'urgent-write']);
 
+/**
+ * What the source process showed about compat mode in any of its migrations: x-preempt-pre-7-2 is
+ * set per process (-global or machine type), so a migration without evidence of its own (a retry
+ * that never reached setup's channel) takes the process's.
+ */
+export class ProcessMode {
+  readonly compat: Evidence[] = [];
+  readonly newMode: Evidence[] = [];
+}
+
 export class ModeTracker {
   private postcopy: Evidence | null = null;
   private preemptOn: Evidence | null = null;
@@ -29,8 +39,22 @@ export class ModeTracker {
   private srcChannels = 0;
   private srcInResume = false;
   private srcResumePrepared = false;
+  private srcActive = false;
 
-  constructor(private readonly fileOf: (input: number) => string) {}
+  constructor(
+    private readonly fileOf: (input: number) => string,
+    private readonly process: ProcessMode = new ProcessMode(),
+  ) {}
+
+  private compat(e: Evidence): void {
+    this.compatEvidence.push(e);
+    if (this.process.compat.length < 3) this.process.compat.push(e);
+  }
+
+  private newMode(e: Evidence): void {
+    this.newModeEvidence.push(e);
+    if (this.process.newMode.length < 3) this.process.newMode.push(e);
+  }
 
   private ev(ref: EventRef, claim: string): Evidence {
     return { claim, event: ref.name, file: this.fileOf(ref.input), line: ref.line };
@@ -65,6 +89,7 @@ export class ModeTracker {
           }
           break;
         case 'state':
+          if (ref.side === 'src' && fieldOf(rows, args, 'state') === 'active') this.srcActive = true;
           if (ref.side === 'src' && fieldOf(rows, args, 'state') === 'postcopy-paused') {
             this.srcInResume = true;
             this.srcResumePrepared = false;
@@ -81,16 +106,17 @@ export class ModeTracker {
           if (this.srcInResume) {
             // §D.0 (b), as seen in real traces: new mode creates the channel after
             // ram_state_resume_prepare; compat mode (and 7.2) before the migration thread resumes.
-            if (this.srcResumePrepared) this.newModeEvidence.push(this.ev(ref, 'resume: preempt channel created after ram_state_resume_prepare (new mode)'));
-            else this.compatEvidence.push(this.ev(ref, 'resume: preempt channel created before ram_state_resume_prepare (pre-7.2 behaviour)'));
+            if (this.srcResumePrepared) this.newMode(this.ev(ref, 'resume: preempt channel created after ram_state_resume_prepare (new mode)'));
+            else this.compat(this.ev(ref, 'resume: preempt channel created before ram_state_resume_prepare (pre-7.2 behaviour)'));
             this.srcInResume = false;
           } else if (this.srcChannels === 1 && !this.srcPostcopyStarted) {
             this.srcFirstChannel = ref;
             this.srcChannelBeforePong = this.srcPongs === 0;
-            // §D.0 (a): new mode waits for the first PONG (5655aab079) and creates the channel at
-            // postcopy_start; compat mode and 7.2 create it at setup.
-            if (this.srcPongs === 0) this.compatEvidence.push(this.ev(ref, 'preempt channel created at setup, before the first PONG (pre-7.2 behaviour)'));
-            else this.newModeEvidence.push(this.ev(ref, 'preempt channel created after the first PONG (new mode, 5655aab079)'));
+            // §D.0 (a): compat mode and 7.2 create the channel during setup; new mode at
+            // postcopy_start, seconds later. (The first PONG is no sure sign: a real compat run
+            // had its PONG 0.4 ms before the channel, still in setup.)
+            if (!this.srcActive) this.compat(this.ev(ref, 'preempt channel created during setup, before the migration went active (pre-7.2 behaviour)'));
+            else this.newMode(this.ev(ref, 'preempt channel created after setup, at postcopy_start (new mode)'));
           }
           break;
         case 'preempt-read':
@@ -100,7 +126,7 @@ export class ModeTracker {
           this.preemptOn ??= this.ev(ref, 'page on the preempt channel');
           // §D.0 (c): never happens in new mode.
           this.dstEos ??= ref;
-          this.compatEvidence.push(this.ev(ref, 'EOS received on the destination preempt channel (pre-7.2 behaviour)'));
+          this.compat(this.ev(ref, 'EOS received on the destination preempt channel (pre-7.2 behaviour)'));
           break;
         case 'urgent-write':
           this.preemptOn ??= this.ev(ref, 'urgent page sent on the preempt channel');
@@ -118,12 +144,17 @@ export class ModeTracker {
     if (this.preemptOff) evidence.push(this.preemptOff);
     let compat: boolean | null = null;
     if (preempt) {
-      if (this.compatEvidence.length) {
+      // This migration's own evidence first; else what its process showed in another migration.
+      const own = this.compatEvidence.length + this.newModeEvidence.length > 0;
+      const compatEv = own ? this.compatEvidence : this.process.compat;
+      const newEv = own ? this.newModeEvidence : this.process.newMode;
+      const from = own ? '' : ' (in another migration of the same source process)';
+      if (compatEv.length) {
         compat = writer === 'migration-thread (<=7.2)' ? false : true;
-        evidence.push(...this.compatEvidence.slice(0, 3));
-      } else if (this.newModeEvidence.length) {
+        evidence.push(...compatEv.slice(0, 3).map((e) => ({ ...e, claim: e.claim + from })));
+      } else if (newEv.length) {
         compat = false;
-        evidence.push(...this.newModeEvidence.slice(0, 3));
+        evidence.push(...newEv.slice(0, 3).map((e) => ({ ...e, claim: e.claim + from })));
       }
       if (writer === 'migration-thread (<=7.2)') {
         compat = false;

@@ -10,7 +10,7 @@ import { fieldOf, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { SIGNALS } from '../model/signals.js';
 import { applyRequirements } from '../rules/requirements.js';
 import type { ThreadsBy } from '../model/attribution.js';
-import { ModeTracker } from '../model/mode.js';
+import { ModeTracker, type ProcessMode } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
 import type { Signal } from '../model/signals.js';
 import { StateHistory } from '../model/states.js';
@@ -115,8 +115,9 @@ export class Episode {
   constructor(
     readonly index: number,
     fileOf: (input: number) => string,
+    process: ProcessMode,
   ) {
-    this.mode = new ModeTracker(fileOf);
+    this.mode = new ModeTracker(fileOf, process);
   }
 
   /** Whether this state change opens the next migration (see the header comment). */

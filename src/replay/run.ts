@@ -8,6 +8,7 @@ import { addScore, decideSide, newSideScore, type SideScore } from '../model/sid
 import { patternsOf, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
+import { ProcessMode } from '../model/mode.js';
 import { NameAttribution, shownTid, type ThreadsBy } from '../model/attribution.js';
 import { RULES } from '../rules/index.js';
 import type { RunFacts } from '../rules/rule.js';
@@ -75,7 +76,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const names = new NameAttribution();
   // Open episodes; one is judged (finished) once KEEP_OPEN later ones have begun, so a trace of
   // thousands of migrations does not keep every migration's model until its end.
-  const episodes: Array<Episode | null> = [new Episode(1, fileOf)];
+  const processMode = new ProcessMode();
+  const episodes: Array<Episode | null> = [new Episode(1, fileOf, processMode)];
   const judged: Array<Judged | null> = [];
   let oldestOpen = 0;
   let mainFacts: RunFacts | null = null;
@@ -158,7 +160,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     }
     const t = threads.observe(ref, rows, standIn);
     if (m & STATE && ref.side && cur.startsNewEpisode(ref.side, rows, ref.args, ref.ts !== null)) {
-      cur = new Episode(episodes.length + 1, fileOf);
+      cur = new Episode(episodes.length + 1, fileOf, processMode);
       episodes.push(cur);
       if (episodes.length - oldestOpen > keepOpen) judge(oldestOpen++, versions.writerModel(threads), true);
     }
