@@ -116,6 +116,12 @@ export interface Inconclusive {
   missing?: string[];
 }
 
+/** A rule that decided there was nothing to report, and what it positively observed. */
+export interface CleanNote {
+  rule: string;
+  note: string;
+}
+
 export interface NotApplicable {
   rule: string;
   reason: string;
@@ -227,6 +233,8 @@ export interface RunResult {
   findings: Finding[];
   inconclusive: Inconclusive[];
   notApplicable: NotApplicable[];
+  /** Rules that decided clean, each with what it observed (shown with -v). */
+  clean?: CleanNote[];
   rulesChecked: string[];
   threads: ThreadSummary[];
   stats: Stats;

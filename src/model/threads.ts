@@ -159,15 +159,20 @@ export class ThreadTable implements ThreadView {
   }
 
   summary(fileOf: (input: number) => string): ThreadSummary[] {
+    return this.summaryByKey(fileOf).map((s) => s.summary);
+  }
+
+  /** The summary with each thread's key (`side:tid`, stand-ins' negative TIDs included), to find an episode's share. */
+  summaryByKey(fileOf: (input: number) => string): Array<{ key: string; summary: ThreadSummary }> {
     return this.all()
       .filter((t) => t.role !== 'unknown')
       .sort((a, b) => (a.side ?? '').localeCompare(b.side ?? '') || a.tid - b.tid)
-      .map((t) => ({
+      .map((t) => ({ key: `${t.side}:${t.tid}`, summary: {
         side: t.side,
         tid: t.tid < 0 ? null : t.tid,
         role: t.role,
         how: !t.how ? 'unknown' : t.strength === 'name' ? `event names (no thread ids), from ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}` : `${t.strength} ${t.how.name} at ${fileOf(t.how.input)}:${t.how.line}`,
         events: t.events,
-      }));
+      } }));
   }
 }

@@ -18,7 +18,7 @@ import type { EventRef, ThreadTable, ThreadView } from '../model/threads.js';
 import { VersionTracker, type WriterModel } from '../model/version.js';
 import { RULES } from '../rules/index.js';
 import type { ReplayEvent, RuleInstance, RunFacts } from '../rules/rule.js';
-import type { Evidence, Finding, Inconclusive, Location, ModeInference, NotApplicable, Side, TraceMessage } from '../types.js';
+import type { CleanNote, Evidence, Finding, Inconclusive, Location, ModeInference, NotApplicable, Side, TraceMessage } from '../types.js';
 
 export const VERSION = 1;
 export const MODE = 2;
@@ -86,6 +86,8 @@ export interface EpisodeOutcome {
   findings: Finding[];
   inconclusive: Inconclusive[];
   notApplicable: NotApplicable[];
+  /** What each rule that found nothing positively observed. */
+  clean: CleanNote[];
   mode: ModeInference;
   facts: RunFacts;
   tids: { src: Set<number>; dst: Set<number> };
@@ -174,12 +176,14 @@ export class Episode {
     const findings: Finding[] = [];
     const inconclusive: Inconclusive[] = [];
     const notApplicable: NotApplicable[] = [];
+    const clean: CleanNote[] = [];
     const reqCtx = { catalog: ctx.catalog, seen: this.seen };
     for (const r of this.rules) {
       const out = applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
       if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, mode: modeOf(facts), threads: threadsOf(x, facts) })));
       else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
       else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });
+      else clean.push({ rule: r.id, note: out.note ?? '' });
     }
     return {
       index: this.index,
@@ -189,6 +193,7 @@ export class Episode {
       findings,
       inconclusive,
       notApplicable,
+      clean,
       mode: { postcopy: mode.postcopy, preempt: mode.preempt, compatPre72: mode.compatPre72, evidence: mode.evidence },
       facts,
       tids: this.tids,

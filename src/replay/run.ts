@@ -264,9 +264,12 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     }
   }
   const several = results.length > 1;
-  const threadSummary = threads.summary(fileOf);
+  // A clean rule the dropped-events step made inconclusive is no longer clean.
+  const r0Undecided = (rule: string) => main.inconclusive.some((i) => i.rule === rule);
+  const keyed = threads.summaryByKey(fileOf);
+  const threadSummary = keyed.map((k) => k.summary);
   // Each episode's share of the summary, in its order, from a lookup (not a walk of it per episode).
-  const summaryAt = new Map(threadSummary.map((t, i) => [`${t.side}:${t.tid}`, i]));
+  const summaryAt = new Map(keyed.map((k, i) => [k.key, i]));
   const episodeThreads = (tids: { src: Set<number>; dst: Set<number> }) =>
     (['src', 'dst'] as const)
       .flatMap((side) => [...tids[side]].map((tid) => summaryAt.get(`${side}:${tid}`)))
@@ -296,6 +299,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
     findings,
     inconclusive,
     notApplicable,
+    ...(several ? {} : { clean: main.clean.filter((c) => !r0Undecided(c.rule)) }),
     rulesChecked: RULES.map((r) => r.id),
     threads: threadSummary,
     ...(several

@@ -108,7 +108,7 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
         ? `${chalk.yellow('inconclusive')}: ${inc.reason}${inc.missing ? ` (missing: ${inc.missing.join(', ')})` : ''}`
         : na
           ? `${chalk.dim('not applicable')}: ${na.reason}`
-          : chalk.green('clean');
+          : chalk.green('clean') + (opts.verbose ? chalk.dim(`: ${r.clean?.find((c) => c.rule === id)?.note || 'nothing to report'}`) : '');
     out.push(`    ${id.padEnd(34)} ${state}`);
   }
   const s = r.stats;
