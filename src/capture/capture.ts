@@ -131,6 +131,13 @@ const FINISHED = ['completed', 'failed', 'cancelled'];
 
 class CaptureAbort extends Error {}
 
+/** A side did not reach the awaited migration status in time: a migration that hangs. */
+class StatusTimeout extends Error {
+  constructor(readonly side: string, message: string) {
+    super(message);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function errText(e: unknown): string {
@@ -278,7 +285,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
       throw e;
     }
     Object.assign(step, { seen, got: null, elapsed: (Date.now() - start) / 1000 });
-    throw new Error(`${side}: timed out after ${timeout / 1000} s waiting for ${want.join('/')}; saw ${seen.join(' → ') || 'no status change'}`);
+    throw new StatusTimeout(side, `${side}: timed out after ${timeout / 1000} s waiting for ${want.join('/')}; saw ${seen.join(' → ') || 'no status change'}`);
   };
 
   const lastStatus = (side: string): string | null => {
@@ -577,7 +584,34 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         if (l.qmp && !l.qmp.closed && !l.proc.exitInfo) snap[`${name}_query_migrate`] = await l.qmp.execute('query-migrate', undefined, 2000).catch((x: unknown) => `no answer: ${errText(x)}`);
       }
       hangSnapshots.push(snap);
+      if (e instanceof StatusTimeout) await cancelHung();
     }
+  }
+
+  /** A migration that hangs: ask the source to cancel it, as a user would, and record what that
+   *  did (7.2 with multifd and postcopy-preempt stays `cancelling`). The trace then shows the
+   *  cancel too. Stopping the processes comes after, as for any failure. */
+  async function cancelHung(): Promise<void> {
+    const src = live['src'];
+    if (!src?.qmp || src.qmp.closed || src.proc.exitInfo || opts.signal?.aborted) return;
+    const since = eventCount('src');
+    timings['cancel_sent'] = rec.now();
+    const sent = await qmpStep('src', 'migrate_cancel', undefined, 3000).then(
+      () => true,
+      (x: unknown) => (rec.note(`src: migrate_cancel after the hang: ${errText(x)}`), false),
+    );
+    if (!sent) return;
+    const end = await waitStatus('src', ['cancelled', 'failed', 'completed'], 5000, since).catch(() => null);
+    const seen = statusesSeen('src', since);
+    rec.note(`src after migrate_cancel: ${end ?? `still ${seen.at(-1) ?? lastStatus('src') ?? 'unknown'} after 5 s`} (statuses seen: ${seen.join(' → ') || 'none'})`);
+    const snap: Record<string, unknown> = { t: rec.now(), t_rel: rec.rel(), reason: 'after migrate_cancel' };
+    for (const name of procNames) {
+      const l = live[name];
+      if (!l) continue;
+      snap[`${name}_threads`] = hangSnapshot(l.proc.pid);
+      snap[`${name}_status_seen`] = lastStatus(name);
+    }
+    hangSnapshots.push(snap);
   }
 
   /** One migration from the source to `dstName` (already listening on `to`), through the
