@@ -2,7 +2,7 @@
 # Install Debian 12's QEMU (7.2) for `migtrace capture`, unless qemu-system-x86_64 is already
 # there. Idempotent and quiet: a second run does nothing and prints one line.
 # The package is ~45 MB installed and takes well under a minute (see
-# ../../shared/reference/capture.md, or docs/capture.md).
+# docs/capture.md).
 set -euo pipefail
 
 if command -v qemu-system-x86_64 >/dev/null 2>&1; then

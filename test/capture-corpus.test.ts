@@ -6,7 +6,9 @@
 //     capture of the same version and scenario (cap-<scenario>-1);
 //   - a log holding two migrations (a cancelled attempt, then a retry to a fresh destination)
 //     must be reported as that many episodes, each with the verdict recorded in meta.json
-//     `expect.episodes` (worked out from the QMP transcript, states and guest console).
+//     `expect.episodes` (worked out from the QMP transcript, states and guest console);
+//   - a default log of QEMU >= 10.1 (no thread ids) must give the verdict and finding rules of its
+//     per-thread-file twin (the same scenario captured again with -d tid, meta.json `twin`).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +24,9 @@ const TRACES = join(ROOT, 'traces');
 interface Meta {
   scenario: string;
   combined_log?: boolean;
+  log_form?: string;
+  twin?: string;
+  twin_of?: string;
   expect?: {
     verdict: string;
     exitCode: number;
@@ -62,6 +67,7 @@ function runsNamed(prefix: string): Array<{ version: string; name: string; dir: 
 
 const COMBINED = runsNamed('combined-');
 const TWICE = runsNamed('twice-');
+const TWINNED = runsNamed('').filter((r) => meta(r.dir).twin !== undefined);
 
 describe('corpus: combined logs give what separate files give', () => {
   it('there are combined runs to check', () => assert.ok(COMBINED.length >= 3, `found ${COMBINED.map((r) => r.name).join(', ')}`));
@@ -116,6 +122,28 @@ describe('corpus: a source migrated twice is reported as two episodes', () => {
       assert.equal(eps[0]?.states.dst.at(-1), 'failed', 'dst1 fails its load when the source cancels');
       assert.ok(!eps[0]?.states.dst.includes('postcopy-active'));
       assert.deepEqual(eps[1]?.states.dst.slice(-2), ['postcopy-active', 'completed'], 'dst2');
+    });
+  }
+});
+
+describe('corpus: a default log without thread ids gives what its per-thread twin gives', () => {
+  it('there are twin pairs to check', () => assert.ok(TWINNED.length >= 5, `found ${TWINNED.map((r) => r.name).join(', ')}`));
+  for (const { version, name, dir } of TWINNED) {
+    const m = meta(dir);
+    const twinDir = join(dir, m.twin!);
+    it(`${version}/${name} and ${m.twin}: the same verdict and finding rules`, () => {
+      assert.equal(m.log_form, 'per-process-log');
+      const t = meta(twinDir);
+      assert.equal(join(twinDir, t.twin_of!), dir, 'the twin names this run back');
+      assert.equal(t.log_form, 'per-thread-files');
+      assert.equal(t.scenario, m.scenario);
+      assert.ok(existsSync(join(twinDir, 'threads')) && !existsSync(join(twinDir, 'src.log')), 'the twin has threads/ only');
+      const a = check(dir);
+      const b = check(twinDir);
+      assert.equal(a.run.verdict, b.run.verdict, `verdicts: ${JSON.stringify(a.run.verdictReasons)} vs ${JSON.stringify(b.run.verdictReasons)}`);
+      assert.equal(a.code, b.code, 'exit code');
+      assert.deepEqual(rules(a.run), rules(b.run), 'finding rules');
+      if (m.expect) assert.equal(a.run.verdict, m.expect.verdict, 'the verdict recorded in meta.json expect');
     });
   }
 });

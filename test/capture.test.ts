@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { QmpClient, QmpClosedError, QmpError, QmpTimeoutError, type QmpMessage } from '../src/capture/qmp.js';
 import { buildQemuArgv, type SideArgvSpec } from '../src/capture/argv.js';
 import { SCENARIOS, SCENARIO_NAMES, scenarioGlobals, PREEMPT_PRE_7_2_GLOBAL } from '../src/capture/scenarios.js';
@@ -565,5 +566,37 @@ describe('end to end', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------- a hung migration, as captured
+
+describe('a migration that hangs (traces/7.2.22/stuck-postcopy-preempt-multifd-1, 7.2 multifd + postcopy-preempt)', () => {
+  const dir = join(fileURLToPath(new URL('../../', import.meta.url)), 'traces/7.2.22/stuck-postcopy-preempt-multifd-1');
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Record<string, any>;
+  const steps = meta['steps'] as Array<Record<string, any>>;
+
+  test('the scenario asks for multifd with postcopy-preempt', () => {
+    assert.deepEqual(SCENARIOS['postcopy-preempt-multifd'].caps, ['postcopy-ram', 'postcopy-preempt', 'multifd', 'events']);
+    assert.equal(meta['scenario'], 'postcopy-preempt-multifd');
+  });
+
+  test('the wait timed out, then the capture sent migrate_cancel and recorded that the source stayed cancelling', () => {
+    const timeout = steps.findIndex((s) => s['kind'] === 'wait-status' && s['got'] === null && s['elapsed'] >= 30);
+    assert.ok(timeout > 0, 'a status wait that ran out');
+    const cancel = steps.findIndex((s) => s['kind'] === 'qmp' && s['cmd'] === 'migrate_cancel');
+    assert.ok(cancel > timeout, 'migrate_cancel after the timeout');
+    assert.deepEqual(steps[cancel + 1]?.['seen'], ['cancelling']);
+    assert.ok((meta['notes'] as string[]).some((n) => /still cancelling after 5 s/.test(n)));
+    assert.equal(meta['ok'], false);
+    assert.match(meta['outcome'], /^failed: src: timed out after 30 s/);
+    assert.equal(meta['hang_snapshots'].length, 2, 'the hung state, and the state after the cancel');
+  });
+
+  test('it stopped its own QEMUs only, by pid: the source quit, the unresponsive destination was killed', () => {
+    assert.deepEqual(meta['exits']['src'], { code: 0, signal: null, how: 'exited' });
+    assert.equal(meta['exits']['dst']['how'], 'SIGKILL');
+    assert.ok(steps.some((s) => s['side'] === 'dst' && s['cmd'] === 'quit' && /no answer/.test(s['error'])), 'dst did not answer quit');
+    assert.deepEqual(meta['exit_codes'], { dst: null, src: 0 });
   });
 });

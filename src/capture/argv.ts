@@ -1,7 +1,9 @@
 // The QEMU command line of one side, exactly as the shared runs used it (traces/README.md):
 // TCG only (KVM is unusable in this nested VM), the tiny multiboot guest, serial to a file, QMP
 // on a unix socket, the trace event file, the `log` backend to -D with `-msg timestamp=on` for
-// the `TID@sec.usec:` prefix (model §F.1), and thread names on for /proc sampling (model §A.1).
+// the `TID@sec.usec:` prefix on QEMU <= 10.0 (an ISO timestamp without thread id from 10.1 on,
+// model §F.1), and thread names on for /proc sampling (model §A.1). With per-thread files
+// (`-d tid -D DIR/t-%d.log`) each thread writes its own file, named by its TID, instead.
 import { posix as path } from 'node:path';
 import type { Side } from './types.js';
 
@@ -12,6 +14,9 @@ export interface SideArgvSpec {
   name?: string;
   /** Trace lines go to stderr (no `-D`), which the capture appends to one combined.log. */
   combinedLog?: boolean;
+  /** Per-thread files instead of the process's own log: `-d tid -D <this pattern>` (as QEMU sees
+   *  it, with one `%d` for the TID). The same pattern for every process, as a CI job gives it. */
+  threadFiles?: string;
   /** How to run QEMU: `['/usr/bin/qemu-system-x86_64']` or `['chroot', DIR, 'qemu-system-x86_64']`. */
   qemu: string[];
   /** Working directory as QEMU sees it (inside the chroot when there is one). */
@@ -38,6 +43,13 @@ export const EVENTS_FILE = 'events.txt';
 /** `--combined-log`: every QEMU's stderr, trace lines included, appended to this one file. */
 export const COMBINED_LOG = 'combined.log';
 
+/** Per-thread files: the folder (in the work directory and in the run folder) and the file name
+ *  pattern QEMU fills in with each thread's TID. One QEMU process writes either its own log or
+ *  per-thread files, never both: `-d tid` switches every thread of the process to its own file,
+ *  and only the last `-D` counts (util/log.c). */
+export const THREADS_DIR = 'threads';
+export const THREAD_FILE_PATTERN = 't-%d.log';
+
 export function buildQemuArgv(spec: SideArgvSpec): string[] {
   const name = spec.name ?? spec.side;
   const f = sideFiles(name);
@@ -56,7 +68,7 @@ export function buildQemuArgv(spec: SideArgvSpec): string[] {
     '-qmp', `unix:${at(f.qmp)},server=on,wait=off`,
     '-trace', `events=${at(EVENTS_FILE)}`,
     // Without -D the log backend writes to stderr, as in qtest's migration-test and CI jobs.
-    ...(spec.combinedLog ? [] : ['-D', at(f.log)]),
+    ...(spec.threadFiles ? ['-d', 'tid', '-D', spec.threadFiles] : spec.combinedLog ? [] : ['-D', at(f.log)]),
     '-msg', 'timestamp=on',
   ];
   for (const g of spec.globals) argv.push('-global', g);

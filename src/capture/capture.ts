@@ -1,7 +1,8 @@
 // One capture: start a destination and a source QEMU on loopback, drive them over QMP through the
 // scenario (precopy, postcopy, preempt, compat, pause/kill + recovery, or migrate-twice: a
 // cancelled attempt to dst1, then a fresh dst2), and write src.log, dst.log (dst1.log, dst2.log),
-// or with --combined-log one combined.log of every QEMU's stderr, plus meta.json, events.txt,
+// or with --combined-log one combined.log of every QEMU's stderr, or with thread files one
+// threads/t-<TID>.log per thread of every QEMU (`-d tid`), plus meta.json, events.txt,
 // qmp-*.jsonl, *-serial.log and *-stderr.txt into the output directory, in the layout of the
 // shared runs (traces/README.md). Every wait has a timeout; on failure what was seen is recorded,
 // only the processes started here are stopped (by pid), the sockets and work directories are
@@ -9,7 +10,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, posix, resolve } from 'node:path';
-import { buildQemuArgv, COMBINED_LOG, EVENTS_FILE, sideFiles } from './argv.js';
+import { buildQemuArgv, COMBINED_LOG, EVENTS_FILE, sideFiles, THREAD_FILE_PATTERN, THREADS_DIR } from './argv.js';
 import { CHROOT_WORK, enterChroot, type ChrootHandle } from './chroot.js';
 import { deriveEventSet, readCatalogEvents, type EventSet } from './events.js';
 import { ensureGuest } from './guest.js';
@@ -37,7 +38,7 @@ import {
 } from './qemu.js';
 import { Recorder, Transcript } from './record.js';
 import { scenarioGlobals, SCENARIOS, type ScenarioName } from './scenarios.js';
-import { guestVerdict, summarizeSerial, summarizeTraceLog, type LogSummary, type SerialSummary } from './summary.js';
+import { guestVerdict, summarizeSerial, summarizeThreadFiles, summarizeTraceLog, type LogSummary, type SerialSummary } from './summary.js';
 import { buildMeta } from './meta.js';
 import type { Live, SidePlan } from './plan.js';
 import type { Side } from './types.js';
@@ -73,6 +74,13 @@ export interface CaptureOptions {
   /** Both (all) QEMU processes' stderr, trace lines included, appended to one `combined.log`
    *  (no `-D`), as qtest's migration-test and many CI jobs produce. */
   combinedLog?: boolean;
+  /** Per-thread files instead of each process's own log: `-d tid -D <work>/threads/t-%d.log`,
+   *  one pattern for every QEMU (as a CI job passes it), collected into `<out>/threads/`. The only
+   *  way to get thread ids from QEMU >= 10.1, whose default log has none; a process cannot write
+   *  both forms, so the default log comes from a twin run (src/capture/twin.ts). */
+  threadFiles?: boolean;
+  /** The other run of a twin pair, relative to outDir (recorded in meta.json `twin_of`). */
+  twinOf?: string;
   signal?: AbortSignal;
   /** Progress lines (the CLI prints them on stderr). */
   log?: (line: string) => void;
@@ -97,6 +105,8 @@ export interface CaptureResult {
   /** The trace logs written, as file names in outDir. */
   logFiles: string[];
   guest: string;
+  /** This run wrote per-thread files (a twin run, or asked for). */
+  threadFiles: boolean;
   /** Set when the capture could not even start (QEMU missing, no userfaultfd, busy port...). */
   preflight?: PreflightError['kind'];
 }
@@ -121,6 +131,13 @@ const FINISHED = ['completed', 'failed', 'cancelled'];
 
 class CaptureAbort extends Error {}
 
+/** A side did not reach the awaited migration status in time: a migration that hangs. */
+class StatusTimeout extends Error {
+  constructor(readonly side: string, message: string) {
+    super(message);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function errText(e: unknown): string {
@@ -142,6 +159,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULTS.timeoutMs;
   const settleMs = opts.settleMs ?? DEFAULTS.settleMs;
   const combined = opts.combinedLog === true;
+  const threadFiles = opts.threadFiles === true;
   // The processes, by name: a source and a destination, or for migrate-twice a source and two
   // destinations (dst1 gets the cancelled attempt, dst2 is started fresh for the second one).
   const dstNames = scenario.twice ? ['dst1', 'dst2'] : ['dst'];
@@ -160,6 +178,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
     logLines: { src: null, dst: null },
     logFiles: [],
     guest: 'not run',
+    threadFiles: opts.threadFiles === true,
   };
 
   if (existsSync(join(outDir, 'meta.json'))) {
@@ -266,7 +285,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
       throw e;
     }
     Object.assign(step, { seen, got: null, elapsed: (Date.now() - start) / 1000 });
-    throw new Error(`${side}: timed out after ${timeout / 1000} s waiting for ${want.join('/')}; saw ${seen.join(' → ') || 'no status change'}`);
+    throw new StatusTimeout(side, `${side}: timed out after ${timeout / 1000} s waiting for ${want.join('/')}; saw ${seen.join(' → ') || 'no status change'}`);
   };
 
   const lastStatus = (side: string): string | null => {
@@ -333,6 +352,9 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   let outcome = '';
   try {
     // ---- preflight: everything that can be checked before starting anything
+    if (combined && threadFiles) {
+      throw new PreflightError('unsupported', 'per-thread files and --combined-log exclude each other: with -d tid every trace line goes to a thread file, none to stderr');
+    }
     const sideChroot = (side: Side): string | null => {
       const v = side === 'src' ? (opts.srcChroot ?? opts.chroot) : (opts.dstChroot ?? opts.chroot);
       return v ? resolve(v) : null;
@@ -361,7 +383,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
       throw new PreflightError(
         'unsupported',
         `${scenario.name} needs QEMU >= 8.0 on at least one side: x-preempt-pre-7-2 does not exist in ${result.versions.src} ` +
-          '(use --chroot with the Debian 13 QEMU 10.0, capture/setup-chroot-10.0.sh)',
+          '(use --chroot with a Debian 13 QEMU: capture/setup-chroot.sh --suite trixie or --suite trixie-backports)',
       );
     }
     if (scenario.postcopy) {
@@ -407,6 +429,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         dirByRoot.set(key, d);
         copyFileSync(guest.path, join(d.hostDir, 'dirtier.elf'));
         writeFileSync(join(d.hostDir, EVENTS_FILE), eventSet.text);
+        if (threadFiles) mkdirSync(join(d.hostDir, THREADS_DIR));
       }
       plan.hostDir = d.hostDir;
       plan.qemuDir = d.qemuDir;
@@ -425,6 +448,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         incoming: plan.side === 'dst',
         extra: opts.qemuArgs ?? [],
         combinedLog: combined,
+        ...(threadFiles ? { threadFiles: posix.join(plan.qemuDir, THREADS_DIR, THREAD_FILE_PATTERN) } : {}),
       });
     }
     const src = plans['src']!;
@@ -560,7 +584,34 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         if (l.qmp && !l.qmp.closed && !l.proc.exitInfo) snap[`${name}_query_migrate`] = await l.qmp.execute('query-migrate', undefined, 2000).catch((x: unknown) => `no answer: ${errText(x)}`);
       }
       hangSnapshots.push(snap);
+      if (e instanceof StatusTimeout) await cancelHung();
     }
+  }
+
+  /** A migration that hangs: ask the source to cancel it, as a user would, and record what that
+   *  did (7.2 with multifd and postcopy-preempt stays `cancelling`). The trace then shows the
+   *  cancel too. Stopping the processes comes after, as for any failure. */
+  async function cancelHung(): Promise<void> {
+    const src = live['src'];
+    if (!src?.qmp || src.qmp.closed || src.proc.exitInfo || opts.signal?.aborted) return;
+    const since = eventCount('src');
+    timings['cancel_sent'] = rec.now();
+    const sent = await qmpStep('src', 'migrate_cancel', undefined, 3000).then(
+      () => true,
+      (x: unknown) => (rec.note(`src: migrate_cancel after the hang: ${errText(x)}`), false),
+    );
+    if (!sent) return;
+    const end = await waitStatus('src', ['cancelled', 'failed', 'completed'], 5000, since).catch(() => null);
+    const seen = statusesSeen('src', since);
+    rec.note(`src after migrate_cancel: ${end ?? `still ${seen.at(-1) ?? lastStatus('src') ?? 'unknown'} after 5 s`} (statuses seen: ${seen.join(' → ') || 'none'})`);
+    const snap: Record<string, unknown> = { t: rec.now(), t_rel: rec.rel(), reason: 'after migrate_cancel' };
+    for (const name of procNames) {
+      const l = live[name];
+      if (!l) continue;
+      snap[`${name}_threads`] = hangSnapshot(l.proc.pid);
+      snap[`${name}_status_seen`] = lastStatus(name);
+    }
+    hangSnapshots.push(snap);
   }
 
   /** One migration from the source to `dstName` (already listening on `to`), through the
@@ -723,6 +774,15 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
       if (existsSync(from)) copyFileSync(from, join(outDir, file));
     }
   }
+  // Every process's thread files, into one folder as with one pattern (TIDs are unique on a host).
+  if (threadFiles) {
+    for (const hostDir of new Set(procNames.map((n) => plans[n]?.hostDir).filter((d): d is string => !!d))) {
+      const from = join(hostDir, THREADS_DIR);
+      if (!existsSync(from)) continue;
+      mkdirSync(join(outDir, THREADS_DIR), { recursive: true });
+      for (const file of readdirSync(from)) copyFileSync(join(from, file), join(outDir, THREADS_DIR, file));
+    }
+  }
   for (const d of workDirs) rmSync(d, { recursive: true, force: true });
   for (const h of chrootHandles.values()) {
     for (const p of await h.release()) rec.error(p);
@@ -742,6 +802,18 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
     }
     const ss = summarizeSerial(join(outDir, sideFiles(name).serial));
     if (ss) serial[name] = ss;
+  }
+  if (threadFiles) {
+    const threads = sampler.toJSON();
+    const ts = await summarizeThreadFiles(join(outDir, THREADS_DIR), (tid) => {
+      const t = threads[String(tid)];
+      return t ? (t.process ?? t.side) : undefined;
+    });
+    if (ts && ts.files > 0) {
+      logs[THREADS_DIR] = ts;
+      result.logFiles.push(THREADS_DIR);
+    }
+    result.logLines[THREADS_DIR] = ts?.lines ?? null;
   }
   if (combined) {
     const ls = await summarizeTraceLog(combinedPath);
@@ -775,7 +847,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
   const meta = buildMeta({
     outDir, opts, scenario: opts.scenario, procNames, sidePlans, plans, live, finals, exitCodes, qmpEvents, sampler, rec, hangSnapshots,
     logs, serial, eventSet, port, ports, recoverPort, kills, timings, result, machine, memMib, wsMib, faultAfterMs, precopyMs, guestBuilt,
-    attempts, combinedLog: combined,
+    attempts, combinedLog: combined, threadFiles,
   });
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(meta, null, 1) + '\n');
   rec.say(`${result.outcome}; wrote ${outDir}`);
@@ -786,6 +858,9 @@ function statusOf(v: unknown): string | null {
   return typeof v === 'object' && v !== null && typeof (v as { status?: unknown }).status === 'string' ? (v as { status: string }).status : null;
 }
 
+/** A trace line, `TID@sec.usec:name` (<= 10.0) or `<ISO>Z name ` (>= 10.1), not an error message. */
+const TRACE_LINE_PREFIX = /^(?:\d+@\d+\.\d{6}:|\d{4}-\d\d-\d\dT[\d:.]+Z [a-z_][a-z0-9_]*(?: |$))/;
+
 /** The last QEMU messages of a stderr file (in a combined log: of any process), trace lines and
  *  the expected unknown-event warnings left out. */
 function stderrTail(path: string): string {
@@ -793,7 +868,7 @@ function stderrTail(path: string): string {
     const lines = readFileSync(path, 'utf8')
       .trim()
       .split('\n')
-      .filter((l) => !/warning: trace event .* does not exist/.test(l) && !/^\d+@\d+\.\d{6}:/.test(l));
+      .filter((l) => !/warning: trace event .* does not exist/.test(l) && !TRACE_LINE_PREFIX.test(l));
     return lines.slice(-3).join(' | ').slice(0, 500);
   } catch {
     return '';
@@ -813,19 +888,6 @@ async function waitForGuestHeartbeat(serialPath: string, timeoutMs: number, rec:
   }
   step['elapsed'] = null;
   throw new Error(`no heartbeat from the guest on the source's serial console within ${timeoutMs / 1000} s (see ${serialPath})`);
-}
-
-/** `--repeat N`: N captures into <outDir>/<scenario>-1 … -N; stops early on abort. */
-export async function runCaptureRepeated(opts: CaptureOptions, repeat: number): Promise<CaptureResult[]> {
-  if (repeat <= 1) return [await runCapture(opts)];
-  const results: CaptureResult[] = [];
-  for (let i = 1; i <= repeat; i++) {
-    if (opts.signal?.aborted) break;
-    const r = await runCapture({ ...opts, outDir: join(opts.outDir, `${opts.scenario}-${i}`) });
-    results.push(r);
-    if (r.preflight) break; // the same check would fail every time
-  }
-  return results;
 }
 
 /** For tests and the CLI: the files a finished capture directory holds. */

@@ -1,4 +1,5 @@
-// Running QEMU inside a Debian chroot (QEMU 10.0 from trixie, capture/setup-chroot-10.0.sh):
+// Running QEMU inside a Debian chroot (QEMU 10.0 from trixie, 11.x from trixie-backports;
+// capture/setup-chroot.sh):
 // proc, sysfs, /dev and /dev/pts must be mounted inside it while QEMU runs, and unmounted
 // afterwards. Two captures may share a chroot, so each registers itself under
 // <chroot>/mig-work/.users/<pid>; mounts made by any capture are listed in
@@ -66,7 +67,7 @@ export interface ChrootHandle {
 /** Checks the chroot, mounts what is missing, registers this process as a user. */
 export async function enterChroot(dir: string): Promise<ChrootHandle> {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new Error(`chroot ${root} does not exist; build it with: bash capture/setup-chroot-10.0.sh ${root}`);
+  if (!existsSync(root)) throw new Error(`chroot ${root} does not exist; build it with: bash capture/setup-chroot.sh --suite trixie|trixie-backports --dir ${root}`);
   if (process.getuid?.() !== 0) throw new Error(`--chroot needs root (chroot(8) and mount); running as uid ${process.getuid?.()}`);
   const usersDir = join(root, CHROOT_WORK.slice(1), '.users');
   mkdirSync(usersDir, { recursive: true });

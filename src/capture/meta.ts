@@ -1,6 +1,7 @@
-// meta.json: the shared runs' keys (../shared/traces/README.md), so the analyzer and people read
+// meta.json: the development runs' keys (traces/README.md), so the analyzer and people read
 // a capture like any shared run, plus what only a capture knows (outcome, timings, event_set).
 import { release } from 'node:os';
+import { THREAD_FILE_PATTERN, THREADS_DIR } from './argv.js';
 import { basename } from 'node:path';
 import type { CaptureOptions, CaptureResult } from './capture.js';
 import type { EventSet } from './events.js';
@@ -50,6 +51,8 @@ export interface MetaInput {
   /** migrate-twice: each migration attempt (destination, port, statuses seen, how it ended). */
   attempts: Array<Record<string, unknown>>;
   combinedLog: boolean;
+  /** Per-thread files (`-d tid`) instead of each process's own log. */
+  threadFiles: boolean;
 }
 
 /** meta.json, with the shared runs' keys (traces/README.md) plus outcome, timings and event_set. */
@@ -115,6 +118,13 @@ export function buildMeta(m: MetaInput): Record<string, unknown> {
     recover_port: m.recoverPort,
     ...(twice ? { attempts: m.attempts } : {}),
     combined_log: m.combinedLog,
+    // How the trace lines were written: each process's own -D file, one stream of all (stderr),
+    // or one file per thread named by its TID (the only thread ids QEMU >= 10.1 gives).
+    log_form: m.threadFiles ? 'per-thread-files' : m.combinedLog ? 'combined-stderr' : 'per-process-log',
+    ...(m.threadFiles
+      ? { thread_files: { folder: THREADS_DIR, pattern: `-d tid -D <work>/${THREADS_DIR}/${THREAD_FILE_PATTERN}`, note: 'one pattern for every QEMU process, as a CI job passes it; the TID is in each file name' } }
+      : {}),
+    ...(m.opts.twinOf ? { twin_of: m.opts.twinOf } : {}),
     workdir: m.plans['src']?.qemuDir ?? null,
     time_start: m.rec.t0,
     pids: per(m.procNames, (n) => m.live[n]?.proc.pid ?? null),

@@ -52,7 +52,7 @@ export function resolveQemu(qemu: string, chroot: string | null): string[] {
     return [found];
   }
   if (!existsSync(chroot)) {
-    throw new PreflightError('chroot', `chroot ${chroot} does not exist; build it with: bash capture/setup-chroot-10.0.sh ${chroot}`);
+    throw new PreflightError('chroot', `chroot ${chroot} does not exist; build it with: bash capture/setup-chroot.sh --suite trixie|trixie-backports --dir ${chroot}`);
   }
   const inside = qemu.includes('/')
     ? (isExecutable(join(chroot, qemu)) ? qemu : null)
@@ -60,7 +60,7 @@ export function resolveQemu(qemu: string, chroot: string | null): string[] {
   if (!inside) {
     throw new PreflightError(
       'qemu-missing',
-      `QEMU not found in chroot ${chroot}: no ${qemu} there. (Re)run: bash capture/setup-chroot-10.0.sh ${chroot}`,
+      `QEMU not found in chroot ${chroot}: no ${qemu} there. (Re)run: bash capture/setup-chroot.sh --suite trixie|trixie-backports --dir ${chroot}`,
     );
   }
   const chrootBin = which('chroot', `${process.env['PATH'] ?? ''}:/usr/sbin:/sbin`);

@@ -10,6 +10,7 @@ export const SCENARIO_NAMES = [
   'postcopy-preempt-pause-recover',
   'postcopy-preempt-kill-recover',
   'migrate-twice',
+  'postcopy-preempt-multifd',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -129,6 +130,20 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     faultAfterMs: 1000,
     recover: false,
     twice: true,
+    wsMib: POSTCOPY_WS,
+  },
+  'postcopy-preempt-multifd': {
+    name: 'postcopy-preempt-multifd',
+    description:
+      'postcopy-preempt with multifd: refused by QEMU >= 10.0 ("Postcopy is not yet compatible with multifd"); ' +
+      'accepted by 7.2, where the migration hangs (the capture times out, sends migrate_cancel and stops the QEMUs it started)',
+    caps: ['postcopy-ram', 'postcopy-preempt', 'multifd', 'events'],
+    postcopy: true,
+    compatPre72: false,
+    fault: 'none',
+    faultAfterMs: 0,
+    recover: false,
+    twice: false,
     wsMib: POSTCOPY_WS,
   },
 };

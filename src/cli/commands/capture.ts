@@ -5,9 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { EXIT } from '../exit-codes.js';
 import type { Argv, CommandModule } from 'yargs';
-import { runCaptureRepeated, type CaptureOptions, type CaptureResult } from '../../capture/capture.js';
+import type { CaptureOptions, CaptureResult } from '../../capture/capture.js';
 import { analyzerMain } from '../../capture/paths.js';
 import { SCENARIO_NAMES, type ScenarioName } from '../../capture/scenarios.js';
+import { runCaptureSet, type ThreadFilesMode } from '../../capture/twin.js';
 
 /** Exit code when the capture itself failed (the analyzer's own codes are passed through). */
 export const CAPTURE_FAILED = EXIT.captureFailed;
@@ -33,7 +34,14 @@ export interface CaptureArgs {
   param?: string[];
   'qemu-arg'?: string[];
   'combined-log'?: boolean;
+  /** Unset: a per-thread-file twin when a side is QEMU >= 10.1. */
+  'thread-files'?: boolean;
+  'threads-out'?: string;
   quiet?: boolean;
+}
+
+export function threadFilesMode(a: Pick<CaptureArgs, 'thread-files'>): ThreadFilesMode {
+  return a['thread-files'] === undefined ? 'auto' : a['thread-files'] ? 'on' : 'off';
 }
 
 /** `--param name=value` → migrate-set-parameters arguments (numbers and booleans typed). */
@@ -71,15 +79,15 @@ export function toCaptureOptions(a: CaptureArgs, signal?: AbortSignal, log?: (l:
   return o;
 }
 
-/** `node dist/src/cli/main.js check <dir>`, inheriting stdio; resolves with its exit code. */
-export function runCheck(dir: string): Promise<number> {
+/** `node dist/src/cli/main.js check <dir>...`, inheriting stdio; resolves with its exit code. */
+export function runCheck(dirs: string[]): Promise<number> {
   const main = analyzerMain();
   if (!existsSync(main)) {
     process.stderr.write(`capture: cannot run check: ${main} is missing (build with npx tsc -p tsconfig.json)\n`);
     return Promise.resolve(CAPTURE_FAILED);
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [main, 'check', dir], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [main, 'check', ...dirs], { stdio: 'inherit' });
     child.once('error', (e) => {
       process.stderr.write(`capture: cannot run check: ${e.message}\n`);
       resolve(CAPTURE_FAILED);
@@ -89,7 +97,7 @@ export function runCheck(dir: string): Promise<number> {
 }
 
 function summaryLine(r: CaptureResult): string {
-  const lines = r.logFiles.map((f) => `${f} ${r.logLines[f.replace(/\.log$/, '')] ?? '-'} lines`).join(', ') || 'no trace log';
+  const lines = r.logFiles.map((f) => `${f}${f.endsWith('.log') ? '' : '/'} ${r.logLines[f.replace(/\.log$/, '')] ?? '-'} lines`).join(', ') || 'no trace log';
   return `${r.ok ? 'ok' : 'FAILED'} ${r.scenario} (QEMU ${r.versions.src ?? '?'} → ${r.versions.dst ?? '?'}) in ${(r.wallMs / 1000).toFixed(1)} s: ${r.outcome}; ${lines}; guest: ${r.guest} → ${r.outDir}`;
 }
 
@@ -103,7 +111,7 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
       .option('qemu', { type: 'string', default: 'qemu-system-x86_64', describe: 'QEMU binary for both sides (inside the chroot with --chroot)' })
       .option('src-qemu', { type: 'string', describe: 'QEMU binary of the source (cross-version pairs)' })
       .option('dst-qemu', { type: 'string', describe: 'QEMU binary of the destination' })
-      .option('chroot', { type: 'string', describe: 'run QEMU inside this chroot (capture/setup-chroot-10.0.sh)' })
+      .option('chroot', { type: 'string', describe: 'run QEMU inside this chroot (capture/setup-chroot.sh --suite trixie|trixie-backports)' })
       .option('src-chroot', { type: 'string', describe: 'chroot of the source only ("" = host)' })
       .option('dst-chroot', { type: 'string', describe: 'chroot of the destination only ("" = host)' })
       .option('machine', { type: 'string', default: 'pc', describe: 'machine type, e.g. pc-i440fx-7.2' })
@@ -118,10 +126,17 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
       .option('param', { type: 'string', array: true, describe: 'migrate-set-parameters on the source, name=value (repeatable)' })
       .option('qemu-arg', { type: 'string', array: true, requiresArg: true, describe: 'extra QEMU argument for both sides, as is (repeatable; e.g. --qemu-arg=-L --qemu-arg=/usr/share/qemu)' })
       .option('combined-log', { type: 'boolean', default: false, describe: "every QEMU's stderr, trace lines included, appended to one combined.log (no -D), as qtest and CI jobs produce" })
+      .option('thread-files', {
+        type: 'boolean',
+        describe:
+          'also capture a twin run with per-thread files (-d tid -D threads/t-%d.log on both QEMUs) into pt-<out>; default: when a side is QEMU >= 10.1, whose default log has no thread ids (--no-thread-files to skip)',
+      })
+      .option('threads-out', { type: 'string', describe: 'folder of the per-thread-file twin (default: pt-<name> beside --out)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' })
       .check((a) => {
         if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be a positive integer');
         parseParams(a.param);
+        if (a['threads-out'] !== undefined && a.repeat > 1) throw new Error('--threads-out names one twin folder; with --repeat the twins go to <out>/pt-<scenario>-<i>');
         return true;
       }) as unknown as Argv<CaptureArgs>,
   handler: async (args) => {
@@ -133,7 +148,8 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
     const log = args.quiet ? undefined : (l: string): void => void process.stderr.write(`capture: ${l}\n`);
     let results: CaptureResult[];
     try {
-      results = await runCaptureRepeated(toCaptureOptions(args, ac.signal, log), args.repeat);
+      const twin = { threadFiles: threadFilesMode(args), ...(args['threads-out'] !== undefined ? { threadsOut: args['threads-out'] } : {}) };
+      results = await runCaptureSet(toCaptureOptions(args, ac.signal, log), args.repeat, twin);
     } catch (e) {
       process.stderr.write(`capture: ${(e as Error).message}\n`);
       process.exitCode = CAPTURE_FAILED;
@@ -143,11 +159,13 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
       process.off('SIGTERM', onSignal);
     }
     for (const r of results) process.stderr.write(`capture: ${summaryLine(r)}\n`);
-    const failed = results.some((r) => !r.ok) || results.length < args.repeat;
+    const failed = results.some((r) => !r.ok) || results.filter((r) => !r.threadFiles).length < args.repeat;
     const anyLogs = results.some((r) => r.logFiles.length > 0);
     let code = 0;
     // A failed capture's logs are still worth a look, but the exit code reports the failure.
-    if (args.check && anyLogs && !ac.signal.aborted) code = await runCheck(args.out);
+    // With --repeat every run (twins included) is under --out; otherwise the twin is beside it.
+    const dirs = args.repeat > 1 ? [args.out] : results.filter((r) => r.logFiles.length > 0).map((r) => r.outDir);
+    if (args.check && anyLogs && !ac.signal.aborted) code = await runCheck(dirs);
     process.exitCode = failed ? CAPTURE_FAILED : code;
   },
 };
