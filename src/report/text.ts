@@ -50,7 +50,7 @@ function renderFinding(f: Finding): string[] {
     out.push(`  ${chalk.underline('Context')}:`);
     for (const l of rest) out.push(...locLine(l, '    '));
   }
-  out.push(`  ${chalk.dim(`guards QEMU ${f.commits.join(', ')} · more: migtrace explain ${f.rule}`)}`);
+  out.push(`  ${chalk.dim(`${f.commits.length ? `guards QEMU ${f.commits.join(', ')} · ` : ''}more: migtrace explain ${f.rule}`)}`);
   return out;
 }
 
