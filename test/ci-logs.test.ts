@@ -74,8 +74,11 @@ const RUNS = ['7.2.22', '10.0.13']
 
 describe('one stream with both processes', () => {
   for (const run of RUNS) {
-    it(`${run}: same verdict and findings as the separate files`, () => {
+    it(`${run}: same verdict and findings as the separate files`, (t) => {
       const ref = analyze([run]);
+      // A run that logged nothing side-specific (its migration never started) has its sides from
+      // its file names only; one stream of it has no names to go by (cli.test.ts covers it).
+      if (ref.run.inputs.some((i) => i.sideEvidence.startsWith('from its name'))) return t.skip('sides from file names');
       const dir = tempRun({ 'job.log': combine(join(ROOT, run)) });
       const got = analyze([join(dir, 'job.log')]);
       assert.equal(got.run.inputs[0]!.mixed, true, got.run.inputs[0]!.sideEvidence);
