@@ -86,13 +86,13 @@ async function folderRun(dir: string, names: string[]): Promise<Pick<RunSpec, 'i
   if (processes.length === 0) return { inputs: [...threads.values()], notes };
   // One process per name up to the first dot; per process, one format.
   const inputs: RunSpecInput[] = [];
-  const stems = [...new Set(processes.map(stemOf))];
+  const stems = [...new Set(processes.sort(inputOrder).map(stemOf))];
   for (const stem of stems) {
     const mine = processes.filter((p) => stemOf(p) === stem).sort((a, b) => formatRank(a) - formatRank(b) || a.localeCompare(b));
     inputs.push({ path: mine[0]! });
     if (mine.length > 1) notes.push(`${dir}: read ${basename(mine[0]!)} for ${describeStem(stem)}; also there, not read: ${mine.slice(1).map((p) => basename(p)).join(', ')} (give files explicitly to choose)`);
   }
-  return { inputs: inputs.sort((a, b) => inputOrder(a.path, b.path)), notes };
+  return { inputs, notes };
 }
 
 function describeStem(stem: string): string {
