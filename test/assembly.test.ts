@@ -146,6 +146,23 @@ describe('folders as they come: any number of destinations, by any name', () => 
   });
 });
 
+describe('the same process given twice', () => {
+  it('a folder holding a CI log made of the two logs beside them: an input error naming both, not every event counted twice', () => {
+    const run = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-1');
+    const dir = tmp();
+    const all: Array<[number, string]> = [];
+    for (const f of ['src.log', 'dst.log']) {
+      copyFileSync(join(run, f), join(dir, f));
+      for (const l of readFileSync(join(run, f), 'utf8').split('\n').filter(Boolean)) all.push([Number(/@(\d+\.\d+):/.exec(l)![1]), l]);
+    }
+    writeFileSync(join(dir, 'job.log'), `${all.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`);
+    const r = runCli(['check', dir]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, new RegExp(`^migtrace: error: ${join(dir, 'src.log')} and ${join(dir, 'job.log')} hold the same events \\(from \\d+\\.\\d{6} qio_channel_socket_new\\): the same process given twice; give only one of them\n$`));
+  });
+});
+
 describe('a run whose migration never started (QMP refused the parameters)', () => {
   const never = join(ROOT, 'traces/7.2.22/cap-never-started-1');
   const meta = JSON.parse(readFileSync(join(never, 'meta.json'), 'utf8')) as { outcome: string; expect: { verdict: string; exitCode: number } };

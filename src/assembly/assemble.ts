@@ -44,6 +44,7 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
     tidSides.push(guess.tidSides);
     guesses.push(guess);
   }
+  refuseTwice(spec.inputs, guesses);
   const notes: string[] = [];
   const perThread = spec.inputs.map((inp, i) => isPerThread(inp, guesses[i]));
   for (const [i, inp] of spec.inputs.entries()) {
@@ -72,6 +73,26 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
 function isPerThread(inp: RunSpecInput, guess: SideGuess | undefined): boolean {
   if (inp.tid === undefined) return false;
   return !guess || [...guess.ownTids].every((t) => t === inp.tid);
+}
+
+/**
+ * The same process given twice (a folder holding src.log and a copy of it, or combined.log beside
+ * the src.log and dst.log it was made from) would count every event twice: an input error, naming
+ * both. Two inputs are the same when the first timed events of one (at least 3, to the
+ * microsecond, with their names) are all among the events read from the head of the other.
+ */
+function refuseTwice(inputs: RunSpecInput[], guesses: Array<SideGuess | undefined>): void {
+  const within = (a: SideGuess, b: SideGuess) => a.sample.length >= 3 && a.sample.every((k) => b.seen.has(k));
+  for (let i = 0; i < inputs.length; i++) {
+    for (let j = i + 1; j < inputs.length; j++) {
+      const a = guesses[i];
+      const b = guesses[j];
+      if (!a || !b || inputs[i]!.tid !== undefined || inputs[j]!.tid !== undefined) continue;
+      if (within(a, b) || within(b, a)) {
+        throw new InputError(`${inputs[i]!.path} and ${inputs[j]!.path} hold the same events (from ${(within(a, b) ? a : b).sample[0]}): the same process given twice; give only one of them`);
+      }
+    }
+  }
 }
 
 /** Steps 4 and 5: the one input left beside one decided one is the other side; else the user must say. */
