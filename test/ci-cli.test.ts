@@ -121,11 +121,19 @@ describe('--select / --ignore', () => {
     assert.deepEqual(run.rulesChecked, ['preempt-quit-as-network-failure', 'preempt-quit-stuck', 'preempt-quit-too-early', 'postcopy-split-brain']);
     assert.deepEqual(run.findings, []);
   });
-  it('an inconclusive run (no thread ids) is clean once the rules that cannot decide are left out', () => {
-    const full = (JSON.parse(runCli(['check', 'fixtures/no-tids', '-f', 'json', '-q']).stdout) as Report).runs[0]!;
+  it('the verdict is decided again from the rules kept: the never-started run is inconclusive on migration-stuck, and passes only with its undecided rules left out', () => {
+    const never = 'traces/7.2.22/cap-never-started-1';
+    const full = (JSON.parse(runCli(['check', never, '-f', 'json', '-q']).stdout) as Report).runs[0]!;
     assert.equal(full.verdict, 'inconclusive');
-    const r = runCli(['check', 'fixtures/no-tids', '--ignore', full.inconclusive.map((i) => i.rule).join(','), '-q']);
-    assert.equal(r.code, 0);
+    const one = runCli(['check', never, '--select', 'migration-stuck', '-f', 'json', '-q']);
+    assert.equal(one.code, 3);
+    const run = (JSON.parse(one.stdout) as Report).runs[0]!;
+    assert.deepEqual(run.rulesChecked, ['migration-stuck']);
+    assert.deepEqual(run.inconclusive.map((i) => i.rule), ['migration-stuck']);
+    const undecided = full.inconclusive.map((i) => i.rule);
+    const rest = runCli(['check', never, '--ignore', undecided.join(','), '-f', 'json', '-q']);
+    assert.equal(rest.code, 0);
+    assert.equal((JSON.parse(rest.stdout) as Report).runs[0]!.dataQuality.notes[0], `rules not checked (--select/--ignore): ${undecided.join(', ')}`);
   });
 });
 
