@@ -55,7 +55,8 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
     if (o.side !== null) {
       if (named && named !== o.side) notes.push(`${inp.path}: named like a ${SIDE_WORD[named]} trace, but its events are the ${SIDE_WORD[o.side]}'s (${o.sideEvidence}): read as the ${SIDE_WORD[o.side]}`);
       if (perThread[i]) o.sideEvidence = `thread ${inp.tid} (per-thread file): ${o.sideEvidence}`;
-    } else if (named) {
+    } else if (named && guess.events > 0) {
+      // (An empty file is no process at all: it is decided below, beside the others, or refused.)
       o.side = named;
       o.sideEvidence = `from its name (${basename(inp.path)}); its events cannot tell (${o.sideEvidence})`;
     } else if (perThread[i]) {
@@ -107,7 +108,8 @@ function decideTheRest(out: RunInput[], perThread: boolean[]): void {
     return;
   }
   const u = undecided[0]!;
-  throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}, or name the file src.* or dst.*`);
+  const hint = u.path !== '-' && sideFromName(u.path) === null ? ', or name the file src.* or dst.*' : '';
+  throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}${hint}`);
 }
 
 /** One note per per-thread pattern: how many threads went to each side, and the files whose side is unknown, with their line counts. */

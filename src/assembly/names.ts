@@ -36,11 +36,12 @@ export function isNotTrace(path: string): boolean {
   return NOT_TRACES.some((re) => re.test(name));
 }
 
-/** The process a file holds, as its name says: the name up to its first dot (`src.log.gz` → `src`). */
+/** Endings that say which format a trace is in, not which process it holds. */
+const FORMAT_ENDING = /(\.(log|simple|txt|trace|dat|csv|jsonl|ndjson|out|bin))?(\.gz)?$/i;
+
+/** The process a file holds, as its name says: the name without its format ending (`src.log.gz`, `src.simple` → `src`; `vm1.dst.log` → `vm1.dst`). */
 export function stemOf(path: string): string {
-  const name = basename(path);
-  const dot = name.indexOf('.');
-  return dot > 0 ? name.slice(0, dot) : name;
+  return basename(path).replace(FORMAT_ENDING, '') || basename(path);
 }
 
 /** `dst1.log`, `src2.log.gz`: numbered processes of one side (a source migrated twice), not per-thread files. */
