@@ -41,6 +41,7 @@ export function selectRules(run: RunResult, kept: ReadonlySet<string>): RunResul
     findings,
     inconclusive,
     notApplicable: keep(run.notApplicable),
+    ...(run.clean ? { clean: keep(run.clean) } : {}),
     rulesChecked: run.rulesChecked.filter((id) => kept.has(id)),
     verdict: v.verdict,
     verdictReasons: v.reasons,
