@@ -79,7 +79,7 @@ describe('corpus: combined logs give what separate files give', () => {
       const capDir = join(TRACES, version, `cap-${m.scenario}-1`);
       assert.ok(existsSync(capDir), `${capDir} (the separate-file capture to compare with) exists`);
       const ref = check(capDir);
-      // The folder is the run: src/cli/runs.ts takes a folder holding only combined.log for one.
+      // The folder is the run: src/assembly/folders.ts takes a folder holding only combined.log for one.
       const got = check(dir);
       assert.deepEqual(got.run.inputs.map((i) => i.path.split('/').pop()), ['combined.log']);
       assert.equal(got.run.inputs[0]!.mixed, true, `read as one stream of both processes: ${got.run.inputs[0]!.sideEvidence}`);

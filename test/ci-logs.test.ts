@@ -74,8 +74,11 @@ const RUNS = ['7.2.22', '10.0.13']
 
 describe('one stream with both processes', () => {
   for (const run of RUNS) {
-    it(`${run}: same verdict and findings as the separate files`, () => {
+    it(`${run}: same verdict and findings as the separate files`, (t) => {
       const ref = analyze([run]);
+      // A run that logged nothing side-specific (its migration never started) has its sides from
+      // its file names only; one stream of it has no names to go by (cli.test.ts covers it).
+      if (ref.run.inputs.some((i) => i.sideEvidence.startsWith('from its name'))) return t.skip('sides from file names');
       const dir = tempRun({ 'job.log': combine(join(ROOT, run)) });
       const got = analyze([join(dir, 'job.log')]);
       assert.equal(got.run.inputs[0]!.mixed, true, got.run.inputs[0]!.sideEvidence);
@@ -156,8 +159,8 @@ describe('run folders as capture and CI leave them', () => {
     assert.deepEqual(key(got.run), key(ref.run));
   });
   it('numbered destinations (dst1, dst2: a source migrated twice) are both read, on the destination side', () => {
-    const d = readFileSync(join(racy, 'dst.log'), 'utf8');
-    const dir = tempRun({ 'src.log': readFileSync(join(racy, 'src.log'), 'utf8'), 'dst1.log': d.split('\n').slice(0, 100).join('\n') + '\n', 'dst2.log': d });
+    const twice = join(ROOT, 'traces/10.0.13/twice-postcopy-preempt-1');
+    const dir = tempRun(Object.fromEntries(['src.log', 'dst1.log', 'dst2.log'].map((f) => [f, readFileSync(join(twice, f), 'utf8')])));
     const got = analyze([dir]);
     assert.deepEqual(got.run.inputs.map((i) => `${i.path.split('/').pop()}:${i.side}`), ['src.log:src', 'dst1.log:dst', 'dst2.log:dst']);
   });

@@ -43,7 +43,7 @@ function material(): { head: Buffer; body: Buffer; perBody: number } {
 
 const CHILD = `
 import { detectFormat, newCounters, withFormatOptions } from ${JSON.stringify(join(ROOT, 'dist/src/ingest/trace-input.js'))};
-import { inferSide } from ${JSON.stringify(join(ROOT, 'dist/src/replay/sides.js'))};
+import { inferSide } from ${JSON.stringify(join(ROOT, 'dist/src/assembly/sides.js'))};
 import { loadCatalog } from ${JSON.stringify(join(ROOT, 'dist/src/model/catalog.js'))};
 const f = withFormatOptions(await detectFormat('-'), { traceEvents: ${JSON.stringify(join(ROOT, SELFBUILT, 'trace-events-all'))} });
 const side = await inferSide('-', f, loadCatalog([]));

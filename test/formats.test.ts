@@ -462,7 +462,7 @@ describe('byte sources', () => {
         '--input-type=module',
         '-e',
         `import { detectFormat, newCounters } from ${JSON.stringify(join(ROOT, 'dist/src/ingest/trace-input.js'))};
-         import { inferSide } from ${JSON.stringify(join(ROOT, 'dist/src/replay/sides.js'))};
+         import { inferSide } from ${JSON.stringify(join(ROOT, 'dist/src/assembly/sides.js'))};
          import { loadCatalog } from ${JSON.stringify(join(ROOT, 'dist/src/model/catalog.js'))};
          const f = await detectFormat('-');
          const side = await inferSide('-', f, loadCatalog([]));

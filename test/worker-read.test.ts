@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { resolveRuns } from '../src/cli/runs.js';
+import { resolveRuns } from '../src/assembly/folders.js';
 import { RecordDecoder, RecordEncoder } from '../src/ingest/record-codec.js';
 import { readLinesAt } from '../src/ingest/read-back.js';
 import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
@@ -114,7 +114,7 @@ describe('inputs read on worker threads', () => {
 
   it('give the same result as reading inline, for every real run', async () => {
     for (const dir of dirs) {
-      const [spec] = await resolveRuns([dir], undefined, undefined);
+      const [spec] = await resolveRuns([dir]);
       const [a, b] = await both(spec!);
       assert.equal(b, a, dir);
     }

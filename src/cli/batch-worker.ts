@@ -2,7 +2,8 @@
 // each RunResult back (plain data). Loads the catalog once per worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../model/catalog.js';
-import { analyzeRun, type RunSpec } from '../replay/run.js';
+import type { RunSpec } from '../assembly/types.js';
+import { analyzeRun } from '../replay/run.js';
 
 interface Setup {
   catalog: string[];

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../ingest/trace-input.js';
 import { CatalogError } from '../model/catalog.js';
-import type { RunSpec } from '../replay/run.js';
+import type { RunSpec } from '../assembly/types.js';
 import type { RunResult } from '../types.js';
 import { UsageError } from './errors.js';
 

@@ -20,15 +20,20 @@ export function isActionable(f: Finding): boolean {
 }
 
 /**
- * A run of a batch that could not be read → 2 (broken input must not pass as a result); else
- * findings at or above --fail-on → 1; otherwise any run with a rule that could not decide → 3
- * (whatever else it found); otherwise 0.
+ * The exit code of a check, one run or many (a batch), in this order of precedence:
+ *   1  some run has findings at or above --fail-on: what CI exists to catch, so a run beside it
+ *      that could not be read does not hide it;
+ *   2  some run of a batch could not be read (it is listed as not checked in every format):
+ *      broken input must not pass;
+ *   3  some run has a rule that could not decide (whatever else it found);
+ *   0  every run decided every rule, and nothing at or above --fail-on.
  * Findings marked `known` (--baseline) or suppressed (--suppressions) are reported but never fail.
+ * A single run whose input cannot be read, and every usage error, is exit 2 before any report.
  */
 export function exitCodeFor(runs: readonly RunResult[], failOn: FailOn = 'warning', unusableRuns = 0): number {
-  if (unusableRuns > 0) return EXIT.error;
   const failing = failOn !== 'never' && runs.some((r) => r.findings.some((f) => isActionable(f) && RANK[f.severity] >= RANK[failOn]));
   if (failing) return EXIT.findings;
+  if (unusableRuns > 0) return EXIT.error;
   // A rule that could not decide keeps the run from passing even when other rules found
   // something that the baseline, the suppressions or --fail-on then accepted.
   if (runs.some((r) => r.verdict === 'inconclusive' || r.inconclusive.length > 0)) return EXIT.inconclusive;
@@ -42,4 +47,6 @@ export const EXIT_HELP = `Exit codes:
   2  usage or input error (bad option, unreadable or unrecognisable file, bad catalog); in a
      batch the other runs are still checked and reported, the unusable ones listed
   3  inconclusive: the trace cannot decide a rule (no thread ids, missing events); says why
-  4  (capture only) the migration could not be run as the scenario intends; says what happened`;
+  4  (capture only) the migration could not be run as the scenario intends; says what happened
+Several runs: 1 if any has findings, else 2 if any could not be read, else 3 if any is
+inconclusive, else 0.`;

@@ -8,7 +8,7 @@ import { createGzip } from 'node:zlib';
 import { detectFormatStrict, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
 import { mergeByTime } from '../replay/merge.js';
-import { inferSide } from '../replay/sides.js';
+import { inferSide } from '../assembly/sides.js';
 import type { Side, UnparsedSample } from '../types.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { parseTimeBound } from './time.js';

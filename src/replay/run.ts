@@ -1,10 +1,9 @@
-// One run (a migration's source and/or destination traces) end to end: decide each input's side,
-// stream and merge the inputs in time order, drive the model and the rules, and assemble the
-// result. Pure with respect to output: nothing here prints.
-import { detectFormat, fileSize, formatByName, InputError, notRecognised, newCounters, readTraceRecords, STDIN, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+// One run (a migration's source and/or destination traces) end to end: take each input's format
+// and side from the assembly stage, stream and merge the inputs in time order, drive the model and
+// the rules, and assemble the result. Pure with respect to output: nothing here prints.
+import { fileSize, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
 import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
 import { traceBytesEstimate } from '../ingest/bytes.js';
-import { addScore, decideSide, newSideScore, type SideScore } from '../model/side.js';
 import { patternsOf, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
@@ -12,25 +11,16 @@ import { ProcessMode } from '../model/mode.js';
 import { NameAttribution, shownTid, type ThreadsBy } from '../model/attribution.js';
 import { RULES } from '../rules/index.js';
 import type { RunFacts } from '../rules/rule.js';
-import type { Finding, Inconclusive, Location, NotApplicable, Role, RunInput, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
+import type { Finding, Inconclusive, Location, NotApplicable, Role, RunResult, Side, UnparsedSample, Verdict } from '../types.js';
 import { mergeByTime } from './merge.js';
 import { readLinesAt } from '../ingest/read-back.js';
 import { cutReason } from '../ingest/input-end.js';
 import { newScratch, parseInto } from '../ingest/log-format.js';
 import { Episode, maskOf, VERSION, STATE, type EpisodeOutcome } from './episode.js';
-import { inferSide } from './sides.js';
+import { assembleRun } from '../assembly/assemble.js';
+import type { RunSpec } from '../assembly/types.js';
 
-export interface RunSpec {
-  name: string;
-  /**
-   * `tid`: the thread id from a per-thread file's name (`-d tid -D name-%d`); `group`: inputs that
-   * share one side, inferred together (the per-thread files of one process, or the numbered
-   * destinations dst1, dst2 of a source migrated twice).
-   */
-  inputs: Array<{ path: string; side?: Side; format?: string; tid?: number; group?: string }>;
-  /** What the caller wants said about how the inputs were chosen. */
-  notes?: string[];
-}
+export type { RunSpec } from '../assembly/types.js';
 
 /**
  * Migrations of one trace whose model is kept open at a time. An older one is judged when this many
@@ -61,7 +51,7 @@ export interface AnalyzeOptions {
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
-  const { inputs, formats, tidSides } = await resolveInputs(spec, opts.catalog, opts.traceEvents);
+  const { inputs, formats, tidSides, notes: assemblyNotes } = await assembleRun(spec, opts.catalog, opts.traceEvents);
   const fileOf = (i: number) => inputs[i]?.path ?? '?';
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
@@ -281,7 +271,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
   const notes = dataNotes(counters, formats, cuts, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
-  notes.unshift(...(spec.notes ?? []));
+  notes.unshift(...(spec.notes ?? []), ...assemblyNotes);
   if (judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${judgedEarly} migrations was judged once ${keepOpen} later ones had begun, with what the trace had shown by then`);
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
   const modeResult = main.mode;
@@ -379,69 +369,6 @@ function dataNotes(counters: InputCounters[], formats: TraceFormat[], cuts: Arra
   notes.push(...contradictions.map((c) => `version evidence contradicts itself: ${c}`));
   if (statesDropped) notes.push(`${statesDropped} state changes beyond the first 10000 were not kept`);
   return notes;
-}
-
-/** Each input's format (detected, or forced) and side (inferred, or forced, or per TID for a stream of both). */
-async function resolveInputs(spec: RunSpec, catalog: Catalog, traceEvents?: string): Promise<{ inputs: RunInput[]; formats: TraceFormat[]; tidSides: Array<Map<number, Side> | undefined> }> {
-  const out: RunInput[] = [];
-  const formats: TraceFormat[] = [];
-  const tidSides: Array<Map<number, Side> | undefined> = [];
-  const scores: Array<SideScore | undefined> = [];
-  for (const inp of spec.inputs) {
-    const detected = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
-    const format = withFormatOptions(detected, { traceEvents, tid: inp.tid });
-    formats.push(format);
-    if (inp.side) {
-      out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: format.name });
-      tidSides.push(undefined);
-      scores.push(undefined);
-      continue;
-    }
-    const guess = await inferSide(inp.path, format, catalog);
-    if ('fallback' in detected && guess.events === 0) throw notRecognised(inp.path);
-    out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: format.name, ...(guess.tidSides ? { mixed: true } : {}) });
-    tidSides.push(guess.tidSides);
-    scores.push(guess.score);
-  }
-  // Inputs of one group: one side for all, from all their events.
-  for (const group of new Set(spec.inputs.map((i) => i.group).filter((g): g is string => g !== undefined))) {
-    const idx = spec.inputs.map((inp, i) => (inp.group === group && !inp.side ? i : -1)).filter((i) => i >= 0);
-    if (idx.length === 0) continue;
-    const sum = newSideScore();
-    for (const i of idx) addScore(sum, scores[i]!);
-    const d = decideSide(sum);
-    for (const i of idx) {
-      out[i]!.side = d.side;
-      out[i]!.sideEvidence = `${group}*: ${d.why}`;
-      delete out[i]!.mixed;
-      tidSides[i] = undefined;
-    }
-  }
-  const bySide = (s: Side) => out.filter((i) => i.side === s);
-  for (const s of ['src', 'dst'] as const) {
-    // Inputs of one group share a side by definition: only ungrouped inputs may not.
-    const same = bySide(s).filter((i, k, all) => {
-      const g = spec.inputs[out.indexOf(i)]?.group;
-      return g === undefined || all.findIndex((j) => spec.inputs[out.indexOf(j)]?.group === g) === k;
-    });
-    if (same.length > 1 && same.some((i) => !i.sideEvidence.startsWith('forced'))) {
-      throw new InputError(`${same.map((i) => i.path).join(' and ')} all look like ${s === 'src' ? 'source' : 'destination'} traces (${same.map((i) => i.sideEvidence).join('; ')}); name each with --src FILE / --dst FILE`);
-    }
-  }
-  const undecided = out.filter((i) => i.side === null && !i.mixed);
-  if (undecided.length) {
-    // One undecided input beside a decided one is the other process.
-    const decided = out.filter((i) => i.side !== null);
-    if (undecided.length === 1 && decided.length === 1) {
-      const other: Side = decided[0]!.side === 'src' ? 'dst' : 'src';
-      undecided[0]!.side = other;
-      undecided[0]!.sideEvidence = `the other input is the ${decided[0]!.side} (${undecided[0]!.sideEvidence})`;
-    } else {
-      const u = undecided[0]!;
-      throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}`);
-    }
-  }
-  return { inputs: out, formats, tidSides };
 }
 
 /** A trace line as a location shows it: at most 300 characters. */

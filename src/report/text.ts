@@ -149,6 +149,41 @@ export function summaryTable(runs: readonly RunResult[]): string[] {
   ];
 }
 
+/** A finding as one summary names it: severity, rule, evidence (and migration, known/suppressed). */
+function findingTag(f: Finding): string {
+  const accepted = f.suppressed ? ', suppressed' : f.baseline === 'known' ? ', known' : '';
+  return `${f.severity} ${f.rule} [${f.evidence}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
+}
+
+/** --summary: one line per run (verdict, run, the findings by name, or why it could not decide), then the totals. */
+export function renderSummary(report: Report): string {
+  const rows: Array<[string, string, string]> = report.runs.map((r) => {
+    const tags = new Map<string, number>();
+    for (const f of r.findings) tags.set(findingTag(f), (tags.get(findingTag(f)) ?? 0) + 1);
+    const named = [...tags].map(([t, n]) => (n > 1 ? `${t} ×${n}` : t)).join(', ');
+    const why = r.verdict === 'inconclusive' && r.verdictReasons.length ? `${named ? '; ' : ''}undecided: ${shorten(r.verdictReasons[0]!, 120)}${r.verdictReasons.length > 1 ? ` (and ${r.verdictReasons.length - 1} more)` : ''}` : '';
+    const mark = r.verdict === 'findings' ? chalk.red('✖ FINDINGS') : r.verdict === 'inconclusive' ? chalk.yellow('? INCONCLUSIVE') : chalk.green('✔ CLEAN');
+    return [mark, r.name, `${named}${why}`];
+  });
+  for (const u of report.unusable ?? []) rows.push([chalk.red('✖ NOT CHECKED'), u.run, shorten(u.error, 160)]);
+  const width = '? INCONCLUSIVE'.length; // the widest mark: the same column in every summary
+  const out = rows.map(([m, name, rest]) => `${m}${' '.repeat(width - stripAnsi(m).length)}  ${name}${rest ? `  ${rest}` : ''}`);
+  const by = (v: string) => report.runs.filter((r) => r.verdict === v).length;
+  const unusable = report.unusable?.length ?? 0;
+  const total = report.runs.length + unusable;
+  out.push(chalk.bold(`Summary: ${total} run${total === 1 ? '' : 's'} — ${by('findings')} with findings, ${by('inconclusive')} inconclusive, ${by('clean')} clean${unusable ? `, ${unusable} not checked` : ''}`));
+  return `${out.join('\n')}\n`;
+}
+
+function shorten(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+function stripAnsi(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
 export function renderText(report: Report, opts: TextOptions): string {
   const out: string[] = [];
   for (const r of report.runs) out.push(...renderRun(r, opts));

@@ -7,27 +7,33 @@ import type { Argv, CommandModule } from 'yargs';
 import { applyBaseline, baselineEntries, BaselineError, parseBaseline, serializeBaseline } from '../../baseline/baseline.js';
 import { applySuppressions, parseSuppressions, SuppressionError } from '../../baseline/suppressions.js';
 import { loadCatalog } from '../../model/catalog.js';
-import { analyzeRun, type RunSpec } from '../../replay/run.js';
+import { resolveRuns } from '../../assembly/folders.js';
+import type { RunSpec } from '../../assembly/types.js';
+import { analyzeRun } from '../../replay/run.js';
 import { fingerprint } from '../../report/fingerprint.js';
 import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
+import { renderSummary } from '../../report/text.js';
 import { RULES } from '../../rules/index.js';
+import { keptRules, RuleSelectionError, selectRules } from '../../rules/select.js';
 import type { Report, RunResult, UnusableRun } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
-import { resolveRuns } from '../runs.js';
 import { analyzeBatch, defaultJobs } from '../batch.js';
-import { restoreDash } from './convert.js';
 import { writeHtmlReport } from './timeline.js';
 import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
-import { writeOut } from '../output.js';
+import { setAsciiOutput, writeErr, writeOut } from '../output.js';
 
 export interface CheckArgs {
   paths: string[];
-  src?: string;
-  dst?: string;
+  src?: string | string[];
+  dst?: string | string[];
   format: Format;
+  summary: boolean;
+  select: string[];
+  ignore: string[];
+  ascii?: boolean;
   catalog: string[];
   'stuck-after': number;
   'fail-on': FailOn;
@@ -59,9 +65,12 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         default: [],
         describe: 'A run folder (src.log + dst.log), a folder of run folders, or trace files of one run',
       })
-      .option('src', { type: 'string', describe: 'Source trace file (skips side inference for it)' })
-      .option('dst', { type: 'string', describe: 'Destination trace file (skips side inference for it)' })
+      .option('src', { type: 'string', requiresArg: true, describe: 'A source trace file (repeatable; - for standard input): skips side inference for it' })
+      .option('dst', { type: 'string', requiresArg: true, describe: 'A destination trace file (repeatable: a source migrated to a fresh destination after a failed attempt)' })
       .option('format', { alias: 'f', choices: FORMATS, default: 'text' as Format, describe: 'Output format on stdout (github: Actions annotations, plus a summary appended to $GITHUB_STEP_SUMMARY when set)' })
+      .option('summary', { type: 'boolean', default: false, describe: 'Text format: one line per run (verdict, run, findings by name), then the totals' })
+      .option('select', { type: 'string', array: true, requiresArg: true, default: [], describe: 'Check only these rules (ids or globs, comma-separated or repeated)' })
+      .option('ignore', { type: 'string', array: true, requiresArg: true, default: [], describe: 'Leave these rules out (ids or globs, comma-separated or repeated); each run says which were left out' })
       .option('sarif', { type: 'string', requiresArg: true, describe: 'Also write a SARIF 2.1.0 report to this file' })
       .option('junit', { type: 'string', requiresArg: true, describe: 'Also write a JUnit XML report to this file' })
       .option('json', { type: 'string', requiresArg: true, describe: 'Also write the JSON report to this file' })
@@ -82,14 +91,19 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .example('$0 check traces/10.0.13/c-postcopy-preempt-pre72-2', 'Check one run (a folder with src.log and dst.log)')
       .example('$0 check --src a/src.log --dst b/dst.log', 'Check two files whose sides you name')
       .example('zcat job.log.gz | $0 check -', 'Check a CI job log with both processes in it, from standard input')
+      .example('$0 check --src src.log --dst dst-a.log --dst dst-b.log', 'A source migrated twice, to two destinations')
+      .example('$0 check runs/ --summary', 'One line per run')
       .example('$0 check traces --format json > report.json', 'Check every run under traces/, machine-readable')
       .example('$0 check traces -f github --sarif migtrace.sarif --junit migtrace.xml', 'In GitHub Actions: annotations on stdout, reports for upload')
       .example('$0 check traces --baseline .migtrace-baseline.json', 'Fail only on findings that are not in the baseline')
       .check((a) => {
-        if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new Error('give a run folder, trace files, or --src/--dst');
-        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1) throw new Error('--jobs takes a whole number >= 1');
-        if (!Number.isFinite(a['stuck-after']) || (a['stuck-after'] as number) < 0) throw new Error('--stuck-after takes a number of milliseconds >= 0');
-        for (const o of FILE_OPTIONS) if (a[o] !== undefined && (typeof a[o] !== 'string' || a[o] === '')) throw new Error(`--${o} takes one file name`);
+        if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new UsageError('give a run folder, trace files, - for standard input, or --src/--dst FILE');
+        if (!Number.isInteger(a.jobs) || (a.jobs as number) < 1) throw new UsageError(`--jobs takes a whole number >= 1 (got ${a.jobs})`);
+        if (!Number.isFinite(a['stuck-after']) || (a['stuck-after'] as number) < 0) throw new UsageError(`--stuck-after takes a number of milliseconds >= 0 (got ${a['stuck-after']})`);
+        if (!Number.isInteger(a['max-unparsed']) || (a['max-unparsed'] as number) < 0) throw new UsageError(`--max-unparsed takes a whole number >= 0 (got ${a['max-unparsed']})`);
+        if (a.summary && a.format !== 'text') throw new UsageError(`--summary is a form of the text report; it does not go with --format ${a.format}`);
+        for (const o of FILE_OPTIONS) if (a[o] !== undefined && (typeof a[o] !== 'string' || a[o] === '')) throw new UsageError(`--${o} takes one file name`);
+        for (const o of ['src', 'dst'] as const) for (const f of list(a[o])) if (f === '') throw new UsageError(`--${o} takes a file name`);
         return true;
       }) as unknown as Argv<CheckArgs>,
   handler: async (args) => {
@@ -97,9 +111,28 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   },
 };
 
+/** An option given once or repeated. */
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+/** --select/--ignore values: repeated and comma-separated alike. */
+function ruleList(v: string[]): string[] {
+  return v.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean);
+}
+
 export async function runCheck(args: CheckArgs): Promise<number> {
+  if (args.ascii) setAsciiOutput(args.format === 'json' || args.format === 'sarif' ? 'json' : args.format === 'junit' ? 'xml' : 'text');
+  let kept: Set<string>;
+  try {
+    kept = keptRules(ruleList(args.select), ruleList(args.ignore));
+  } catch (e) {
+    if (e instanceof RuleSelectionError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (kept.size === 0) throw new UsageError('--select/--ignore leave no rule to check');
   const catalog = loadCatalog(args.catalog);
-  const specs = await resolveRuns(restoreDash(args.paths), args.src, args.dst, args['input-format']);
+  const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) }, args['input-format']);
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
   // In a batch, a run whose input cannot be read is reported beside the others, not fatal to them.
@@ -108,7 +141,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     if (r instanceof InputError) {
       unusable.push({ run: spec.name, inputs: spec.inputs.map((i) => i.path), error: r.message });
       diag(r.message);
-    } else runs.push(r);
+    } else runs.push(selectRules(r, kept));
   };
   const common = {
     stuckAfterMs: args['stuck-after'],
@@ -147,7 +180,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   }
 
   const opts = { verbose: args.verbose, cwd: process.cwd() };
-  await writeOut(REPORTERS[args.format](report, opts));
+  await writeOut(args.summary ? renderSummary(report) : REPORTERS[args.format](report, opts));
   if (args.sarif) await writeArtifact(args.sarif, REPORTERS.sarif(report, opts), '--sarif');
   if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
   if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
@@ -164,7 +197,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
 }
 
 function diag(message: string): void {
-  process.stderr.write(`migtrace: ${message}\n`);
+  writeErr(`migtrace: ${message}\n`);
 }
 
 async function readText(path: string, option: string): Promise<string> {
@@ -222,7 +255,7 @@ function applyBaselineFile(report: Report, path: string, text: string): void {
   diag(`baseline ${path}: ${fresh} new finding${fresh === 1 ? '' : 's'}, ${known} known`);
   if (gone.length) {
     diag(`baseline ${path}: ${gone.length} entr${gone.length === 1 ? 'y' : 'ies'} no longer seen (fixed, or the run was not checked; prune with --write-baseline):`);
-    for (const g of gone) process.stderr.write(`  ${g.key}${g.summary ? `\n    ${g.summary}` : ''}\n`);
+    for (const g of gone) writeErr(`  ${g.key}${g.summary ? `\n    ${g.summary}` : ''}\n`);
   }
 }
 

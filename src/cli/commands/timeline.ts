@@ -2,8 +2,11 @@
 // the selected time windows (timeline/collect.ts decides what is kept; this file only reads) and
 // show them as swimlanes in the terminal, and/or as a self-contained HTML file. Also exports
 // writeHtmlReport for `check --html`.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Argv, CommandModule } from 'yargs';
 import { detectFormatStrict, formatByName, InputError, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceFormat } from '../../ingest/trace-input.js';
 import { loadCatalog, type Catalog } from '../../model/catalog.js';
@@ -19,13 +22,13 @@ import type { Report, RunResult } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { writeOut } from '../output.js';
 import { makeProgress } from '../progress.js';
-import { resolveRuns } from '../runs.js';
+import { resolveRuns } from '../../assembly/folders.js';
 import { VERSION } from '../version.js';
 
 export interface TimelineArgs {
   paths: string[];
-  src?: string;
-  dst?: string;
+  src?: string | string[];
+  dst?: string | string[];
   from?: string;
   to?: string;
   html?: string;
@@ -49,8 +52,8 @@ export const timelineCommand: CommandModule<object, TimelineArgs> = {
   builder: (y: Argv) =>
     y
       .positional('paths', { type: 'string', array: true, default: [], describe: 'One run: a folder with src.log/dst.log, or its trace files' })
-      .option('src', { type: 'string', describe: 'Source trace file (skips side inference for it)' })
-      .option('dst', { type: 'string', describe: 'Destination trace file (skips side inference for it)' })
+      .option('src', { type: 'string', requiresArg: true, describe: 'A source trace file (repeatable; - for standard input): skips side inference for it' })
+      .option('dst', { type: 'string', requiresArg: true, describe: 'A destination trace file (repeatable)' })
       .option('from', { type: 'string', requiresArg: true, describe: 'Start of the window: seconds as in the trace, or +S after the first event' })
       .option('to', { type: 'string', requiresArg: true, describe: 'End of the window (same forms as --from)' })
       .option('margin', { type: 'number', default: DEFAULT_MARGIN_MS, describe: 'Default view: ms shown around each finding event and end-of-postcopy event' })
@@ -63,12 +66,14 @@ export const timelineCommand: CommandModule<object, TimelineArgs> = {
       .example('$0 timeline traces/10.0.13/c-postcopy-preempt-pre72-2', 'Zoom on the findings and the end of postcopy')
       .example('$0 timeline RUN --from +3.24 --to +3.30', 'Show a chosen window (seconds after the first event)')
       .example('$0 timeline RUN --html run.html', 'Also write an interactive HTML timeline')
+      .example('zcat job.log.gz | $0 timeline -', 'A CI job log from standard input (kept in a temporary file: the timeline reads it twice)')
       .check((a) => {
-        if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new Error('give a run folder or its trace files');
-        if (!Number.isFinite(a.margin) || (a.margin as number) <= 0) throw new Error('--margin takes a number of milliseconds > 0');
-        if (!Number.isInteger(a['max-events']) || (a['max-events'] as number) < 1) throw new Error('--max-events takes a whole number >= 1');
-        if (a.width !== undefined && (!Number.isInteger(a.width) || (a.width as number) < 40)) throw new Error('--width takes a whole number >= 40');
-        if (a.html !== undefined && (typeof a.html !== 'string' || a.html === '')) throw new Error('--html takes one file name');
+        if ((a.paths as string[]).length === 0 && !a.src && !a.dst) throw new UsageError('give a run folder, its trace files, or - for standard input');
+        if (!Number.isFinite(a.margin) || (a.margin as number) <= 0) throw new UsageError(`--margin takes a number of milliseconds > 0 (got ${a.margin})`);
+        if (!Number.isInteger(a['max-events']) || (a['max-events'] as number) < 1) throw new UsageError(`--max-events takes a whole number >= 1 (got ${a['max-events']})`);
+        if (a.width !== undefined && (!Number.isInteger(a.width) || (a.width as number) < 40)) throw new UsageError(`--width takes a whole number >= 40 (got ${a.width})`);
+        if (!Number.isFinite(a['stuck-after']) || (a['stuck-after'] as number) < 0) throw new UsageError(`--stuck-after takes a number of milliseconds >= 0 (got ${a['stuck-after']})`);
+        if (a.html !== undefined && (typeof a.html !== 'string' || a.html === '')) throw new UsageError('--html takes one file name');
         return true;
       }) as unknown as Argv<TimelineArgs>,
   handler: async (args) => {
@@ -89,10 +94,28 @@ function selection(args: Pick<TimelineArgs, 'from' | 'to' | 'margin'>): Selectio
   }
 }
 
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
 export async function runTimeline(args: TimelineArgs): Promise<number> {
+  const usesStdin = [...args.paths, ...list(args.src), ...list(args.dst)].includes(STDIN);
+  if (!usesStdin) return timelineOf(args);
+  // The timeline reads its inputs twice (analysis, then the events it draws): standard input is
+  // kept in a temporary file for that, and shown as -, as check shows it.
+  const dir = await mkdtemp(join(tmpdir(), 'migtrace-stdin-'));
+  const kept = join(dir, 'stdin');
+  try {
+    await pipeline(process.stdin, createWriteStream(kept));
+    const swap = (v: string) => (v === STDIN ? kept : v);
+    return await timelineOf({ ...args, paths: args.paths.map(swap), src: list(args.src).map(swap), dst: list(args.dst).map(swap) }, (text) => text.split(kept).join(STDIN));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function timelineOf(args: TimelineArgs, shown: (text: string) => string = (t) => t): Promise<number> {
   const select = selection(args);
   const catalog = loadCatalog(args.catalog);
-  const specs = await resolveRuns(args.paths, args.src, args.dst);
+  const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) });
   if (specs.length !== 1) throw new UsageError(`timeline shows one run; ${specs.length} found (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): name one run folder`);
   const spec = specs[0]!;
   const progress = makeProgress(!args.quiet);
@@ -109,9 +132,9 @@ export async function runTimeline(args: TimelineArgs): Promise<number> {
   progress.done();
   const spans = computeSpans(data, run);
   const width = args.width ?? (process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80);
-  await writeOut(renderTimelineText(data, spans, run, { width }));
+  await writeOut(shown(renderTimelineText(data, spans, run, { width })));
   if (args.html) {
-    await writeHtmlFile(args.html, renderHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [{ run, data }]));
+    await writeHtmlFile(args.html, shown(renderHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [{ run, data }])));
     process.stderr.write(`migtrace: wrote ${args.html}\n`);
   }
   return 0;
