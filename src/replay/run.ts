@@ -97,6 +97,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
 
   // Set once the inputs are read; a migration judged early (long before the end) is not near a cut.
   let cutOf = (_side: Side): string | null => null;
+  /** Events of a both-process stream without thread ids whose side cannot be told from their name. */
+  let unplaced = 0;
   for await (const batch of mergeByTime(sources)) {
     for (const rec of batch) drive(rec);
     opts.onProgress?.(bytesRead(), totalBytes());
@@ -128,6 +130,11 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
         threads.assignSide(ref.tid, side);
       }
       ref.side = side ?? null;
+    } else if (mixed && ref.tid === null && ref.side === null) {
+      // Both processes and no thread ids: the event's own side, when only one side logs it.
+      const only = rows.length > 0 && rows[0]!.side !== 'both' && rows.every((r) => r.side === rows[0]!.side) ? (rows[0]!.side as Side) : null;
+      if (only) ref.side = only;
+      else unplaced++;
     }
     const st = ref.side === 'src' ? sideStats.src : ref.side === 'dst' ? sideStats.dst : sideStats.none;
     st.events++;
@@ -272,6 +279,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
   const notes = dataNotes(counters, formats, cuts, { ...facts, threads, sides: { src: sideInfo('src'), dst: sideInfo('dst') } }, versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
   notes.unshift(...(spec.notes ?? []), ...assemblyNotes);
+  if (unplaced > 0) notes.push(`${unplaced} events of a stream of both processes without thread ids could not be placed on either side (both sides log them: migrate_set_state, qemu_file_fclose, ...): rules that need them are inconclusive`);
   if (judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${judgedEarly} migrations was judged once ${keepOpen} later ones had begun, with what the trace had shown by then`);
   if (several) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
   const modeResult = main.mode;

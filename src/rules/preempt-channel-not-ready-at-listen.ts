@@ -16,12 +16,14 @@ function finish(f: RunFacts): RuleOutcome {
   if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
   const range = f.versions.range('dst');
   if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };
-  if (p.dstPreemptChannel && happenedBefore(p.dstPreemptChannel, p.dstListen)) {
+  // A preempt migration always gets its channel: none at all in the trace means the event is missing.
+  if (!p.dstPreemptChannel) return { kind: 'inconclusive', reason: 'postcopy-preempt ran, but the destination trace shows no postcopy_preempt_new_channel: when its preempt channel arrived cannot be told', missing: ['postcopy_preempt_new_channel'] };
+  if (happenedBefore(p.dstPreemptChannel, p.dstListen)) {
     return { kind: 'clean', note: 'the destination had its preempt channel before LISTEN' };
   }
   const sure = isWithin(range, GE_9_0);
   const locations = [f.locate(p.dstListen, 'destination processes LISTEN')];
-  if (p.dstPreemptChannel) locations.push(f.locate(p.dstPreemptChannel, 'preempt channel accepted only now'));
+  locations.push(f.locate(p.dstPreemptChannel, 'preempt channel accepted only now'));
   return {
     kind: 'findings',
     findings: [
@@ -29,9 +31,9 @@ function finish(f: RunFacts): RuleOutcome {
         rule: ID,
         severity: sure ? 'error' : 'warning',
         message:
-          `the destination processed LISTEN ${p.dstPreemptChannel ? 'before' : 'without'} accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
+          `the destination processed LISTEN before accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
           (sure ? 'On a 9.0+ destination this is a regression of 7afbdada7e.' : `The destination is ${overlaps(range, GE_9_0) ? 'possibly' : ''} older than 9.0 (version ${f.versions.guess('dst').range}); there this order was the known bug 7afbdada7e fixed.`),
-        evidence: p.dstPreemptChannel ? 'channel-after-listen' : 'no-channel',
+        evidence: 'channel-after-listen',
         commits: RULE.commits,
         locations,
       },
@@ -57,7 +59,7 @@ those pages come through the preempt channel. If the destination processes LISTE
 thread accepted the preempt connection, nothing can deliver them and the migration hangs.
 7afbdada7e (9.0; 6983d1657d in 8.2 stable) makes the destination wait for the preempt channel.
 
-Fires when the destination's postcopy_preempt_new_channel comes after (or never before) its
+Fires when the destination's postcopy_preempt_new_channel comes after its
 loadvm_postcopy_handle_listen enter: an error on 9.0+ destinations, a warning when the version
 cannot be told. Not for destinations known to be older.`,
   create: () => fromModel(finish),

@@ -91,7 +91,7 @@ export function applyRequirements(req: Requirements, outcome: RuleOutcome, f: Ru
     const fact = holds(need.when, need.side, f, ctx);
     if (fact === null || met(need, f, ctx)) continue;
     missing.push(...eventsFor(need, ctx.catalog));
-    why.push(`${fact}, so the ${SIDE_NAME[need.side]} trace must show ${describe(need)}`);
+    why.push(`${fact ? `${fact}, so ` : ''}the ${SIDE_NAME[need.side]} trace must show ${describe(need)}`);
   }
   if (why.length) return { kind: 'inconclusive', reason: `${why.join('; ')}: it does not (events filtered out, or the trace is incomplete)`, missing: [...new Set(missing)] };
   return outcome;
@@ -152,7 +152,7 @@ function holds(fact: Fact, side: Side, f: RunFacts, ctx: RequirementContext): st
   if (!f.sides[side].present) return null;
   switch (fact) {
     case 'always':
-      return `the ${SIDE_NAME[side]} trace is there`;
+      return '';
     case 'postcopy':
       return f.mode.postcopy ? 'postcopy ran' : null;
     case 'preempt':
