@@ -68,7 +68,7 @@ describe('version and mode (§G.1, §D.0)', () => {
   it('10.0 with x-preempt-pre-7-2: compat mode, with the evidence named', async () => {
     const r = await run('10.0.13/c-postcopy-preempt-pre72-1');
     assert.equal(r.mode.compatPre72, true);
-    assert.ok(r.mode.evidence.some((e) => /before the first PONG/.test(e.claim) && e.file?.endsWith('src.log')));
+    assert.ok(r.mode.evidence.some((e) => /during setup, before the migration went active/.test(e.claim) && e.file?.endsWith('src.log')));
     assert.ok(r.mode.evidence.some((e) => /EOS received/.test(e.claim)));
   });
   it('postcopy without preempt', async () => {

@@ -15,9 +15,11 @@ import { overlaps, type VersionRange } from './versions.js';
 /** How one side's threads were told apart, as findings and reports say it. */
 export type ThreadsBy = 'thread ids' | 'per-thread files' | 'event names (no thread ids)';
 
-/** Stand-in thread ids: -1 - role index for a role; UNATTRIBUTED for role '*'; below for version-dependent ones. */
+/** Stand-in thread ids: -1 - role index for a role (minus GENERATION per later lifetime); UNATTRIBUTED for role '*'; below it the version-dependent ones. */
 const UNATTRIBUTED = -100;
 const AMBIGUOUS_BASE = -200;
+/** Later lifetimes of a role: -1 - role index - GENERATION * n (clear of the ids above). */
+const GENERATION = 1000;
 
 export function isStandIn(tid: number | null): boolean {
   return tid !== null && tid < 0;
@@ -44,6 +46,7 @@ export class NameAttribution {
   /** Events put on a thread by name, per side (the data section counts them). */
   readonly counts = { src: 0, dst: 0 };
   readonly unattributed = { src: 0, dst: 0 };
+  private readonly generations = new Map<string, { n: number; exited: boolean }>();
 
   /**
    * The stand-in thread for an event without a thread id, from its catalog rows and what is known
@@ -61,13 +64,30 @@ export class NameAttribution {
         role = row.role;
       }
     }
-    if (role !== null) return { tid: roleTid(role), role };
+    if (role !== null) return { tid: this.lifetime(side, role, rows), role };
     if (list) {
       const fits = decide(list.roleByVersion!, range);
-      if (fits) return { tid: roleTid(fits), role: fits };
+      if (fits) return { tid: this.lifetime(side, fits, rows), role: fits };
       return { tid: this.ambiguousTid(side, list), role: 'unknown' };
     }
     return this.none(side);
+  }
+
+  /**
+   * A role's stand-in for the thread now living: a thread that started again after its role's
+   * last one exited (a return-path thread re-created by a postcopy recovery, 8.2+, §A.2 item 4) is
+   * a new stand-in, so each lifetime keeps its own start and exit.
+   */
+  private lifetime(side: Side, role: Role, rows: readonly CatalogRow[]): number {
+    const key = `${side}|${role}`;
+    let g = this.generations.get(key);
+    if (!g) this.generations.set(key, (g = { n: 0, exited: false }));
+    if (g.exited && rows.some((r) => r.signal === 'thread-start')) {
+      g.n++;
+      g.exited = false;
+    }
+    if (rows.some((r) => r.signal === 'thread-exit')) g.exited = true;
+    return roleTid(role) - GENERATION * g.n;
   }
 
   private none(side: Side): { tid: number; role: Role } {
