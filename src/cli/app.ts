@@ -95,6 +95,7 @@ async function parse(argv: readonly string[], io: CliIo): Promise<void> {
         'and reports regressions of QEMU 6621883f93 and the fixes around it. Start with: migtrace check RUN_DIR',
     );
   for (const register of await commandsFor(argv)) parser = register(parser);
+  skipHelpCache(parser);
   let output = '';
   await parser
     .demandCommand(1, 'name a command: check, explain, timeline, convert or capture')
@@ -122,6 +123,20 @@ async function parse(argv: readonly string[], io: CliIo): Promise<void> {
       output = out ?? '';
     });
   if (output) await write(io.stdout, `${output}\n`);
+}
+
+/**
+ * yargs renders a command's whole help text before running its handler, in case the handler
+ * shows it later (showHelp), which migtrace's never do: about 35 ms of every run (string-width on
+ * each cell), more than the analysis of a small trace. yargs has no option for it; its usage
+ * object is reachable through getInternalMethods(), which its own command module uses. Where a
+ * yargs version does not expose it, nothing changes. `--help` renders afresh either way.
+ */
+function skipHelpCache(parser: Argv): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internal = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } };
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
