@@ -11,7 +11,7 @@ import { applySuppressions, globToRegExp, parseSuppressions } from '../src/basel
 import { EXIT, exitCodeFor } from '../src/cli/exit-codes.js';
 import { RULES } from '../src/rules/index.js';
 import type { Report } from '../src/types.js';
-import { cli, finding, RACY_RUNS, report, run } from './golden/support.js';
+import { cli, finding, RACY_RUNS, report, run } from './helpers.js';
 
 const [PRE72_1, PRE72_2] = RACY_RUNS as [string, string];
 const MISREAD = 'fixtures/misread-quit';
