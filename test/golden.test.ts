@@ -9,9 +9,10 @@
 //   - every run in every format: test/golden/<run>/{text.txt,json.json,sarif.sarif.json,junit.xml,github.txt};
 //     SARIF goldens hold tool.driver.rules (the long rule help, the same in every run) once, in sarif-rules.json;
 //   - exit-codes.json: the exit code of every run (the same in every format), and of the whole corpus;
-//   - `check traces fixtures` (every run at once, on worker threads): its annotations
-//     (all-runs/github.txt: the per-level cap applies to the whole corpus); its SARIF and JUnit
-//     must be the runs' own reports put together (results, notifications, suites, totals).
+//   - `check traces fixtures` (every run at once; -j 1, as cli.test.ts checks that worker threads
+//     report the same): its annotations (all-runs/github.txt: the per-level cap applies to the
+//     whole corpus); its SARIF and JUnit must be the runs' own reports put together (results,
+//     notifications, suites, totals).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +104,7 @@ describe('golden: every run in every format', () => {
       const gh = await cli(['check', run, '-f', 'github', '-q']);
       outputs.set(run, { code: r.code, githubCode: gh.code, stderr: r.stderr + gh.stderr, out: { text: normalize(r.stdout), ...files, github: normalize(gh.stdout) } });
     }
-    const every = await withFiles(['check', 'traces', 'fixtures', '-f', 'github'], 'all');
+    const every = await withFiles(['check', 'traces', 'fixtures', '-f', 'github', '-j', '1'], 'all');
     all = { code: every.r.code, stderr: every.r.stderr, github: normalize(every.r.stdout), sarif: every.files.sarif, junit: every.files.junit };
   });
 
