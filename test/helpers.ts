@@ -3,7 +3,7 @@
 // built bin itself where a test is about the process (standard input); the runs under traces/ and
 // fixtures/ and what each must give; small synthetic traces and reports; golden-file normalising.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -85,9 +85,16 @@ export function bin(args: string[], input?: string | Buffer): CliResult {
 
 // --- inputs ---------------------------------------------------------------------------------------
 
-/** Writes files into a fresh temp dir; returns the dir. */
+const tempDirs: string[] = [];
+// A test file that writes a thousand variants of a real trace leaves gigabytes otherwise.
+process.on('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Writes files into a fresh temp dir, removed when the test file's process exits; returns the dir. */
 export function tempRun(files: Record<string, string | Buffer>): string {
   const dir = mkdtempSync(join(tmpdir(), 'migtrace-test-'));
+  tempDirs.push(dir);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   return dir;
 }
