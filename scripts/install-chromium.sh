@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs Debian's chromium for the browser test (test/browser.test.ts drives it through
+# Installs Debian's chromium for the browser test (test/system/browser.test.ts drives it through
 # playwright-core, which downloads no browser of its own). Idempotent: does nothing when a usable
 # chromium is already there. Needs root (or sudo) and apt; prints why when it cannot install.
 set -eu

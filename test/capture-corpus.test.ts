@@ -1,5 +1,5 @@
 // The corpus runs made with `migtrace capture --combined-log` and `--scenario migrate-twice`
-// (traces/<version>/combined-*, traces/<version>/twice-*), checked with the built CLI on the run
+// (traces/<version>/combined-*, traces/<version>/twice-*), checked with the CLI on the run
 // folder (`check <dir> -f json`: combined.log alone, or src.log with dst1.log and dst2.log):
 //   - a combined log (both QEMU processes' stderr in one file, as qtest's migration-test and CI
 //     jobs produce) must give the same verdict and the same finding rules as the separate-file
@@ -10,15 +10,12 @@
 //   - a default log of QEMU >= 10.1 (no thread ids) must give the verdict and finding rules of its
 //     per-thread-file twin (the same scenario captured again with -d tid, meta.json `twin`).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import type { Report, RunResult } from '../src/types.js';
+import type { RunResult } from '../src/types.js';
+import { checkJson, ROOT } from './helpers.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const TRACES = join(ROOT, 'traces');
 
 interface Meta {
@@ -35,17 +32,10 @@ interface Meta {
   };
 }
 
-function check(target: string): { code: number; run: RunResult; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, 'check', target, '-f', 'json', '-q'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
-    maxBuffer: 64 << 20,
-  });
-  assert.ok(r.stdout, `check ${target}: no JSON on stdout (exit ${r.status}): ${r.stderr}`);
-  const report = JSON.parse(r.stdout) as Report;
-  assert.equal(report.runs.length, 1, `check ${target}: one run`);
-  return { code: r.status ?? -1, run: report.runs[0]!, stderr: r.stderr };
+async function check(target: string): Promise<{ code: number; run: RunResult; stderr: string }> {
+  const r = await checkJson(target);
+  assert.equal(r.report.runs.length, 1, `check ${target}: one run`);
+  return { code: r.code, run: r.report.runs[0]!, stderr: r.stderr };
 }
 
 const rules = (run: RunResult): string[] => [...new Set(run.findings.map((f) => f.rule))].sort();
@@ -72,15 +62,15 @@ const TWINNED = runsNamed('').filter((r) => meta(r.dir).twin !== undefined);
 describe('corpus: combined logs give what separate files give', () => {
   it('there are combined runs to check', () => assert.ok(COMBINED.length >= 3, `found ${COMBINED.map((r) => r.name).join(', ')}`));
   for (const { version, name, dir } of COMBINED) {
-    it(`${version}/${name}: same verdict and finding rules as ${version}/cap-${meta(dir).scenario}-1`, () => {
+    it(`${version}/${name}: same verdict and finding rules as ${version}/cap-${meta(dir).scenario}-1`, async () => {
       const m = meta(dir);
       assert.equal(m.combined_log, true, 'captured with --combined-log');
       assert.ok(existsSync(join(dir, 'combined.log')) && !existsSync(join(dir, 'src.log')) && !existsSync(join(dir, 'dst.log')), 'one combined.log, no per-side logs');
       const capDir = join(TRACES, version, `cap-${m.scenario}-1`);
       assert.ok(existsSync(capDir), `${capDir} (the separate-file capture to compare with) exists`);
-      const ref = check(capDir);
+      const ref = await check(capDir);
       // The folder is the run: src/assembly/folders.ts takes a folder holding only combined.log for one.
-      const got = check(dir);
+      const got = await check(dir);
       assert.deepEqual(got.run.inputs.map((i) => i.path.split('/').pop()), ['combined.log']);
       assert.equal(got.run.inputs[0]!.mixed, true, `read as one stream of both processes: ${got.run.inputs[0]!.sideEvidence}`);
       assert.equal(got.run.verdict, ref.run.verdict, `verdict: ${JSON.stringify(got.run.verdictReasons)}`);
@@ -96,10 +86,10 @@ describe('corpus: a source migrated twice is reported as two episodes', () => {
   for (const { version, name, dir } of TWICE) {
     const m = meta(dir);
     const want = m.expect?.episodes ?? [];
-    it(`${version}/${name}: ${want.length} episodes, ${want.map((e) => e.verdict).join(' then ')}`, () => {
+    it(`${version}/${name}: ${want.length} episodes, ${want.map((e) => e.verdict).join(' then ')}`, async () => {
       assert.equal(m.scenario, 'migrate-twice');
       assert.ok(m.expect && want.length === 2, 'meta.json expect.episodes names both migrations');
-      const got = check(dir);
+      const got = await check(dir);
       // Every process's log is read: one combined.log, or src.log with dst1.log and dst2.log.
       const files = got.run.inputs.map((i) => i.path.split('/').pop()).sort();
       assert.deepEqual(files, m.combined_log ? ['combined.log'] : ['dst1.log', 'dst2.log', 'src.log']);
@@ -117,8 +107,8 @@ describe('corpus: a source migrated twice is reported as two episodes', () => {
       assert.equal(got.run.verdict, m.expect!.verdict);
       assert.equal(got.code, m.expect!.exitCode);
     });
-    it(`${version}/${name}: each destination's states are in its episode`, () => {
-      const eps = check(dir).run.episodes ?? [];
+    it(`${version}/${name}: each destination's states are in its episode`, async () => {
+      const eps = await (await check(dir)).run.episodes ?? [];
       assert.equal(eps[0]?.states.dst.at(-1), 'failed', 'dst1 fails its load when the source cancels');
       assert.ok(!eps[0]?.states.dst.includes('postcopy-active'));
       assert.deepEqual(eps[1]?.states.dst.slice(-2), ['postcopy-active', 'completed'], 'dst2');
@@ -131,15 +121,15 @@ describe('corpus: a default log without thread ids gives what its per-thread twi
   for (const { version, name, dir } of TWINNED) {
     const m = meta(dir);
     const twinDir = join(dir, m.twin!);
-    it(`${version}/${name} and ${m.twin}: the same verdict and finding rules`, () => {
+    it(`${version}/${name} and ${m.twin}: the same verdict and finding rules`, async () => {
       assert.equal(m.log_form, 'per-process-log');
       const t = meta(twinDir);
       assert.equal(join(twinDir, t.twin_of!), dir, 'the twin names this run back');
       assert.equal(t.log_form, 'per-thread-files');
       assert.equal(t.scenario, m.scenario);
       assert.ok(existsSync(join(twinDir, 'threads')) && !existsSync(join(twinDir, 'src.log')), 'the twin has threads/ only');
-      const a = check(dir);
-      const b = check(twinDir);
+      const a = await check(dir);
+      const b = await check(twinDir);
       assert.equal(a.run.verdict, b.run.verdict, `verdicts: ${JSON.stringify(a.run.verdictReasons)} vs ${JSON.stringify(b.run.verdictReasons)}`);
       assert.equal(a.code, b.code, 'exit code');
       assert.deepEqual(rules(a.run), rules(b.run), 'finding rules');

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Report, RunResult } from '../src/types.js';
-import { ROOT, realRunExpectations, runCli, tempRun } from './helpers.js';
+import type { RunResult } from '../src/types.js';
+import { checkJson, ROOT, realRunExpectations, tempRun } from './helpers.js';
 
 const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
 
@@ -60,10 +60,11 @@ function libvirtDomainLog(trace: string): string {
   ].join('\n');
 }
 
-function analyze(args: string[]): { code: number; run: RunResult } {
-  const r = runCli(['check', ...args, '-f', 'json', '-q']);
+/** `check ARGS -f json -q` (each once per file: the reference runs are analysed once). */
+async function analyze(args: string[]): Promise<{ code: number; run: RunResult }> {
+  const r = await checkJson(...args);
   assert.equal(r.stderr, '', r.stderr);
-  return { code: r.code, run: (JSON.parse(r.stdout) as Report).runs[0]! };
+  return { code: r.code, run: r.report.runs[0]! };
 }
 
 const key = (run: RunResult) => run.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
@@ -74,13 +75,13 @@ const RUNS = ['7.2.22', '10.0.13']
 
 describe('one stream with both processes', () => {
   for (const run of RUNS) {
-    it(`${run}: same verdict and findings as the separate files`, (t) => {
-      const ref = analyze([run]);
+    it(`${run}: same verdict and findings as the separate files`, async (t) => {
+      const ref = await analyze([run]);
       // A run that logged nothing side-specific (its migration never started) has its sides from
       // its file names only; one stream of it has no names to go by (cli.test.ts covers it).
       if (ref.run.inputs.some((i) => i.sideEvidence.startsWith('from its name'))) return t.skip('sides from file names');
       const dir = tempRun({ 'job.log': combine(join(ROOT, run)) });
-      const got = analyze([join(dir, 'job.log')]);
+      const got = await analyze([join(dir, 'job.log')]);
       assert.equal(got.run.inputs[0]!.mixed, true, got.run.inputs[0]!.sideEvidence);
       assert.equal(got.run.verdict, ref.run.verdict, JSON.stringify(got.run.verdictReasons));
       assert.equal(got.code, ref.code);
@@ -95,10 +96,10 @@ describe('one stream with both processes', () => {
 
 describe('trace lines among other output', () => {
   const racy = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
-  it('a GitLab job log with ANSI codes and section markers wrapping a racy combined trace', () => {
-    const ref = analyze([racy]);
+  it('a GitLab job log with ANSI codes and section markers wrapping a racy combined trace', async () => {
+    const ref = await analyze([racy]);
     const dir = tempRun({ 'job.log': gitlabJobLog(combine(racy)) });
-    const got = analyze([join(dir, 'job.log')]);
+    const got = await analyze([join(dir, 'job.log')]);
     assert.deepEqual(key(got.run), key(ref.run));
     assert.equal(got.code, 1);
     assert.equal(got.run.stats.events, ref.run.stats.events, 'every trace line is still an event');
@@ -107,21 +108,21 @@ describe('trace lines among other output', () => {
     assert.equal(c.unparsed, 6, 'banner, 2 section lines, the make line, TAP, job status');
     assert.equal(c.embedded, 1, 'the trace line behind a section marker');
   });
-  it('a job log that opens with more than the 64 KiB format detection reads, before any trace line', () => {
-    const ref = analyze([racy]);
+  it('a job log that opens with more than the 64 KiB format detection reads, before any trace line', async () => {
+    const ref = await analyze([racy]);
     const preamble = Array.from({ length: 2000 }, (_, i) => `npm http fetch GET 200 https://registry.example/pkg-${i} 12ms (cache hit)`).join('\n');
     const dir = tempRun({ 'job.log': `${preamble}\n${combine(racy)}` });
-    const got = analyze([join(dir, 'job.log')]);
+    const got = await analyze([join(dir, 'job.log')]);
     assert.deepEqual(key(got.run), key(ref.run));
     assert.equal(got.run.dataQuality.perInput[0]!.unparsed, 2000);
   });
-  it('libvirt domain logs (one per process) wrapping the racy run', () => {
-    const ref = analyze([racy]);
+  it('libvirt domain logs (one per process) wrapping the racy run', async () => {
+    const ref = await analyze([racy]);
     const dir = tempRun({
       'src.log': libvirtDomainLog(readFileSync(join(racy, 'src.log'), 'utf8')),
       'dst.log': libvirtDomainLog(readFileSync(join(racy, 'dst.log'), 'utf8')),
     });
-    const got = analyze([dir]);
+    const got = await analyze([dir]);
     assert.deepEqual(key(got.run), key(ref.run));
     assert.equal(got.run.stats.events, ref.run.stats.events);
     assert.equal(got.run.stats.messages, 2, 'the QEMU error_report line in each log is a message');
@@ -135,8 +136,8 @@ describe('several migrations in one process log', () => {
     await makeTrace(join(ROOT, 'traces/10.0.13'), dir, 0);
     const expected = realRunExpectations();
     const runs = runsUnder(join(ROOT, 'traces/10.0.13')).map((d) => `10.0.13/${d.split('/').pop()}`);
-    const r = runCli(['check', dir, '-f', 'json', '-q']);
-    const run = (JSON.parse(r.stdout) as Report).runs[0]!;
+    const r = await checkJson(dir);
+    const run = r.report.runs[0]!;
     assert.equal(run.episodes?.length, runs.length, JSON.stringify(run.episodes?.map((e) => e.states)));
     run.episodes!.forEach((e, i) => {
       const exp = expected[runs[i]!]!;
@@ -151,17 +152,17 @@ describe('several migrations in one process log', () => {
 
 describe('run folders as capture and CI leave them', () => {
   const racy = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
-  it('a folder holding only combined.log (and QMP transcripts) is one run', () => {
-    const ref = analyze([racy]);
+  it('a folder holding only combined.log (and QMP transcripts) is one run', async () => {
+    const ref = await analyze([racy]);
     const dir = tempRun({ 'combined.log': combine(racy), 'qmp-dst1.jsonl': '{}\n', 'qmp-dst2.jsonl': '{}\n', 'meta.json': '{}' });
-    const got = analyze([dir]);
+    const got = await analyze([dir]);
     assert.deepEqual(got.run.inputs.map((i) => i.path.split('/').pop()), ['combined.log']);
     assert.deepEqual(key(got.run), key(ref.run));
   });
-  it('numbered destinations (dst1, dst2: a source migrated twice) are both read, on the destination side', () => {
+  it('numbered destinations (dst1, dst2: a source migrated twice) are both read, on the destination side', async () => {
     const twice = join(ROOT, 'traces/10.0.13/twice-postcopy-preempt-1');
     const dir = tempRun(Object.fromEntries(['src.log', 'dst1.log', 'dst2.log'].map((f) => [f, readFileSync(join(twice, f), 'utf8')])));
-    const got = analyze([dir]);
+    const got = await analyze([dir]);
     assert.deepEqual(got.run.inputs.map((i) => `${i.path.split('/').pop()}:${i.side}`), ['src.log:src', 'dst1.log:dst', 'dst2.log:dst']);
   });
 });

@@ -3,85 +3,86 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { ROOT, runCli, tempRun } from './helpers.js';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bin, cli, cliOnce, ROOT, tempRun } from './helpers.js';
 
 describe('exit codes and errors', () => {
-  it('0 on a clean run', () => assert.equal(runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '-q']).code, 0));
-  it('2 on an unknown option, with the usage hint on stderr and nothing on stdout', () => {
-    const r = runCli(['check', '--frobnicate', 'traces']);
+  it('0 on a clean run', async () => assert.equal((await cli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '-q'])).code, 0));
+  it('2 on an unknown option, with the usage hint on stderr and nothing on stdout', async () => {
+    const r = await cli(['check', '--frobnicate', 'traces']);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /Unknown argument: frobnicate/);
   });
-  it('2 on a missing path, naming it', () => {
-    const r = runCli(['check', 'no/such/run']);
+  it('2 on a missing path, naming it', async () => {
+    const r = await cli(['check', 'no/such/run']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no\/such\/run: no such file or directory/);
   });
-  it('2 on a bad extra catalog, with file:line', () => {
+  it('2 on a bad extra catalog, with file:line', async () => {
     const dir = tempRun({ 'bad.csv': 'event,match,side,role,identifies,qemufile,access,window,versions,signal,ref\nx_y,,src,rp,,,read,point,*,no-such-signal,A\n' });
-    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '--catalog', join(dir, 'bad.csv')]);
+    const r = await cli(['check', 'traces/10.0.13/c-postcopy-preempt-1', '--catalog', join(dir, 'bad.csv')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.csv:2: signal 'no-such-signal'/);
   });
-  it('2 on a file that is no trace at all, naming it and what was expected', () => {
+  it('2 on a file that is no trace at all, naming it and what was expected', async () => {
     const dir = tempRun({ 'junk.log': 'hello\nworld\n' });
-    const r = runCli(['check', join(dir, 'junk.log')]);
+    const r = await cli(['check', join(dir, 'junk.log')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /junk\.log: not a recognised trace \(expected one of: log — /);
   });
-  it('2 on a trace whose side cannot be told, asking for --src/--dst', () => {
+  it('2 on a trace whose side cannot be told, asking for --src/--dst', async () => {
     const dir = tempRun({ 'x.log': '1@1.000001:qemu_file_fclose \n' });
-    const r = runCli(['check', join(dir, 'x.log')]);
+    const r = await cli(['check', join(dir, 'x.log')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /x\.log: cannot tell whether this is the source or the destination trace .*--src/);
   });
-  it('2 on an empty file', () => {
+  it('2 on an empty file', async () => {
     const dir = tempRun({ 'empty.log': '' });
-    const r = runCli(['check', join(dir, 'empty.log')]);
+    const r = await cli(['check', join(dir, 'empty.log')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /empty\.log: cannot tell .*no trace events in it/);
   });
-  it('two files of one side are two processes of that side, and the report says so', () => {
-    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-1/src.log', 'traces/10.0.13/c-postcopy-preempt-2/src.log', '-f', 'json']);
+  it('two files of one side are two processes of that side, and the report says so', async () => {
+    const r = await cli(['check', 'traces/10.0.13/c-postcopy-preempt-1/src.log', 'traces/10.0.13/c-postcopy-preempt-2/src.log', '-f', 'json']);
     const run = (JSON.parse(r.stdout) as Report).runs[0]!;
     assert.deepEqual(run.inputs.map((i) => i.side), ['src', 'src']);
     assert.ok(run.dataQuality.notes.includes('2 source processes, one per file (traces/10.0.13/c-postcopy-preempt-1/src.log, traces/10.0.13/c-postcopy-preempt-2/src.log): each migration is analysed on its own'));
     assert.ok(run.dataQuality.notes.includes('no destination trace events: destination-side rules do not apply'));
   });
-  it('--src/--dst force the sides', () => {
-    const r = runCli(['check', '--src', 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log', '--dst', 'traces/10.0.13/c-postcopy-preempt-pre72-2/dst.log', '-f', 'json']);
+  it('--src/--dst force the sides', async () => {
+    const r = await cli(['check', '--src', 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log', '--dst', 'traces/10.0.13/c-postcopy-preempt-pre72-2/dst.log', '-f', 'json']);
     assert.equal(r.code, 1);
     const rep = JSON.parse(r.stdout) as Report;
     assert.deepEqual(rep.runs[0]!.inputs.map((i) => [i.side, i.sideEvidence]), [['src', 'forced (--src/--dst)'], ['dst', 'forced (--src/--dst)']]);
   });
-  it('--fail-on never turns findings into exit 0', () => {
-    assert.equal(runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--fail-on', 'never', '-q']).code, 0);
+  it('--fail-on never turns findings into exit 0', async () => {
+    assert.equal((await cli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--fail-on', 'never', '-q'])).code, 0);
   });
-  it('a batch analysed on several worker threads reports exactly what one thread does, in run order', () => {
-    const one = runCli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '1']);
-    const two = runCli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '2']);
+  it('a batch analysed on several worker threads reports exactly what one thread does, in run order', async () => {
+    const one = await cli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '1']);
+    const two = await cli(['check', 'traces', 'fixtures', '-f', 'json', '-q', '-j', '2']);
     assert.equal(two.code, one.code);
     assert.equal(two.stdout, one.stdout);
     assert.ok((JSON.parse(one.stdout) as Report).runs.length > 20);
   });
-  it('a batch ends with a summary table, one row per run', () => {
-    const r = runCli(['check', 'traces/10.0.13', '-q']);
+  it('a batch ends with a summary table, one row per run', async () => {
+    const r = await cliOnce(['check', 'traces/10.0.13', '-q']);
     assert.match(r.stdout, /Summary: \d+ runs — \d+ with findings, \d+ inconclusive, \d+ clean/);
     assert.match(r.stdout, /^findings +1 +0 +1 +0 +10\.0\.13\/c-postcopy-preempt-pre72-2$/m);
   });
-  it('--jobs must be a whole number >= 1', () => {
-    assert.equal(runCli(['check', 'traces', '-j', '0']).code, 2);
+  it('--jobs must be a whole number >= 1', async () => {
+    assert.equal((await cli(['check', 'traces', '-j', '0'])).code, 2);
   });
-  it('the worst run decides the exit code of a batch', () => {
-    assert.equal(runCli(['check', 'traces/10.0.13', '-q']).code, 1);
+  it('the worst run decides the exit code of a batch', async () => {
+    assert.equal((await cliOnce(['check', 'traces/10.0.13', '-q'])).code, 1);
   });
 });
 
 describe('JSON contract', () => {
-  it('has the documented shape', () => {
-    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '-f', 'json']);
+  it('has the documented shape', async () => {
+    const r = await cli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '-f', 'json']);
     const rep = JSON.parse(r.stdout) as Report;
     assert.equal(rep.tool.name, 'migtrace');
     const run = rep.runs[0]!;
@@ -96,22 +97,22 @@ describe('JSON contract', () => {
 });
 
 describe('help and explain', () => {
-  it('--help lists commands, formats and exit codes', () => {
-    const r = runCli(['check', '--help']);
+  it('--help lists commands, formats and exit codes', async () => {
+    const r = await cli(['check', '--help']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /--format/);
     assert.match(r.stdout, /--stuck-after/);
     assert.match(r.stdout, /3 +inconclusive/);
   });
-  it('explain <rule> gives the meaning and the commits', () => {
-    const r = runCli(['explain', 'qemufile-concurrent-access']);
+  it('explain <rule> gives the meaning and the commits', async () => {
+    const r = await cli(['explain', 'qemufile-concurrent-access']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /6621883f93/);
     assert.match(r.stdout, /interleaved/);
   });
-  it('explain lists all rules; an unknown rule is a usage error', () => {
-    assert.match(runCli(['explain']).stdout, /preempt-quit-stuck/);
-    const r = runCli(['explain', 'nope']);
+  it('explain lists all rules; an unknown rule is a usage error', async () => {
+    assert.match((await cli(['explain'])).stdout, /preempt-quit-stuck/);
+    const r = await cli(['explain', 'nope']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no rule 'nope'/);
   });
@@ -124,8 +125,8 @@ describe('a batch with a run that cannot be read', () => {
   const good = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
   const bad = tempRun({ 'src.log': 'hello\nworld\n', 'dst.log': 'garbage\n' });
   for (const jobs of ['1', '2']) {
-    it(`reports the others, and their findings decide the exit code (--jobs ${jobs})`, () => {
-      const r = runCli(['check', good, bad, '--jobs', jobs, '--format', 'json', '--quiet']);
+    it(`reports the others, and their findings decide the exit code (--jobs ${jobs})`, async () => {
+      const r = await cli(['check', good, bad, '--jobs', jobs, '--format', 'json', '--quiet']);
       assert.equal(r.code, 1, r.stderr);
       const report = JSON.parse(r.stdout) as Report;
       assert.deepEqual(report.runs.map((x) => [x.name, x.verdict]), [[good, 'findings']]);
@@ -135,17 +136,36 @@ describe('a batch with a run that cannot be read', () => {
       assert.match(r.stderr, /src\.log: not a recognised trace/);
     });
   }
-  it('says so in every CI format', () => {
-    const junit = runCli(['check', good, bad, '--format', 'junit', '--quiet']);
+  it('says so in every CI format', async () => {
+    const junit = await cli(['check', good, bad, '--format', 'junit', '--quiet']);
     assert.equal(junit.code, 1);
     assert.match(junit.stdout, /<testsuites[^>]* errors="1"/);
     assert.match(junit.stdout, /<error message="[^"]*not a recognised trace[^"]*" type="input-error">/);
-    const sarif = JSON.parse(runCli(['check', good, bad, '--format', 'sarif', '--quiet']).stdout);
+    const sarif = JSON.parse((await cli(['check', good, bad, '--format', 'sarif', '--quiet'])).stdout);
     assert.equal(sarif.runs[0].invocations[0].executionSuccessful, false);
     assert.equal(sarif.runs[0].invocations[0].toolExecutionNotifications[0].descriptor.id, 'input-error');
-    const gh = runCli(['check', good, bad, '--format', 'github', '--quiet']);
+    const gh = await cli(['check', good, bad, '--format', 'github', '--quiet']);
     assert.match(gh.stdout, /^::error title=migtrace%3A .* not checked::/m); // ":" is escaped in properties
-    const text = runCli(['check', good, bad, '--quiet', '--no-color']);
+    const text = await cli(['check', good, bad, '--quiet', '--no-color']);
     assert.match(text.stdout, /not checked, its input cannot be read/);
+  });
+});
+
+describe('the bin', () => {
+  it('is main() on the process: same stdout, stderr and exit code as in this process', async () => {
+    for (const args of [['check', '--frobnicate'], ['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '-f', 'json'], ['--version']]) {
+      assert.deepEqual(bin(args), await cli(args), args.join(' '));
+    }
+  });
+  it('--sarif/--junit/--json FILE hold what -f sarif/junit/json prints', async () => {
+    const dir = tempRun({});
+    const run = 'traces/10.0.13/c-postcopy-preempt-pre72-2';
+    const files = await cli(['check', run, '-q', '--sarif', join(dir, 's'), '--junit', join(dir, 'j'), '--json', join(dir, 'x')]);
+    assert.equal(files.code, 1);
+    for (const [fmt, file] of [['sarif', 's'], ['junit', 'j'], ['json', 'x']] as const) {
+      const r = await cli(['check', run, '-q', '-f', fmt]);
+      assert.equal(r.code, files.code);
+      assert.equal(readFileSync(join(dir, file), 'utf8'), r.stdout, fmt);
+    }
   });
 });

@@ -7,25 +7,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import type { Report } from '../src/types.js';
-import { ROOT, runCli } from './helpers.js';
-import { readAll, runConvert, SELFBUILT } from './helpers-formats.js';
+import { bin, checkJson, cli, ROOT, type CliResult } from './helpers.js';
+import { readAll, SELFBUILT } from './helpers-formats.js';
 
 const RACY = 'traces/10.0.13/c-postcopy-preempt-pre72-2';
 const tmp = () => mkdtempSync(join(tmpdir(), 'migtrace-convert-'));
 const dataLines = (s: string) => s.split('\n').filter(Boolean);
+const runConvert = (args: string[]): Promise<CliResult> => cli(['convert', ...args]);
 
 describe('migtrace convert', () => {
   it('--to log reproduces a log file byte for byte; --to csv/jsonl read back to the same events', async () => {
     const src = join(RACY, 'src.log');
-    const log = runConvert([src, '--to', 'log', '-q']);
+    const log = await runConvert([src, '--to', 'log', '-q']);
     assert.equal(log.code, 0, log.stderr);
     assert.equal(log.stdout, readFileSync(join(ROOT, src), 'utf8'));
     const dir = tmp();
     const original = (await readAll(join(ROOT, src))).map((r) => (r.kind === 'event' ? [r.name, r.args, r.tid, r.ts] : r.kind));
     for (const to of ['csv', 'jsonl']) {
       const out = join(dir, `src.${to}`);
-      const r = runConvert([src, '--to', to, '-o', out]);
+      const r = await runConvert([src, '--to', to, '-o', out]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /src\.log: log, src, 5278 events/);
       const back = (await readAll(out)).map((x) => (x.kind === 'event' ? [x.name, x.args, x.tid, x.ts] : x.kind));
@@ -33,10 +33,10 @@ describe('migtrace convert', () => {
     }
   });
 
-  it('merges inputs in time order with the side of each; check over the result gives the same findings', () => {
+  it('merges inputs in time order with the side of each; check over the result gives the same findings', async () => {
     const dir = tmp();
     const out = join(dir, 'both.jsonl');
-    const r = runConvert([join(RACY, 'src.log'), join(RACY, 'dst.log'), '--to', 'jsonl', '-o', out, '-q']);
+    const r = await runConvert([join(RACY, 'src.log'), join(RACY, 'dst.log'), '--to', 'jsonl', '-o', out, '-q']);
     assert.equal(r.code, 0, r.stderr);
     const recs = dataLines(readFileSync(out, 'utf8')).map((l) => JSON.parse(l) as { ts: number; side: string });
     assert.equal(recs.length, 21205);
@@ -46,50 +46,51 @@ describe('migtrace convert', () => {
     const lastSrc = recs.map((x) => x.side).lastIndexOf('src');
     assert.ok(firstDst < lastSrc, 'interleaved, not concatenated');
     assert.deepEqual([...new Set(recs.map((x) => x.side))].sort(), ['dst', 'src']);
-    const orig = JSON.parse(runCli(['check', RACY, '-f', 'json', '-q']).stdout) as Report;
-    const conv = JSON.parse(runCli(['check', out, '-f', 'json', '-q']).stdout) as Report;
-    const key = (rep: Report) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+    const orig = (await checkJson(RACY)).report;
+    const conv = (await checkJson(out)).report;
+    const key = (rep: typeof orig) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
     assert.deepEqual(key(conv), key(orig));
   });
 
-  it('filters: event globs, thread ids, a relative time window, a side', () => {
+  it('filters: event globs, thread ids, a relative time window, a side', async () => {
     const both = [join(RACY, 'src.log'), join(RACY, 'dst.log')];
-    const ev = runConvert([...both, '--to', 'csv', '--events', 'postcopy_preempt_*,migrate_set_state', '-q']);
+    const ev = await runConvert([...both, '--to', 'csv', '--events', 'postcopy_preempt_*,migrate_set_state', '-q']);
     const rows = dataLines(ev.stdout).slice(1).map((l) => l.split(','));
     assert.ok(rows.length > 400);
     assert.ok(rows.every((c) => c[3] === 'migrate_set_state' || c[3]!.startsWith('postcopy_preempt_')));
-    const tid = runConvert([...both, '--to', 'log', '--tid', '22585', '-q']);
+    const tid = await runConvert([...both, '--to', 'log', '--tid', '22585', '-q']);
     assert.ok(dataLines(tid.stdout).length > 400 && dataLines(tid.stdout).every((l) => l.startsWith('22585@')));
-    const win = runConvert([...both, '--to', 'jsonl', '--from', '+1', '--to-time', '+1.5', '-q']);
+    const win = await runConvert([...both, '--to', 'jsonl', '--from', '+1', '--to-time', '+1.5', '-q']);
     const ts = dataLines(win.stdout).map((l) => (JSON.parse(l) as { ts: number }).ts);
     const first = Number(/@(\d+\.\d+):/.exec(readFileSync(join(ROOT, RACY, 'dst.log'), 'utf8'))![1]);
     assert.ok(ts.length > 0 && ts.every((t) => t >= first + 1 - 1e-6 && t <= first + 1.5 + 1e-6), 'inside the window');
-    const side = runConvert([...both, '--to', 'jsonl', '--side', 'src', '-q']);
+    const side = await runConvert([...both, '--to', 'jsonl', '--side', 'src', '-q']);
     assert.equal(dataLines(side.stdout).length, 5278);
   });
 
-  it('simple → jsonl with the pid; --pid cuts one process out; -o .gz compresses; - reads standard input', () => {
+  it('simple → jsonl with the pid; --pid cuts one process out; -o .gz compresses; - reads standard input', async () => {
     const dir = tmp();
     const out = join(dir, 'run.jsonl.gz');
-    const r = runConvert([join(SELFBUILT, 'src.simple'), join(SELFBUILT, 'dst.simple'), '--to', 'jsonl', '-o', out, '-q']);
+    const r = await runConvert([join(SELFBUILT, 'src.simple'), join(SELFBUILT, 'dst.simple'), '--to', 'jsonl', '-o', out, '-q']);
     assert.equal(r.code, 0, r.stderr);
     const lines = dataLines(gunzipSync(readFileSync(out)).toString('utf8'));
     assert.equal(lines.length, 12429);
-    const one = runConvert(['-', '--to', 'csv', '--pid', '8619', '-q'], gunzipSync(readFileSync(out)));
+    // Standard input is the process's: read by the bin in a child process.
+    const one = bin(['convert', '-', '--to', 'csv', '--pid', '8619', '-q'], gunzipSync(readFileSync(out)));
     assert.equal(one.code, 0, one.stderr);
     const rows = dataLines(one.stdout).slice(1);
     assert.equal(rows.length, 1129);
     assert.ok(rows.every((l) => l.split(',')[2] === '8619'));
   });
 
-  it('usage and input errors: exit 2 with the reason', () => {
-    const bad = runConvert([join(RACY, 'src.log'), '--to', 'csv', '--from', 'yesterday']);
+  it('usage and input errors: exit 2 with the reason', async () => {
+    const bad = await runConvert([join(RACY, 'src.log'), '--to', 'csv', '--from', 'yesterday']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--from takes seconds/);
-    const missing = runConvert(['no/such/file', '--to', 'csv']);
+    const missing = await runConvert(['no/such/file', '--to', 'csv']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no\/such\/file: cannot read \(ENOENT\)/);
-    const to = runConvert([join(RACY, 'src.log'), '--to', 'xml']);
+    const to = await runConvert([join(RACY, 'src.log'), '--to', 'xml']);
     assert.equal(to.code, 2);
   });
 });

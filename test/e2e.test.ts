@@ -4,14 +4,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Report } from '../src/types.js';
-import { ROOT, realRunExpectations, runCli, type Expected } from './helpers.js';
+import { checkJson, cliOnce, ROOT, realRunExpectations, type Expected } from './helpers.js';
 
 
-function check(dir: string, exp: Expected): void {
-  const r = runCli(['check', dir, '--format', 'json', '--quiet']);
+async function check(dir: string, exp: Expected): Promise<void> {
+  const r = await checkJson(dir);
   assert.equal(r.stderr, '', `no diagnostics expected on stderr for ${dir}`);
-  const report = JSON.parse(r.stdout) as Report;
+  const report = r.report;
   assert.equal(report.runs.length, 1);
   const run = report.runs[0]!;
   assert.equal(run.verdict, exp.verdict, `${dir}: verdict (${run.verdictReasons.join('; ')})`);
@@ -65,8 +64,8 @@ describe('mutated fixtures (fixtures/*/expected.json)', () => {
 });
 
 describe('the racy real run, read as a person would', () => {
-  it('names both accesses with file:line, TIDs, roles, the rule and the commit', () => {
-    const r = runCli(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--no-color']);
+  it('names both accesses with file:line, TIDs, roles, the rule and the commit', async () => {
+    const r = await cliOnce(['check', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--no-color']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /ERROR qemufile-concurrent-access \[interleaved\] on postcopy_qemufile_src/);
     assert.match(r.stdout, /src\.log:4318 +TID 22587 src:migration .*migration_completion_postcopy_end_after_complete/);
@@ -75,8 +74,8 @@ describe('the racy real run, read as a person would', () => {
     assert.match(r.stdout, /6621883f93/);
     assert.match(r.stdout, /x-preempt-pre-7-2 compat yes/);
   });
-  it('decides a trace without thread ids from event names, and says so', () => {
-    const r = runCli(['check', 'fixtures/no-tids']);
+  it('decides a trace without thread ids from event names, and says so', async () => {
+    const r = await cliOnce(['check', 'fixtures/no-tids']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /qemufile-concurrent-access \[interleaved\]/);
     assert.match(r.stdout, /threads told apart by event names \(no thread ids\)/);

@@ -21,7 +21,6 @@
 // * syslog  — syslog backend lines (PID only: must come out inconclusive): src BSD
 //             `Mon dd hh:mm:ss.us`, dst RFC 3339.
 // The binary `simple` format is not synthesised: the self-built run has the real files.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -30,7 +29,7 @@ import { formatPrintf, type ArgValue, type Conv, type Piece } from '../src/inges
 import { loadTraceEvents, type TraceEventDef } from '../src/ingest/trace-events.js';
 import { detectFormat, newCounters, type TraceRecord } from '../src/ingest/trace-input.js';
 import { loadCatalog } from '../src/model/catalog.js';
-import { CLI, ROOT } from './helpers.js';
+import { ROOT } from './helpers.js';
 
 export const SELFBUILT = 'traces/10.0.13-selfbuilt/c-postcopy-preempt-1';
 export const TRACE_EVENTS_ALL = join(ROOT, SELFBUILT, 'trace-events-all');
@@ -318,34 +317,4 @@ export async function writeConversions(runDir: string, outDir: string, opts: Con
     babeltrace: [join(dirs.babeltrace, names.src('babeltrace')), join(dirs.babeltrace, names.dst('babeltrace'))],
     syslog: [join(dirs.syslog, names.src('syslog')), join(dirs.syslog, names.dst('syslog'))],
   };
-}
-
-// ---- running `migtrace convert` ------------------------------------------------------------------
-
-/**
- * Runs `migtrace convert ARGS` in a child process: through the built CLI once main.ts registers
- * the command, else through a minimal yargs entry with the same command module (so these tests do
- * not depend on the registration).
- */
-let registered: boolean | undefined;
-
-export function runConvert(args: string[], input?: string | Buffer): { code: number; stdout: string; stderr: string } {
-  registered ??= /migtrace convert/.test(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).stdout);
-  const entry = registered
-    ? [CLI, 'convert', ...args]
-    : [
-        '--input-type=module',
-        '-e',
-        `import yargs from 'yargs';
-         import { convertCommand } from ${JSON.stringify(join(ROOT, 'dist/src/cli/commands/convert.js'))};
-         import { describeError } from ${JSON.stringify(join(ROOT, 'dist/src/cli/errors.js'))};
-         try {
-           await yargs(process.argv.slice(1)).command(convertCommand).strict()
-             .fail((m, e) => { if (e) throw e; process.stderr.write('migtrace: usage: ' + m + '\\n'); process.exit(2); }).parseAsync();
-         } catch (e) { process.stderr.write(describeError(e, false) + '\\n'); process.exit(2); }`,
-        'convert',
-        ...args,
-      ];
-  const r = spawnSync(process.execPath, entry, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, ...(input !== undefined ? { input } : {}) });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

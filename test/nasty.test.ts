@@ -6,7 +6,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
-import { CLI, ROOT, runCli, tempRun } from './helpers.js';
+import { checkJson, cli, ROOT, tempRun } from './helpers.js';
 
 const RACY = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
 const src = readFileSync(join(RACY, 'src.log'), 'utf8');
@@ -17,10 +17,10 @@ function noStack(stderr: string): void {
   assert.doesNotMatch(stderr, /internal error/);
 }
 
-function json(dir: string): { code: number; report: Report; stderr: string } {
-  const r = runCli(['check', dir, '-f', 'json', '-q']);
+async function json(dir: string): Promise<{ code: number; report: Report; stderr: string }> {
+  const r = await checkJson(dir);
   noStack(r.stderr);
-  return { code: r.code, report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+  return r;
 }
 
 const findings = (rep: Report) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
@@ -32,30 +32,30 @@ describe('nasty inputs: static (test/nasty)', () => {
     ['only-garbage', /src\.log: not a recognised trace/],
     ['no-logs-here', /no-logs-here: no runs found/],
   ] as const) {
-    it(`${name}: exit 2 with a message naming it`, () => {
-      const r = runCli(['check', join('test/nasty', name)]);
+    it(`${name}: exit 2 with a message naming it`, async () => {
+      const r = await cli(['check', join('test/nasty', name)]);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, pattern);
       noStack(r.stderr);
     });
   }
-  it('a missing file and a directory given as a file are usage errors', () => {
-    const a = runCli(['check', '--src', 'test/nasty/no-such.log']);
+  it('a missing file and a directory given as a file are usage errors', async () => {
+    const a = await cli(['check', '--src', 'test/nasty/no-such.log']);
     assert.equal(a.code, 2);
     assert.match(a.stderr, /--src test\/nasty\/no-such\.log: not a file/);
-    const b = runCli(['check', '--src', 'test/nasty']);
+    const b = await cli(['check', '--src', 'test/nasty']);
     assert.equal(b.code, 2);
     noStack(a.stderr + b.stderr);
   });
-  it('a named pipe (`<(zcat trace.gz)`) is an input error that says what to do instead', () => {
+  it('a named pipe (`<(zcat trace.gz)`) is an input error that says what to do instead', async () => {
     const dir = tempRun({});
     const fifo = join(dir, 'src.pipe');
     execFileSync('mkfifo', [fifo]);
     // A writer, as the shell's process substitution would be (it ends when the reader closes).
     const writer = spawn('sh', ['-c', `cat "${join(RACY, 'src.log')}" > "${fifo}"`], { stdio: 'ignore' });
     try {
-      const r = runCli(['check', '--src', fifo]);
+      const r = await cli(['check', '--src', fifo]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /src\.pipe: is a pipe, which migtrace cannot read more than once: give it on standard input \(-\)/);
       noStack(r.stderr);
@@ -66,70 +66,67 @@ describe('nasty inputs: static (test/nasty)', () => {
 });
 
 describe('nasty inputs: derived from a real racy run', () => {
-  const ref = json(RACY);
+  const ref = () => json(RACY);
 
-  it('CRLF line ends: same findings', () => {
-    const got = json(tempRun({ 'src.log': src.replace(/\n/g, '\r\n'), 'dst.log': dst.replace(/\n/g, '\r\n') }));
-    assert.deepEqual(findings(got.report), findings(ref.report));
-    assert.equal(got.code, ref.code);
+  it('CRLF line ends: same findings', async () => {
+    const got = await json(tempRun({ 'src.log': src.replace(/\n/g, '\r\n'), 'dst.log': dst.replace(/\n/g, '\r\n') }));
+    assert.deepEqual(findings(got.report), findings((await ref()).report));
+    assert.equal(got.code, (await ref()).code);
   });
 
-  it('timestamps that go backwards within a thread are counted, and the run is still analysed', () => {
+  it('timestamps that go backwards within a thread are counted, and the run is still analysed', async () => {
     let n = 0;
     const back = src.replace(/^(\d+)@(\d+)\.(\d{6}):/gm, (m, tid: string, sec: string, us: string) => (++n % 97 === 0 && n < 5000 ? `${tid}@${Number(sec) - 1}.${us}:` : m));
-    const got = json(tempRun({ 'src.log': back, 'dst.log': dst }));
+    const got = await json(tempRun({ 'src.log': back, 'dst.log': dst }));
     assert.ok(got.report.runs[0]!.dataQuality.perInput[0]!.outOfOrder > 0);
     assert.ok([1, 3].includes(got.code));
   });
 
-  it('a trace that starts in the middle of the migration gets a verdict', () => {
+  it('a trace that starts in the middle of the migration gets a verdict', async () => {
     const half = (t: string) => t.split('\n').slice(Math.floor(t.split('\n').length / 2)).join('\n');
-    const got = json(tempRun({ 'src.log': half(src), 'dst.log': half(dst) }));
+    const got = await json(tempRun({ 'src.log': half(src), 'dst.log': half(dst) }));
     assert.ok(['clean', 'findings', 'inconclusive'].includes(got.report.runs[0]!.verdict));
   });
 
-  it('a file cut in the middle of a line: the last line is counted', () => {
+  it('a file cut in the middle of a line: the last line is counted', async () => {
     const cut = src.slice(0, src.length - 17);
-    const got = json(tempRun({ 'src.log': cut, 'dst.log': dst }));
+    const got = await json(tempRun({ 'src.log': cut, 'dst.log': dst }));
     const c = got.report.runs[0]!.dataQuality.perInput[0]!;
     assert.equal(c.lines, src.split('\n').length - 1);
     assert.equal(c.events + c.messages + c.unparsed + c.blank, c.lines);
   });
 
-  it('a 3 MiB line is cut and counted, the findings stay', () => {
+  it('a 3 MiB line is cut and counted, the findings stay', async () => {
     const lines = src.split('\n');
     lines.splice(100, 0, 'x'.repeat(3 << 20));
-    const got = json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
+    const got = await json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
     assert.equal(got.report.runs[0]!.dataQuality.perInput[0]!.overlong, 1);
-    assert.deepEqual(findings(got.report), findings(ref.report));
+    assert.deepEqual(findings(got.report), findings((await ref()).report));
   });
 
-  it('events from threads no anchor names are listed as unassigned, the verdict stays', () => {
+  it('events from threads no anchor names are listed as unassigned, the verdict stays', async () => {
     const extra = Array.from({ length: 30 }, (_, i) => `99${i}@1795635181.95${String(i).padStart(4, '0')}:qemu_file_fclose `).join('\n');
     const lines = src.split('\n');
     lines.splice(2700, 0, extra);
-    const got = json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
+    const got = await json(tempRun({ 'src.log': lines.join('\n'), 'dst.log': dst }));
     assert.ok(got.report.runs[0]!.dataQuality.unassignedTids.some((t) => t.tid >= 990 && t.tid < 1030));
-    assert.deepEqual(findings(got.report), findings(ref.report));
+    assert.deepEqual(findings(got.report), findings((await ref()).report));
   });
 
   it('a file that grows while it is read: an answer, no crash, no hang', async () => {
     const dir = tempRun({ 'src.log': src.slice(0, src.length / 2), 'dst.log': dst });
-    const child = spawn(process.execPath, [CLI, 'check', dir, '-q'], { env: { ...process.env, NO_COLOR: '1' } });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout.resume();
+    const checked = cli(['check', dir, '-q']);
+    // The rest is appended a few lines at a time while the check runs (each turn of the event loop).
     const rest = src.slice(src.length / 2).split('\n');
-    for (let i = 0; i < rest.length; i += 200) appendFileSync(join(dir, 'src.log'), `${rest.slice(i, i + 200).join('\n')}\n`);
-    const code = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('check did not finish within 60 s')), 60_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c ?? -1);
-      });
-    });
-    assert.ok([0, 1, 2, 3].includes(code), `exit ${code}`);
-    noStack(stderr);
+    for (let i = 0; i < rest.length; i += 200) {
+      appendFileSync(join(dir, 'src.log'), `${rest.slice(i, i + 200).join('\n')}\n`);
+      await new Promise((r) => setImmediate(r));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('check did not finish within 60 s')), 60_000)));
+    const r = await Promise.race([checked, timeout]).finally(() => clearTimeout(timer));
+    assert.ok([0, 1, 2, 3].includes(r.code), `exit ${r.code}`);
+    noStack(r.stderr);
     writeFileSync(join(dir, 'done'), '');
   });
 });

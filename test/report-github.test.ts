@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { escapeData, escapeProperty, renderGithub } from '../src/report/github.js';
 import { renderMarkdownSummary } from '../src/report/markdown.js';
-import { cli, finding, loc, RACY_RUNS, report, run } from './golden/support.js';
+import { cli, finding, loc, RACY_RUNS, report, run } from './helpers.js';
 
 describe('workflow command escaping', () => {
   it('data: % CR LF', () => assert.equal(escapeData('100% a\r\nb:c,d'), '100%25 a%0D%0Ab:c,d'));

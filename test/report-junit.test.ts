@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { renderJunit } from '../src/report/junit.js';
 import type { Report } from '../src/types.js';
-import { cli, finding, FIXTURE_RUNS, loc, pool, RACY_RUNS, report, run } from './golden/support.js';
+import { cli, finding, FIXTURE_RUNS, loc, RACY_RUNS, report, run } from './helpers.js';
 
 interface Case {
   '@_classname': string;
@@ -46,7 +46,7 @@ const docs = new Map<string, Doc>();
 const reports = new Map<string, Report>();
 
 before(async () => {
-  const rs = await pool(targets, 2, async (t) => [await cli(['check', t, '-f', 'junit', '-q']), await cli(['check', t, '-f', 'json', '-q'])] as const);
+  const rs = await Promise.all(targets.map(async (t) => [await cli(['check', t, '-f', 'junit', '-q']), await cli(['check', t, '-f', 'json', '-q'])] as const));
   targets.forEach((t, i) => {
     docs.set(t, parse(rs[i]![0].stdout));
     reports.set(t, JSON.parse(rs[i]![1].stdout) as Report);

@@ -1,21 +1,21 @@
 // What migtrace writes for people and CI logs: stdout carries the report only, stderr one-line
 // diagnostics. Both can be made ASCII-only (--ascii) for CI logs that mangle Unicode, and a reader
 // that goes away (`migtrace check traces | head`) ends the output quietly, not with a stack.
+// Both are the invocation's own (cli/io.ts): its streams, its --ascii.
 import { toAscii, type AsciiStyle } from '../report/ascii.js';
-
-let ascii: AsciiStyle | null = null;
-let stdoutClosed = false;
+import { cliIo, outputState } from './io.js';
 
 /** From now on, everything written here is ASCII, escaped the way `style` keeps it exact (or as close as text can). */
 export function setAsciiOutput(style: AsciiStyle | null): void {
-  ascii = style;
+  outputState().ascii = style;
 }
 
 /** The output closes when its reader goes away (EPIPE): later writes are dropped, the exit code stays the run's. */
-export function watchStdout(stream: NodeJS.WriteStream = process.stdout): void {
+export function watchStdout(stream: NodeJS.WritableStream = cliIo().stdout): void {
+  const state = outputState();
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
-    stdoutClosed = true;
+    state.stdoutClosed = true;
   });
 }
 
@@ -25,14 +25,16 @@ function closedPipe(e: unknown): boolean {
 }
 
 // stdout is for the report only; wait until it is flushed so a piped consumer gets all of it.
-export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): Promise<void> {
-  if (stdoutClosed && stream === process.stdout) return Promise.resolve();
-  const out = ascii ? toAscii(text, ascii) : text;
+export function writeOut(text: string, stream: NodeJS.WritableStream = cliIo().stdout): Promise<void> {
+  const state = outputState();
+  const stdout = cliIo().stdout;
+  if (state.stdoutClosed && stream === stdout) return Promise.resolve();
+  const out = state.ascii ? toAscii(text, state.ascii) : text;
   return new Promise((resolve, reject) => {
     stream.write(out, (err) => {
       if (!err) return resolve();
       if (!closedPipe(err)) return reject(err);
-      if (stream === process.stdout) stdoutClosed = true;
+      if (stream === stdout) state.stdoutClosed = true;
       resolve();
     });
   });
@@ -40,5 +42,6 @@ export function writeOut(text: string, stream: NodeJS.WritableStream = process.s
 
 /** One diagnostic line (or lines) on stderr. */
 export function writeErr(text: string): void {
-  process.stderr.write(ascii ? toAscii(text, 'text') : text);
+  const { ascii } = outputState();
+  cliIo().stderr.write(ascii ? toAscii(text, 'text') : text);
 }

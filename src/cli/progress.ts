@@ -1,4 +1,6 @@
 // Progress on stderr for long runs: only on a TTY, at most 5 updates a second, erased at the end.
+import { cliIo, type CliWritable } from './io.js';
+
 export interface Progress {
   update(label: string, done: number, total: number): void;
   /** Counted progress (runs of a batch): shown from the second item on. */
@@ -6,7 +8,7 @@ export interface Progress {
   done(): void;
 }
 
-export function makeProgress(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function makeProgress(enabled: boolean, stream: CliWritable = cliIo().stderr): Progress {
   if (!enabled || !stream.isTTY) return { update() {}, count() {}, done() {} };
   let last = 0;
   let shown = false;

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { EXIT } from '../exit-codes.js';
+import { cliIo, setExitCode } from '../io.js';
 import type { Argv, CommandModule } from 'yargs';
 import type { CaptureOptions, CaptureResult } from '../../capture/capture.js';
 import { analyzerMain } from '../../capture/paths.js';
@@ -83,13 +84,13 @@ export function toCaptureOptions(a: CaptureArgs, signal?: AbortSignal, log?: (l:
 export function runCheck(dirs: string[]): Promise<number> {
   const main = analyzerMain();
   if (!existsSync(main)) {
-    process.stderr.write(`capture: cannot run check: ${main} is missing (build with npx tsc -p tsconfig.json)\n`);
+    cliIo().stderr.write(`capture: cannot run check: ${main} is missing (build with npx tsc -p tsconfig.json)\n`);
     return Promise.resolve(CAPTURE_FAILED);
   }
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main, 'check', ...dirs], { stdio: 'inherit' });
     child.once('error', (e) => {
-      process.stderr.write(`capture: cannot run check: ${e.message}\n`);
+      cliIo().stderr.write(`capture: cannot run check: ${e.message}\n`);
       resolve(CAPTURE_FAILED);
     });
     child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : CAPTURE_FAILED)));
@@ -145,20 +146,20 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
     const onSignal = (sig: NodeJS.Signals): void => ac.abort(sig);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const log = args.quiet ? undefined : (l: string): void => void process.stderr.write(`capture: ${l}\n`);
+    const log = args.quiet ? undefined : (l: string): void => void cliIo().stderr.write(`capture: ${l}\n`);
     let results: CaptureResult[];
     try {
       const twin = { threadFiles: threadFilesMode(args), ...(args['threads-out'] !== undefined ? { threadsOut: args['threads-out'] } : {}) };
       results = await runCaptureSet(toCaptureOptions(args, ac.signal, log), args.repeat, twin);
     } catch (e) {
-      process.stderr.write(`capture: ${(e as Error).message}\n`);
-      process.exitCode = CAPTURE_FAILED;
+      cliIo().stderr.write(`capture: ${(e as Error).message}\n`);
+      setExitCode(CAPTURE_FAILED);
       return;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    for (const r of results) process.stderr.write(`capture: ${summaryLine(r)}\n`);
+    for (const r of results) cliIo().stderr.write(`capture: ${summaryLine(r)}\n`);
     const failed = results.some((r) => !r.ok) || results.filter((r) => !r.threadFiles).length < args.repeat;
     const anyLogs = results.some((r) => r.logFiles.length > 0);
     let code = 0;
@@ -166,6 +167,6 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
     // With --repeat every run (twins included) is under --out; otherwise the twin is beside it.
     const dirs = args.repeat > 1 ? [args.out] : results.filter((r) => r.logFiles.length > 0).map((r) => r.outDir);
     if (args.check && anyLogs && !ac.signal.aborted) code = await runCheck(dirs);
-    process.exitCode = failed ? CAPTURE_FAILED : code;
+    setExitCode(failed ? CAPTURE_FAILED : code);
   },
 };

@@ -24,6 +24,7 @@ import { writeHtmlReport } from './timeline.js';
 import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
 import { setAsciiOutput, writeErr, writeOut } from '../output.js';
+import { cliIo, setExitCode } from '../io.js';
 
 export interface CheckArgs {
   paths: string[];
@@ -107,7 +108,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
         return true;
       }) as unknown as Argv<CheckArgs>,
   handler: async (args) => {
-    process.exitCode = await runCheck(args);
+    setExitCode(await runCheck(args));
   },
 };
 
@@ -185,7 +186,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
   if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
   if (args.html) await writeHtmlReport(report, args.html, { catalog });
-  const summary = process.env.GITHUB_STEP_SUMMARY;
+  const summary = cliIo().env.GITHUB_STEP_SUMMARY;
   if (args.format === 'github' && summary) {
     try {
       await appendFile(summary, renderMarkdownSummary(report));

@@ -8,6 +8,7 @@ import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
 import type { Side } from '../../types.js';
 import { UsageError } from '../errors.js';
+import { cliArgv, cliIo } from '../io.js';
 
 export interface ConvertArgs {
   inputs: string[];
@@ -31,7 +32,7 @@ export interface ConvertArgs {
  * yargs drops a lone `-` given as a positional (it re-parses positionals as `--name value` and
  * takes `-` for a flag), so standard input is put back from the raw arguments, in its place.
  */
-export function restoreDash(positionals: string[], raw: string[] = process.argv.slice(2)): string[] {
+export function restoreDash(positionals: string[], raw: readonly string[] = cliArgv()): string[] {
   if (positionals.includes('-') || !raw.includes('-')) return positionals;
   const rest = [...positionals];
   const out: string[] = [];
@@ -108,16 +109,18 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
         ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}),
       },
       args.output,
+      cliIo().stdout,
     );
     if (!args.quiet) {
+      const { stderr } = cliIo();
       for (const i of summary.inputs) {
         const c = i.counters;
         const extra = [c.unparsed ? `${c.unparsed} unparsed` : '', c.dropped ? `${c.dropped} dropped by the backend` : ''].filter(Boolean).join(', ');
-        process.stderr.write(`migtrace: ${i.path}: ${i.format}, ${i.side ?? 'side unknown'}, ${c.events} events, ${c.messages} messages${extra ? `, ${extra}` : ''}\n`);
-        for (const n of c.notes) process.stderr.write(`migtrace:   ${n}\n`);
+        stderr.write(`migtrace: ${i.path}: ${i.format}, ${i.side ?? 'side unknown'}, ${c.events} events, ${c.messages} messages${extra ? `, ${extra}` : ''}\n`);
+        for (const n of c.notes) stderr.write(`migtrace:   ${n}\n`);
       }
-      for (const s of summary.samples.slice(0, 20)) process.stderr.write(`migtrace:   unparsed ${s.file}:${s.line}: ${s.reason}\n`);
-      process.stderr.write(`migtrace: wrote ${summary.written} records${args.output && args.output !== '-' ? ` to ${args.output}` : ''}\n`);
+      for (const s of summary.samples.slice(0, 20)) stderr.write(`migtrace:   unparsed ${s.file}:${s.line}: ${s.reason}\n`);
+      stderr.write(`migtrace: wrote ${summary.written} records${args.output && args.output !== '-' ? ` to ${args.output}` : ''}\n`);
     }
   },
 };

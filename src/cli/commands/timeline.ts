@@ -21,6 +21,7 @@ import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
 import type { Report, RunResult } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { writeOut } from '../output.js';
+import { cliIo, setExitCode } from '../io.js';
 import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import { VERSION } from '../version.js';
@@ -77,7 +78,7 @@ export const timelineCommand: CommandModule<object, TimelineArgs> = {
         return true;
       }) as unknown as Argv<TimelineArgs>,
   handler: async (args) => {
-    process.exitCode = await runTimeline(args);
+    setExitCode(await runTimeline(args));
   },
 };
 
@@ -131,11 +132,12 @@ async function timelineOf(args: TimelineArgs, shown: (text: string) => string = 
   const data = await collectTimeline(run, catalog, { select, ...limits }, (done, total) => progress.update(`${spec.name} (timeline)`, done, total));
   progress.done();
   const spans = computeSpans(data, run);
-  const width = args.width ?? (process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80);
+  const { stdout } = cliIo();
+  const width = args.width ?? (stdout.isTTY && stdout.columns ? stdout.columns : 80);
   await writeOut(shown(renderTimelineText(data, spans, run, { width })));
   if (args.html) {
     await writeHtmlFile(args.html, shown(renderHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [{ run, data }])));
-    process.stderr.write(`migtrace: wrote ${args.html}\n`);
+    cliIo().stderr.write(`migtrace: wrote ${args.html}\n`);
   }
   return 0;
 }

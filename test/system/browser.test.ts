@@ -3,20 +3,20 @@
 // tooltip with the trace line, zoom/pan and the finding links; then a 100k-event run for speed.
 // Saves test/artifacts/html-report.png (and docs/html-report.png with MIGTRACE_DOCS_SCREENSHOT=1).
 //
-// Skips — saying why, on the console and in the test report — only when Chromium cannot be
-// installed (scripts/install-chromium.sh) or launched. Anything else fails.
+// A system test (npm run test:system): .ci/run installs Chromium first (scripts/install-chromium.sh);
+// the test installs nothing. Skips — saying why, on the console and in the test report — only when
+// Chromium is not there or cannot be launched. Anything else fails.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { writeHtmlReport } from '../src/cli/commands/timeline.js';
-import { loadCatalog } from '../src/model/catalog.js';
-import { VERSION } from '../src/cli/version.js';
-import { analyzeRun } from '../src/replay/run.js';
-import { ROOT, tempRun } from './helpers.js';
+import { writeHtmlReport } from '../../src/cli/commands/timeline.js';
+import { loadCatalog } from '../../src/model/catalog.js';
+import { VERSION } from '../../src/cli/version.js';
+import { analyzeRun } from '../../src/replay/run.js';
+import { ROOT, tempRun } from '../helpers.js';
 
 const CHROMIUM = process.env.MIGTRACE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test/artifacts');
@@ -26,13 +26,10 @@ const catalog = loadCatalog();
 let browser: Browser | null = null;
 let skipReason: string | null = null;
 
-/** Installs Chromium when it is missing; returns why it cannot be used, or null. */
-function ensureChromium(): string | null {
+/** Why Chromium cannot be used, or null. */
+function missingChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
-  const r = spawnSync('sh', [join(ROOT, 'scripts/install-chromium.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
-  if (r.status === 0 && existsSync(CHROMIUM)) return null;
-  const why = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-3).join(' / ') || (r.error?.message ?? `exit ${r.status}`);
-  return `Chromium is not at ${CHROMIUM} and scripts/install-chromium.sh could not install it (${why}); set MIGTRACE_CHROMIUM to a Chromium binary`;
+  return `Chromium is not at ${CHROMIUM}: install it with scripts/install-chromium.sh (as .ci/run does), or set MIGTRACE_CHROMIUM to a Chromium binary`;
 }
 
 function skipIfNoBrowser(t: TestContext): boolean {
@@ -103,7 +100,7 @@ const viewSpan = async (page: Page) => {
 
 describe('HTML report in headless Chromium', () => {
   before(async () => {
-    skipReason = ensureChromium();
+    skipReason = missingChromium();
     if (skipReason) return;
     try {
       // --no-sandbox: CI containers run as root, where Chromium's sandbox refuses to start.

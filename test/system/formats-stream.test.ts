@@ -1,16 +1,17 @@
-// Streaming: a generated ~200 MB trace is piped into a child process that reads it from standard
-// input exactly as `check -` would (detection and side inference on the kept head, then the whole
-// stream), sampling process.memoryUsage().rss. Memory must not grow with the input.
+// A system test (npm run test:system), for its size. Streaming: a generated ~200 MB trace is
+// piped into a child process that reads it from standard input exactly as `check -` would
+// (detection and side inference on the kept head, then the whole stream), sampling
+// process.memoryUsage().rss. Memory must not grow with the input.
 // Bigger or other inputs (a bench, not a test):
-//   MIGTRACE_STREAM_MB=2000 MIGTRACE_STREAM_FORMAT=simple node --test dist/test/formats-stream.test.js
+//   MIGTRACE_STREAM_MB=2000 MIGTRACE_STREAM_FORMAT=simple node --test dist/test/system/formats-stream.test.js
 // (formats: log, simple, jsonl; simple repeats the self-built run's binary records).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ROOT } from './helpers.js';
-import { SELFBUILT } from './helpers-formats.js';
+import { ROOT } from '../helpers.js';
+import { SELFBUILT } from '../helpers-formats.js';
 
 const MB = Number(process.env.MIGTRACE_STREAM_MB ?? 200);
 const FORMAT = process.env.MIGTRACE_STREAM_FORMAT ?? 'log';
