@@ -1,4 +1,4 @@
-// --format github: GitHub Actions workflow commands (anchors.md §4.3), one annotation per finding
+// --format github: GitHub Actions workflow commands (GitHub's documentation), one annotation per finding
 // nobody accepted, on the trace line of its first access. GitHub shows at most 10 annotations of
 // each level per step and drops the rest silently, so past 9 the 10th says how many were left out.
 import type { Finding, Report, RunResult } from '../types.js';

@@ -1,4 +1,4 @@
-// --format junit: JUnit XML as GitLab and Jenkins read it (anchors.md §4.1). One <testsuite> per
+// --format junit: JUnit XML as GitLab and Jenkins read it. One <testsuite> per
 // run and one <testcase classname="<run>" name="<rule>"> per rule, so a clean run lists what was
 // checked and classname+name is unique (GitLab keeps only the first of duplicates). A case fails
 // on an error or warning finding nobody accepted; info and accepted findings pass with the

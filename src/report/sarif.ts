@@ -1,6 +1,6 @@
 // --format sarif: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. One SARIF run for
 // the whole check (GitHub rejects several runs of one tool and category in an upload); each
-// migtrace run's name is in result.properties.run. Conventions: /work/shared/reference/anchors.md §4.2.
+// migtrace run's name is in result.properties.run. Conventions: OASIS SARIF 2.1.0 and GitHub code scanning's SARIF support.
 import { threadId, threadLabel } from './thread-label.js';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { RULES } from '../rules/index.js';

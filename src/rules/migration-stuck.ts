@@ -1,6 +1,6 @@
 // migration-stuck (warning): the trace ends with a migration that neither completed, failed, was
 // cancelled nor paused, and no migration thread logged anything for --stuck-after before the end.
-// E.g. QEMU 7.2 with multifd + postcopy-preempt hangs this way (../shared/reference/capture.md).
+// E.g. QEMU 7.2 with multifd + postcopy-preempt hangs this way (docs/model.md §G.6, measured).
 // Says what each migration thread last did.
 import type { Finding, Location, Side } from '../types.js';
 import type { EventRef } from '../model/threads.js';

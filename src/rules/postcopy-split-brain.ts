@@ -1,7 +1,7 @@
 // postcopy-split-brain: once the destination runs the guest in postcopy, the source must never
 // fail the migration and restart its own copy: both would run. Real QEMU 10.0 does this when
 // migrate-pause or a connection kill arrives after the source has sent everything and waits for
-// the destination's SHUT (../shared/reference/capture.md).
+// the destination's SHUT (docs/model.md §D.3; docs/real-positives.md).
 import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
 import type { EventRef } from '../model/threads.js';

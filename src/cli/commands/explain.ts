@@ -1,8 +1,10 @@
 // `migtrace explain [rule]`: what a rule means, the commits it guards, how to read its evidence.
+import { readFileSync } from 'node:fs';
 import chalk from 'chalk';
 import type { Argv, CommandModule } from 'yargs';
 import { findRule, RULES } from '../../rules/index.js';
 import { UsageError } from '../errors.js';
+import { MODEL_DOC, MODEL_DOC_PATH, citationIds, modelAnchors, resolveId } from '../../model/reference.js';
 import { writeOut } from '../output.js';
 
 export const explainCommand: CommandModule<object, { rule?: string }> = {
@@ -18,7 +20,27 @@ export const explainCommand: CommandModule<object, { rule?: string }> = {
     const r = findRule(args.rule);
     if (!r) throw new UsageError(`no rule '${args.rule}'; rules: ${RULES.map((x) => x.id).join(', ')}`);
     await writeOut(
-      `${chalk.bold(r.id)} (${r.severity}): ${r.title}\n\n${r.explain}\n\nGuards QEMU commits: ${r.commits.join(', ')}\nModel sections: ${r.refs.map((s) => `§${s}`).join(', ')} of the QEMU migration model\n`,
+      `${chalk.bold(r.id)} (${r.severity}): ${r.title}\n\n${r.explain}\n\nGuards QEMU commits: ${r.commits.join(', ')}\n${modelSections(r.refs)}`,
     );
   },
 };
+
+/** The cited sections with their titles, and where the document is (a copy without it still names them). */
+function modelSections(refs: readonly string[]): string {
+  const anchors = readAnchors();
+  if (!anchors) return `Model sections: ${refs.map((s) => `§${s}`).join(', ')} (${MODEL_DOC} in the migtrace repository)\n`;
+  const width = Math.max(0, ...refs.map((s) => s.length)) + 3;
+  const lines = refs.map((s) => {
+    const titles = citationIds(s).map((id) => resolveId(id, anchors) ?? '(not in the document)');
+    return `  ${`§${s}`.padEnd(width)}${titles.join('; ')}`;
+  });
+  return `Model sections, in ${MODEL_DOC} (${MODEL_DOC_PATH}):\n${lines.join('\n')}\n`;
+}
+
+function readAnchors(): Map<string, string> | null {
+  try {
+    return modelAnchors(readFileSync(MODEL_DOC_PATH, 'utf8'));
+  } catch {
+    return null;
+  }
+}
