@@ -9,7 +9,7 @@ import { loadCatalog } from '../src/model/catalog.js';
 import { OWNERSHIP } from '../src/model/ownership.js';
 import { MODEL_DOC_PATH, citationIds, modelAnchors, resolveId } from '../src/model/reference.js';
 import { RULES } from '../src/rules/index.js';
-import { ROOT, runCli } from './helpers.js';
+import { cli, ROOT } from './helpers.js';
 
 const anchors = modelAnchors(readFileSync(MODEL_DOC_PATH, 'utf8'));
 
@@ -108,8 +108,8 @@ describe('model reference (docs/model.md)', () => {
     assert.deepEqual(hits, []);
   });
 
-  it('explain names the document and the title of each section a rule cites', () => {
-    const r = runCli(['explain', 'qemufile-nonowner-close']);
+  it('explain names the document and the title of each section a rule cites', async () => {
+    const r = await cli(['explain', 'qemufile-nonowner-close']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Model sections, in docs\/model\.md \(.*docs\/model\.md\):/);
     assert.match(r.stdout, /§C\.3 S5-S6 +source completion joins the rp thread; source postcopy_qemufile_src shutdown and close/);
