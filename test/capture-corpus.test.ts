@@ -75,7 +75,13 @@ describe('corpus: combined logs give what separate files give', () => {
       assert.equal(got.run.inputs[0]!.mixed, true, `read as one stream of both processes: ${got.run.inputs[0]!.sideEvidence}`);
       assert.equal(got.run.verdict, ref.run.verdict, `verdict: ${JSON.stringify(got.run.verdictReasons)}`);
       assert.equal(got.code, ref.code, 'exit code');
-      assert.deepEqual(rules(got.run), rules(ref.run), `finding rules: ${JSON.stringify(got.run.findings.map((f) => [f.rule, f.evidence]))}`);
+      if (got.run.threads.every((t) => t.tid === null)) {
+        // No thread ids (QEMU >= 10.1): events both processes log cannot be placed, so a rule that
+        // reads them may say inconclusive instead of its finding; it never finds something else.
+        for (const rule of rules(got.run)) assert.ok(rules(ref.run).includes(rule), `${rule} is not found with separate files`);
+        for (const rule of rules(ref.run)) assert.ok(rules(got.run).includes(rule) || got.run.inconclusive.some((i) => i.rule === rule), `${rule}: neither found nor inconclusive`);
+        assert.ok(got.run.dataQuality.notes.some((n) => /could not be placed on either side/.test(n)), 'says which events could not be placed');
+      } else assert.deepEqual(rules(got.run), rules(ref.run), `finding rules: ${JSON.stringify(got.run.findings.map((f) => [f.rule, f.evidence]))}`);
       if (m.expect) assert.equal(got.run.verdict, m.expect.verdict, 'the verdict recorded in meta.json expect');
     });
   }
