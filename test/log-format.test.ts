@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseLogLine } from '../src/ingest/log-format.js';
+import { newScratch, parseInto, parseLogLine } from '../src/ingest/log-format.js';
 
 describe('parseLogLine (log backend, §F.1)', () => {
   it('parses TID@sec.usec:event args', () => {
@@ -43,6 +43,17 @@ describe('parseLogLine (log backend, §F.1)', () => {
       const p = parseLogLine(g);
       assert.equal(p.kind, 'unparsed', JSON.stringify(g));
     }
+  });
+  it("says a cleaned line's arguments are not a piece of it (argsAt -1: the reader-thread codec sends them as a string)", () => {
+    const s = newScratch();
+    for (const line of ['12@1.000001:migrate_set_state \x1b[31mnew state active\x1b[0m', '\x1b[32m12@1.000001:migrate_set_state new state active', 'step 3\r12@1.000001:migrate_set_state new state active', 'CI: 12@1.000001:migrate_set_state new state active']) {
+      s.argsAt = 5;
+      assert.equal(parseInto(line, s), 'event', JSON.stringify(line));
+      assert.equal(s.args, 'new state active');
+      assert.equal(s.argsAt, -1, JSON.stringify(line));
+    }
+    assert.equal(parseInto('12@1.000001:migrate_set_state new state active', s), 'event');
+    assert.equal(s.argsAt, 30, 'a line read as it is: where its arguments start');
   });
   it('treats whitespace-only lines as blank', () => {
     assert.equal(parseLogLine('   ').kind, 'blank');

@@ -147,6 +147,7 @@ export function parseInto(line: string, out: ParseScratch): LineKind {
     const k = parseClean(clean, out);
     if (k === 'event') {
       out.embedded = behindCr; // ANSI colour alone is not "other text"
+      out.argsAt = -1; // parseClean gave it in the cleaned copy
       return k;
     }
   }
@@ -155,10 +156,14 @@ export function parseInto(line: string, out: ParseScratch): LineKind {
     const k = parseClean(clean.slice(m.index), out);
     if (k === 'event') {
       out.embedded = true;
+      out.argsAt = -1;
       return k;
     }
   }
-  return clean !== line ? parseClean(clean, out) : kind;
+  if (clean === line) return kind;
+  const k = parseClean(clean, out);
+  out.argsAt = -1;
+  return k;
 }
 
 function parseClean(line: string, out: ParseScratch): LineKind {
