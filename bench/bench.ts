@@ -30,6 +30,9 @@ function arg(name: string, dflt: number): number {
 
 interface PassResult {
   ms: number;
+  /** CPU time of all the pass's threads, and of its main (replay) thread alone (null off Linux). */
+  cpuMs: number;
+  mainCpuMs: number | null;
   lines: number;
   events: number;
   maxRssKiB: number;
@@ -74,13 +77,17 @@ async function isoVariant(dir: string, sizeMiB: number, rounds: number): Promise
   // Each round's (b) and (c) ran one after the other: their ratio is the steadiest on a busy machine.
   const perRound = b.all.map((x, i) => x.ms / c.all[i]!.ms);
   const rss = c.all.map((x) => (x.maxRssKiB / 1024).toFixed(0));
+  // CPU time does not depend on what else the machine runs; (c) spreads its over two threads.
+  const cpu = (x: PassResult) => (x.cpuMs / 1000).toFixed(1);
+  const cpuRows = b.all.map((x, i) => `${cpu(x)}/${cpu(c.all[i]!)}${c.all[i]!.mainCpuMs === null ? '' : ` (${(c.all[i]!.mainCpuMs! / 1000).toFixed(1)})`}`);
   rmSync(d, { recursive: true, force: true });
   return [
     `ISO prefix, no TIDs (QEMU >= 10.1): ${mib.toFixed(0)} MiB, ${made.lines} lines, ${made.repetitions} migrations, ${rounds} rounds, median`,
     `(b) readline + regex (ISO)  ${(mib / (b.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(b.events / (b.ms / 1000) / 1e6).toFixed(2)} M lines/s`,
     `(c) migtrace check          ${(mib / (c.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(c.events / (c.ms / 1000) / 1e6).toFixed(2)} M events/s  peak RSS ${c.rss.toFixed(0)} MiB`,
-    `ratio (c)/(b) throughput    ${(b.ms / c.ms).toFixed(2)}   (target >= 0.80; per round ${perRound.map((x) => x.toFixed(2)).join(' ')})`,
+    `ratio (c)/(b) throughput    ${(b.ms / c.ms).toFixed(2)}   (target >= 0.80; per round ${perRound.map((x) => x.toFixed(2)).join(' ')}, their median ${median(perRound).toFixed(2)})`,
     `peak RSS of (c)             ${c.rss.toFixed(0)} MiB (target <= 256 MiB; per round ${rss.join(' ')})`,
+    `CPU s (b)/(c) (replay thread) per round: ${cpuRows.join('  ')}`,
   ];
 }
 
