@@ -8,6 +8,8 @@
 // ftrace forms of a slice (an eighth of the size) against (b) on the slice's log, and `check` of
 // four runs on one worker thread against one per core. With --long, also one single migration
 // stretched to a quarter of the size and to all of it (bench/make-trace.ts makeLongMigration).
+// The ISO variant: the same trace written as QEMU >= 10.1 writes it (ISO prefix, no TIDs), (b) with
+// the ISO form's regex against (c), rounds interleaved; `--iso-only` measures just that.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -28,6 +30,9 @@ function arg(name: string, dflt: number): number {
 
 interface PassResult {
   ms: number;
+  /** CPU time of all the pass's threads, and of its main (replay) thread alone (null off Linux). */
+  cpuMs: number;
+  mainCpuMs: number | null;
   lines: number;
   events: number;
   maxRssKiB: number;
@@ -45,8 +50,8 @@ function runPassArgs(args: string[]): PassResult {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-/** Medians of `rounds` alternating runs of each pass. */
-function measure(passes: Record<string, string[]>, rounds: number): Record<string, { ms: number; events: number; rss: number }> {
+/** Medians of `rounds` alternating runs of each pass (`all`: every round's result, in order). */
+function measure(passes: Record<string, string[]>, rounds: number): Record<string, { ms: number; events: number; rss: number; all: PassResult[] }> {
   const all: Record<string, PassResult[]> = Object.fromEntries(Object.keys(passes).map((k) => [k, []]));
   for (let i = 0; i < rounds; i++) {
     for (const [k, args] of Object.entries(passes)) {
@@ -55,7 +60,35 @@ function measure(passes: Record<string, string[]>, rounds: number): Record<strin
       process.stderr.write(`  round ${i + 1} ${k}: ${(r.ms / 1000).toFixed(2)} s\n`);
     }
   }
-  return Object.fromEntries(Object.entries(all).map(([k, rs]) => [k, { ms: median(rs.map((r) => r.ms)), events: rs[0]!.events, rss: Math.max(...rs.map((r) => r.maxRssKiB)) / 1024 }]));
+  return Object.fromEntries(Object.entries(all).map(([k, rs]) => [k, { ms: median(rs.map((r) => r.ms)), events: rs[0]!.events, rss: Math.max(...rs.map((r) => r.maxRssKiB)) / 1024, all: rs }]));
+}
+
+/** The same trace with the ISO prefix of QEMU >= 10.1 and no TIDs: (b) with its regex against (c). */
+async function isoVariant(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
+  const d = join(dir, 'iso');
+  mkdirSync(d);
+  process.stderr.write(`building the ${sizeMiB} MiB trace with the ISO prefix (no TIDs) in ${d} ...\n`);
+  const made = await makeTrace(join(ROOT, 'traces/10.0.13'), d, sizeMiB * 1048576, { iso: true });
+  const files = [made.src, made.dst];
+  const mib = files.reduce((a, f) => a + statSync(f).size, 0) / 1048576;
+  const r = measure({ 'readline-regex-iso': ['readline-regex-iso', ...files], migtrace: ['migtrace', ...files] }, rounds);
+  const b = r['readline-regex-iso']!;
+  const c = r.migtrace!;
+  // Each round's (b) and (c) ran one after the other: their ratio is the steadiest on a busy machine.
+  const perRound = b.all.map((x, i) => x.ms / c.all[i]!.ms);
+  const rss = c.all.map((x) => (x.maxRssKiB / 1024).toFixed(0));
+  // CPU time does not depend on what else the machine runs; (c) spreads its over two threads.
+  const cpu = (x: PassResult) => (x.cpuMs / 1000).toFixed(1);
+  const cpuRows = b.all.map((x, i) => `${cpu(x)}/${cpu(c.all[i]!)}${c.all[i]!.mainCpuMs === null ? '' : ` (${(c.all[i]!.mainCpuMs! / 1000).toFixed(1)})`}`);
+  rmSync(d, { recursive: true, force: true });
+  return [
+    `ISO prefix, no TIDs (QEMU >= 10.1): ${mib.toFixed(0)} MiB, ${made.lines} lines, ${made.repetitions} migrations, ${rounds} rounds, median`,
+    `(b) readline + regex (ISO)  ${(mib / (b.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(b.events / (b.ms / 1000) / 1e6).toFixed(2)} M lines/s`,
+    `(c) migtrace check          ${(mib / (c.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(c.events / (c.ms / 1000) / 1e6).toFixed(2)} M events/s  peak RSS ${c.rss.toFixed(0)} MiB`,
+    `ratio (c)/(b) throughput    ${(b.ms / c.ms).toFixed(2)}   (target >= 0.80; per round ${perRound.map((x) => x.toFixed(2)).join(' ')}, their median ${median(perRound).toFixed(2)})`,
+    `peak RSS of (c)             ${c.rss.toFixed(0)} MiB (target <= 256 MiB; per round ${rss.join(' ')})`,
+    `CPU s (b)/(c) (replay thread) per round: ${cpuRows.join('  ')}`,
+  ];
 }
 
 /** --long: one migration whose postcopy phase fills a quarter of the size, then all of it: peak RSS must not follow. */
@@ -121,6 +154,10 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 3);
   const dir = mkdtempSync(join(tmpdir(), 'migtrace-bench-'));
   try {
+    if (process.argv.includes('--iso-only')) {
+      process.stdout.write(`${(await isoVariant(dir, sizeMiB, rounds)).join('\n')}\n`);
+      return;
+    }
     process.stderr.write(`building a ${sizeMiB} MiB trace from ${join(ROOT, 'traces/10.0.13')} in ${dir} ...\n`);
     const made = await makeTrace(join(ROOT, 'traces/10.0.13'), dir, sizeMiB * 1048576);
     const files = [made.src, made.dst];
@@ -151,6 +188,9 @@ async function main(): Promise<void> {
       `peak RSS of (c)             ${c.rss.toFixed(0)} MiB (target <= 256 MiB)`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
+    // The TID form's files are not needed any more: the ISO pair takes their place on disk.
+    for (const f of files) rmSync(f);
+    process.stdout.write(`${(await isoVariant(dir, sizeMiB, rounds)).join('\n')}\n`);
     if (process.argv.includes('--long')) process.stdout.write(`${(await longMigration(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);

@@ -3,7 +3,9 @@
 // dst.log are appended again and again, each repetition shifted in time (after the
 // previous one ends) and given fresh TIDs (+1 000 000 per repetition), so the result reads like one
 // long-lived pair of QEMU processes migrating over and over: the real event mix, real thread
-// structure, real race windows. Lines without a TID@ prefix are copied unchanged.
+// structure, real race windows. Lines without a TID@ prefix are copied unchanged. With `iso`, the
+// same trace as QEMU >= 10.1 writes it: `2027-01-15T08:00:00.123456Z name args` (UTC, the fraction
+// left out on a whole second, as GLib's g_date_time_format_iso8601 does) and no TID.
 import { createWriteStream, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -35,12 +37,24 @@ function load(path: string): Array<[number, number, string] | string> {
     });
 }
 
+/** µs since the epoch as QEMU >= 10.1 prefixes a log line (without the trailing space). */
+export function isoPrefix(t: number): string {
+  const us = t % 1e6;
+  const whole = new Date((t - us) / 1000).toISOString().slice(0, 19);
+  return us === 0 ? `${whole}Z` : `${whole}.${String(us).padStart(6, '0')}Z`;
+}
+
 async function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   if (!stream.write(text)) await new Promise((r) => stream.once('drain', r));
 }
 
+export interface MakeOptions {
+  /** Write the ISO prefix of QEMU >= 10.1 (no TID) instead of TID@sec.usec:. */
+  iso?: boolean;
+}
+
 /** `versionDir` is e.g. traces/10.0.13; `targetBytes` 0 means exactly one pass over its runs. */
-export async function makeTrace(versionDir: string, outDir: string, targetBytes: number): Promise<MadeTrace> {
+export async function makeTrace(versionDir: string, outDir: string, targetBytes: number, opts: MakeOptions = {}): Promise<MadeTrace> {
   const runs = runsUnder(versionDir).map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
   if (runs.length === 0) throw new Error(`no runs under ${versionDir}`);
   const out = { src: createWriteStream(join(outDir, 'src.log')), dst: createWriteStream(join(outDir, 'dst.log')) };
@@ -59,8 +73,11 @@ export async function makeTrace(versionDir: string, outDir: string, targetBytes:
         else {
           const t = clock + (x[1] - t0);
           tEnd = Math.max(tEnd, t);
-          const sec = Math.floor(t / 1e6);
-          chunk += `${x[0] + (rep + 1) * 1_000_000}@${sec}.${String(t - sec * 1e6).padStart(6, '0')}:${x[2]}\n`;
+          if (opts.iso) chunk += `${isoPrefix(t)} ${x[2]}\n`;
+          else {
+            const sec = Math.floor(t / 1e6);
+            chunk += `${x[0] + (rep + 1) * 1_000_000}@${sec}.${String(t - sec * 1e6).padStart(6, '0')}:${x[2]}\n`;
+          }
         }
         lines++;
         if (chunk.length > 1 << 20) {

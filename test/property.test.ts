@@ -117,6 +117,74 @@ describe('properties: parsing', () => {
     assert.ok(scanned > 500, `the hot form was generated (${scanned})`);
   });
 
+  it('the byte scanner reads an ISO-prefixed line (QEMU >= 10.1) exactly as parseInto does, damaged ones included, or leaves it to it', () => {
+    // Fields in and out of range (month 13, day 31 of a 30-day month, 29 February of leap and
+    // common years, hour 24, second 60, year 0050: parseInto takes them as Date.UTC does), the
+    // fraction QEMU writes (6 digits, none on a whole second) and others (1-10 digits, a bare '.'),
+    // a missing or other zone, damaged separators, and the pieces after it that the TID form gets.
+    // Each piece is mostly right, so that a line usually has just one or two things wrong with it.
+    const mostly = <T>(right: fc.Arbitrary<T>, wrong: fc.Arbitrary<T>) => fc.oneof({ arbitrary: right, weight: 6 }, { arbitrary: wrong, weight: 1 });
+    const two = mostly(fc.oneof(fc.constantFrom('00', '01', '02', '09', '12', '13', '23', '24', '28', '29', '30', '31', '59', '60', '99'), fc.stringMatching(/^\d\d$/)), fc.constantFrom('1', '123', 'x1', ' 1', ''));
+    const year = mostly(fc.oneof(fc.constantFrom('2026', '2024', '2023', '2000', '1900', '1970', '1969', '0050', '0000', '9999'), fc.stringMatching(/^\d{4}$/)), fc.stringMatching(/^\d{0,6}$/));
+    const frac = fc.oneof(fc.stringMatching(/^\d{6}$/).map((f) => `.${f}`), fc.constant(''), fc.stringMatching(/^\d{0,11}$/).map((f) => `.${f}`), fc.constantFrom('.', ',123456', '.12a'));
+    const zone = mostly(fc.constant('Z '), fc.constantFrom('Z', 'z ', ' ', '+00:00 ', 'Z\t', 'ZZ ', 'Z  '));
+    const sep = (c: string) => mostly(fc.constant(c), fc.constantFrom('-', ':', 'T', ' ', '.', '', '/', 't'));
+    const piece = fc.oneof(fc.constantFrom('_', ' ', '\t', '\x1b[0m', '\r', '\0', 'é', '✓', 'migrate_set_state', 'qemu-system-x86_64: ', 'ram', 'x', 'chan=1 addr=0x10', 'prog(12:main): ', '3@1.000001:a_b'), fc.string({ maxLength: 6 }));
+    const event = fc.tuple(fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,6}_[A-Za-z0-9_]{0,8}$/), fc.stringMatching(/^( [ -~]{0,20})?[ \t]{0,2}$/)).map(([n, a]) => n + a);
+    const rest = mostly(event, fc.array(piece, { maxLength: 6 }).map((ps) => ps.join('')));
+    const nearIso = fc
+      .tuple(year, sep('-'), two, sep('-'), two, sep('T'), two, sep(':'), two, sep(':'), two, frac, zone, rest)
+      .map(([y, s1, mo, s2, d, s3, h, s4, mi, s5, sec, f, z, r]) => `${y}${s1}${mo}${s2}${d}${s3}${h}${s4}${mi}${s5}${sec}${f}${z}${r}`);
+    const wellFormed = fc
+      .tuple(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2199-12-31T23:59:59Z'), noInvalidDate: true }), fc.integer({ min: 0, max: 999_999 }), fc.boolean(), fc.stringMatching(/^[a-z][a-z0-9]{0,8}_[a-z0-9_]{0,12}$/), fc.stringMatching(/^( [ -~]{0,30})? {0,2}$/))
+      .map(([d, us, whole, name, args]) => `${d.toISOString().slice(0, 19)}${whole ? '' : `.${String(us).padStart(6, '0')}`}Z ${name}${args}`);
+    const s = newScratch();
+    const e = newByteEvent();
+    let scanned = 0;
+    fc.assert(
+      fc.property(fc.oneof(nearIso, nearIso, nearIso, wellFormed), (line) => {
+        const bytes = Buffer.from(line, 'utf8');
+        const taken = scanEventBytes(bytes, 0, bytes.length, e);
+        if (!/[^\x00-\x7f]|\x1b/.test(line)) {
+          const e2 = newByteEvent();
+          assert.equal(scanEventBytes(bytes, 0, bytes.length, e2, true), taken, line);
+          if (taken) assert.deepEqual(e2, e);
+        }
+        s.argsAt = -1;
+        const kind = parseInto(line, s);
+        // A plain ASCII ISO-prefixed event line is never left to the string parser: that is the speed.
+        if (kind === 'event' && s.tid === null && s.ts !== null && !s.embedded && s.argsAt >= 0 && !/[^\x00-\x7f]|\x1b/.test(line)) assert.ok(taken, `not scanned: ${JSON.stringify(line)}`);
+        if (!taken) return;
+        scanned++;
+        assert.equal(kind, 'event', line);
+        assert.deepEqual([e.tid, e.ts, line.slice(e.nameStart, e.nameEnd), line.slice(e.argsAt, e.argsEnd), e.argsAt], [s.tid, s.ts, s.name, s.args, s.argsAt], line);
+        assert.equal(s.embedded, false);
+      }),
+      { numRuns: 6000 },
+    );
+    assert.ok(scanned > 1000 && scanned < 5000, `the ISO form was generated, and damaged (${scanned} of 6000 scanned)`);
+  });
+
+  it('an ISO line and the same event as TID@sec.usec: get the same time, in and out of the minute cache', () => {
+    // Independent of parseInto: the TID form's µs are plain digits. Times jump back and forth, so
+    // the scanner's cached minute is both hit and missed.
+    const e = newByteEvent();
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 7_258_118_399_999_999 }), { minLength: 1, maxLength: 20 }), fc.boolean(), (times, near) => {
+        for (const t0 of times) {
+          const t = near ? 1_800_000_000_000_000 + (t0 % 600_000_000) : t0;
+          const us = t % 1e6;
+          const iso = `${new Date((t - us) / 1000).toISOString().slice(0, 19)}${us === 0 ? '' : `.${String(us).padStart(6, '0')}`}Z mig_x a`;
+          const b = Buffer.from(iso);
+          assert.ok(scanEventBytes(b, 0, b.length, e), iso);
+          assert.equal(e.ts, t, iso);
+          assert.equal(e.tid, null);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('splitting bytes into lines does not depend on how the bytes are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 20 }), async (bytes, cuts) => {

@@ -6,8 +6,9 @@
 // and error_report() lines QEMU writes into the same stream, e.g.
 //   2023-04-12T19:18:35.123456Z qemu-system-x86_64: Detected IO failure for postcopy. Migration paused.
 // Empty-format events end with a trailing space; it is not part of the arguments.
-// The TID@sec.usec form is the hot path on gigabyte traces: it is scanned by hand, without regexes
-// or intermediate objects (parseInto fills a caller-owned scratch object).
+// The two timestamped forms are the hot path on gigabyte traces: scanEventBytes reads them from the
+// line's bytes; parseInto scans the TID@sec.usec form by hand, without regexes or intermediate
+// objects (it fills a caller-owned scratch object).
 
 export type LineKind = 'event' | 'message' | 'unparsed' | 'blank';
 
@@ -147,6 +148,7 @@ export function parseInto(line: string, out: ParseScratch): LineKind {
     const k = parseClean(clean, out);
     if (k === 'event') {
       out.embedded = behindCr; // ANSI colour alone is not "other text"
+      out.argsAt = -1; // parseClean gave it in the cleaned copy
       return k;
     }
   }
@@ -155,10 +157,14 @@ export function parseInto(line: string, out: ParseScratch): LineKind {
     const k = parseClean(clean.slice(m.index), out);
     if (k === 'event') {
       out.embedded = true;
+      out.argsAt = -1;
       return k;
     }
   }
-  return clean !== line ? parseClean(clean, out) : kind;
+  if (clean === line) return kind;
+  const k = parseClean(clean, out);
+  out.argsAt = -1;
+  return k;
 }
 
 function parseClean(line: string, out: ParseScratch): LineKind {
@@ -252,9 +258,10 @@ export function parseLogLine(line: string): ParsedLine {
   }
 }
 
-/** What scanEventBytes found: the TID@sec.usec:name args form, as positions in the bytes. */
+/** What scanEventBytes found: an event line of one of the two timestamped forms, as positions in the bytes. */
 export interface ByteEvent {
-  tid: number;
+  /** The line's thread id; null for the ISO form, which has none (the reader may stamp one). */
+  tid: number | null;
   ts: number;
   nameStart: number;
   nameEnd: number;
@@ -271,9 +278,10 @@ export function newByteEvent(): ByteEvent {
 
 /**
  * The hot path of a gigabyte log, on the line's bytes (b[start, end), CR already stripped): a
- * `TID@sec.usec:name args` line of plain ASCII without escape sequences. True when it is one, with
- * exactly what parseInto would give for it (tested line for line); false sends the line to
- * parseInto as a string (anything else: other prefixes, messages, non-ASCII, ANSI, damage).
+ * `TID@sec.usec:name args` line (QEMU <= 10.0) or a `2026-12-04T18:23:34.486448Z name args` line
+ * (QEMU >= 10.1), of plain ASCII without escape sequences. True when it is one, with exactly what
+ * parseInto would give for it (tested line for line); false sends the line to parseInto as a
+ * string (anything else: other prefixes, messages, non-ASCII, ANSI, damage).
  * `asciiNoEsc`: the caller checked that b holds no byte >= 0x80 and no ESC.
  */
 export function scanEventBytes(b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc = false): boolean {
@@ -285,25 +293,93 @@ export function scanEventBytes(b: Uint8Array, start: number, end: number, out: B
     tid = tid * 10 + (c - 48);
     i++;
   }
-  if (i >= end || b[i] !== 64 /* @ */) return false;
-  const secStart = ++i;
-  let sec = 0;
-  while (i < end && isDigit((c = b[i] as number))) {
-    sec = sec * 10 + (c - 48);
-    i++;
+  if (i >= end) return false;
+  if (c === 64 /* @ */) {
+    const secStart = ++i;
+    let sec = 0;
+    while (i < end && isDigit((c = b[i] as number))) {
+      sec = sec * 10 + (c - 48);
+      i++;
+    }
+    if (i === secStart || i >= end || c !== 46 /* . */) return false;
+    const fracStart = ++i;
+    let us = 0;
+    while (i < end && isDigit((c = b[i] as number))) {
+      if (i - fracStart < 6) us = us * 10 + (c - 48);
+      i++;
+    }
+    for (let k = i - fracStart; k < 6; k++) us *= 10;
+    if (i === fracStart || i >= end || c !== 58 /* : */) return false;
+    out.tid = tid;
+    out.ts = sec * 1e6 + us;
+    return scanNameArgs(b, start, i + 1, end, out, asciiNoEsc);
   }
-  if (i === secStart || i >= end || b[i] !== 46 /* . */) return false;
-  const fracStart = ++i;
+  // The ISO form: four digits (read above as `tid`: the year), then '-'.
+  if (c !== 45 /* - */ || i - start !== 4) return false;
+  const after = scanIsoTime(b, start, end, tid, out);
+  if (after < 0) return false;
+  out.tid = null;
+  return scanNameArgs(b, start, after, end, out, asciiNoEsc);
+}
+
+/** Two digits at b[i] as a number, or -1. */
+function twoDigits(b: Uint8Array, i: number): number {
+  const hi = (b[i] as number) - 48;
+  const lo = (b[i + 1] as number) - 48;
+  return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : -1;
+}
+
+// Date.UTC of the last minute met ("YYYY-MM-DDTHH:MM" as one number): events come in time order,
+// so the date arithmetic runs once a minute, not once a line.
+let isoMinuteKey = -1;
+let isoMinuteMs = 0;
+
+/**
+ * The rest of `YYYY-MM-DDTHH:MM:SS[.fraction]Z ` after the year, as the string parser's ISO
+ * regex and isoMicros read it: ts into `out`, and where the name starts, or -1 when it is not that.
+ * Out-of-range fields (month 13, day 31 of a 30-day month, second 60, year 0050) are taken as
+ * Date.UTC takes them, as the string parser does.
+ */
+function scanIsoTime(b: Uint8Array, start: number, end: number, year: number, out: ByteEvent): number {
+  // Shortest form: 19 characters of date and time, 'Z', ' ', and a name's first letter.
+  if (end - start < 22 || b[start + 7] !== 45 /* - */ || b[start + 10] !== 84 /* T */ || b[start + 13] !== 58 /* : */ || b[start + 16] !== 58) return -1;
+  const mo = twoDigits(b, start + 5);
+  const d = twoDigits(b, start + 8);
+  const h = twoDigits(b, start + 11);
+  const mi = twoDigits(b, start + 14);
+  const s = twoDigits(b, start + 17);
+  if ((mo | d | h | mi | s) < 0) return -1;
+  let i = start + 19;
   let us = 0;
-  while (i < end && isDigit((c = b[i] as number))) {
-    if (i - fracStart < 6) us = us * 10 + (c - 48);
-    i++;
+  let c = b[i] as number;
+  if (c === 46 /* . */) {
+    const fracStart = ++i;
+    while (i < end && isDigit((c = b[i] as number))) {
+      if (i - fracStart < 6) us = us * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - fracStart;
+    if (digits === 0 || digits > 9) return -1; // the regex takes 1 to 9
+    for (let k = digits; k < 6; k++) us *= 10;
   }
-  for (let k = i - fracStart; k < 6; k++) us *= 10;
-  if (i === fracStart || i >= end || b[i] !== 58 /* : */) return false;
-  // The name, as splitEventAt reads it.
-  const from = ++i;
-  if (i >= end || !isAlpha((c = b[i] as number))) return false;
+  if (c !== 90 /* Z */ || i + 1 >= end || b[i + 1] !== 32) return -1;
+  const key = ((year * 100 + mo) * 100 + d) * 10000 + h * 100 + mi;
+  if (key !== isoMinuteKey) {
+    isoMinuteMs = Date.UTC(year, mo - 1, d, h, mi, 0);
+    isoMinuteKey = key;
+  }
+  // Date.UTC is linear in its seconds: this is Date.UTC(year, mo - 1, d, h, mi, s), exactly (integers
+  // far below 2^53), and the same arithmetic as isoMicros from there.
+  const sec = (isoMinuteMs + s * 1000) / 1000;
+  out.ts = sec * 1e6 + us;
+  return i + 2;
+}
+
+/** `name args` from b[from] to the line's end, as splitEventAt reads it. */
+function scanNameArgs(b: Uint8Array, start: number, from: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
+  let i = from;
+  let c = i < end ? (b[i] as number) : 0;
+  if (!isAlpha(c)) return false;
   let h = c;
   let underscore = false;
   for (i++; i < end; i++) {
@@ -325,8 +401,6 @@ export function scanEventBytes(b: Uint8Array, start: number, end: number, out: B
       if (c >= 0x80 || c === 0x1b) return false;
     }
   }
-  out.tid = tid;
-  out.ts = sec * 1e6 + us;
   out.nameStart = from - start;
   out.nameEnd = nameEnd - start;
   out.nameHash = h;

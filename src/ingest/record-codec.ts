@@ -165,7 +165,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     }
     meta[o] = flags;
     meta[o + 1] = hit.id;
-    meta[o + 2] = e.tid;
+    meta[o + 2] = e.tid === null ? NaN : e.tid;
     meta[o + 3] = e.ts;
     meta[o + 4] = line;
     meta[o + 5] = e.argsAt;

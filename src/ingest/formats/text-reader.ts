@@ -192,7 +192,11 @@ class LineAccounting<B> {
         const end = lb.ends[j] as number;
         if (scan(lb.bytes, start, end, be, asciiNoEsc)) {
           counters.events++;
-          this.timed(be.tid, be.ts);
+          // As for a parsed line below: an ISO line has no TID but may be stamped with the file's.
+          const tid = be.tid ?? this.stampTid;
+          if (tid === null) counters.eventsWithoutTid++;
+          else this.timed(tid, be.ts);
+          be.tid = tid;
           (sink.byteEvent as NonNullable<LineSink<B>['byteEvent']>)(be, lb.bytes, start, end, lb.offsets[j] as number, this.side, lineNo);
           continue;
         }
