@@ -244,7 +244,8 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
       for (const { loc, at } of items) {
         const text = lines.get(at);
         if (text instanceof Error || text === undefined) loc.text = `(line not read back: ${text?.message ?? 'not read'})`;
-        else if (parseInto(text, s) !== 'event' || s.name !== loc.event || s.tid !== loc.tid) loc.text = '(line not read back: the file changed after it was analysed)';
+        // A per-thread file's line has no TID of its own (it is in the file name): only a TID the line carries must match.
+        else if (parseInto(text, s) !== 'event' || s.name !== loc.event || (s.tid !== null && s.tid !== loc.tid)) loc.text = '(line not read back: the file changed after it was analysed)';
         else loc.text = locationText(text);
       }
     }
