@@ -125,7 +125,9 @@ describe('nasty inputs: derived from a real racy run', () => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('check did not finish within 60 s')), 60_000)));
     const r = await Promise.race([checked, timeout]).finally(() => clearTimeout(timer));
-    assert.ok([0, 1, 2, 3].includes(r.code), `exit ${r.code}`);
+    // However much of it the check saw, this is the racy run: the race (1), or undecided for want of
+    // the rest (3); never clean, never an input error.
+    assert.ok([1, 3].includes(r.code), `exit ${r.code}: ${r.stdout.split('\n').slice(-3).join(' ')}`);
     noStack(r.stderr);
     writeFileSync(join(dir, 'done'), '');
   });
