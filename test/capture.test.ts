@@ -292,6 +292,18 @@ describe('buildQemuArgv', () => {
     assert.deepEqual(scenarioGlobals(s, V10), []);
   });
 
+  test('simpleTrace: the simple backend writes <name>.simple beside the log, as in the self-built run with .simple files', () => {
+    const dir = '/mig-work/10.0.13-v0-c-postcopy-preempt-1';
+    const meta = JSON.parse(readFileSync(fileURLToPath(new URL('../../traces/10.0.13-selfbuilt/c-postcopy-preempt-1/meta.json', import.meta.url)), 'utf8')) as { cmdline: Record<string, string[]> };
+    for (const side of ['src', 'dst'] as const) {
+      const argv = buildQemuArgv({ ...spec(side, 'postcopy-preempt'), workdir: dir, kernel: `${dir}/dirtier.elf`, simpleTrace: true });
+      const recorded = meta.cmdline[side]!;
+      assert.equal(argv[argv.indexOf('-trace') + 1], recorded[recorded.indexOf('-trace') + 1]);
+      assert.equal(argv[argv.indexOf('-D') + 1], `${dir}/${side}.log`, 'the log is still written');
+    }
+    assert.equal(buildQemuArgv(spec('src', 'postcopy-preempt')).find((a) => a.includes('.simple')), undefined, 'no simple file unless asked');
+  });
+
   test('a destination named dst1/dst2 (migrate-twice) has its own name and files', () => {
     const argv = buildQemuArgv({ ...spec('dst', 'migrate-twice'), name: 'dst2' });
     assert.ok(argv.includes('dst2,debug-threads=on'));

@@ -31,12 +31,19 @@ export interface SideArgvSpec {
   incoming: boolean;
   /** Extra arguments passed through as they are (e.g. `-L DIR` for a self-built QEMU). */
   extra?: string[];
+  /** Also write the `simple` backend's binary trace to `<name>.simple` (a QEMU built with
+   *  `--enable-trace-backends=log,simple` writes both forms of the same run). */
+  simpleTrace?: boolean;
 }
 
 /** Paths of the files a process writes, relative to its workdir (`src`, `dst`, or `dst1`/`dst2`). */
-export function sideFiles(name: string): { log: string; serial: string; qmp: string; stderr: string } {
-  return { log: `${name}.log`, serial: `${name}-serial.log`, qmp: `${name}.qmp`, stderr: `${name}-stderr.txt` };
+export function sideFiles(name: string): { log: string; serial: string; qmp: string; stderr: string; simple: string } {
+  return { log: `${name}.log`, serial: `${name}-serial.log`, qmp: `${name}.qmp`, stderr: `${name}-stderr.txt`, simple: `${name}.simple` };
 }
+
+/** The build's event list, copied beside the `.simple` files: their records carry event ids only,
+ *  numbered by the order of this file (it differs between builds). */
+export const TRACE_EVENTS_ALL = 'trace-events-all';
 
 export const EVENTS_FILE = 'events.txt';
 
@@ -66,7 +73,7 @@ export function buildQemuArgv(spec: SideArgvSpec): string[] {
     '-append', `ws=${spec.wsMib}`,
     '-serial', `file:${at(f.serial)}`,
     '-qmp', `unix:${at(f.qmp)},server=on,wait=off`,
-    '-trace', `events=${at(EVENTS_FILE)}`,
+    '-trace', `events=${at(EVENTS_FILE)}${spec.simpleTrace ? `,file=${at(f.simple)}` : ''}`,
     // Without -D the log backend writes to stderr, as in qtest's migration-test and CI jobs.
     ...(spec.threadFiles ? ['-d', 'tid', '-D', spec.threadFiles] : spec.combinedLog ? [] : ['-D', at(f.log)]),
     '-msg', 'timestamp=on',

@@ -10,7 +10,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, posix, resolve } from 'node:path';
-import { buildQemuArgv, COMBINED_LOG, EVENTS_FILE, sideFiles, THREAD_FILE_PATTERN, THREADS_DIR } from './argv.js';
+import { buildQemuArgv, COMBINED_LOG, EVENTS_FILE, sideFiles, THREAD_FILE_PATTERN, THREADS_DIR, TRACE_EVENTS_ALL } from './argv.js';
 import { CHROOT_WORK, enterChroot, type ChrootHandle } from './chroot.js';
 import { deriveEventSet, readCatalogEvents, type EventSet } from './events.js';
 import { ensureGuest } from './guest.js';
@@ -79,6 +79,11 @@ export interface CaptureOptions {
    *  way to get thread ids from QEMU >= 10.1, whose default log has none; a process cannot write
    *  both forms, so the default log comes from a twin run (src/capture/twin.ts). */
   threadFiles?: boolean;
+  /** Host path of the QEMU build's trace-events-all: each QEMU also writes the `simple`
+   *  backend's binary trace (`-trace events=F,file=<name>.simple`, the same run as its log), and
+   *  this file is copied beside them (needed to decode them). The binary must have been built with
+   *  `--enable-trace-backends=log,simple`. */
+  simpleTrace?: string;
   /** The other run of a twin pair, relative to outDir (recorded in meta.json `twin_of`). */
   twinOf?: string;
   signal?: AbortSignal;
@@ -355,6 +360,10 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
     if (combined && threadFiles) {
       throw new PreflightError('unsupported', 'per-thread files and --combined-log exclude each other: with -d tid every trace line goes to a thread file, none to stderr');
     }
+    if (opts.simpleTrace !== undefined) {
+      if (!existsSync(opts.simpleTrace)) throw new PreflightError('unsupported', `--simple-trace ${opts.simpleTrace}: no such file (give the build's trace/trace-events-all)`);
+      copyFileSync(opts.simpleTrace, join(outDir, TRACE_EVENTS_ALL));
+    }
     const sideChroot = (side: Side): string | null => {
       const v = side === 'src' ? (opts.srcChroot ?? opts.chroot) : (opts.dstChroot ?? opts.chroot);
       return v ? resolve(v) : null;
@@ -448,6 +457,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
         incoming: plan.side === 'dst',
         extra: opts.qemuArgs ?? [],
         combinedLog: combined,
+        simpleTrace: opts.simpleTrace !== undefined,
         ...(threadFiles ? { threadFiles: posix.join(plan.qemuDir, THREADS_DIR, THREAD_FILE_PATTERN) } : {}),
       });
     }
@@ -769,7 +779,7 @@ export async function runCapture(opts: CaptureOptions): Promise<CaptureResult> {
     const plan = plans[name];
     if (!plan?.hostDir) continue;
     const f = sideFiles(name);
-    for (const file of combined ? [f.serial] : [f.log, f.serial, f.stderr]) {
+    for (const file of [...(combined ? [f.serial] : [f.log, f.serial, f.stderr]), ...(opts.simpleTrace !== undefined ? [f.simple] : [])]) {
       const from = join(plan.hostDir, file);
       if (existsSync(from)) copyFileSync(from, join(outDir, file));
     }

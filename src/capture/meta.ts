@@ -1,7 +1,7 @@
 // meta.json: the development runs' keys (traces/README.md), so the analyzer and people read
 // a capture like any shared run, plus what only a capture knows (outcome, timings, event_set).
 import { release } from 'node:os';
-import { THREAD_FILE_PATTERN, THREADS_DIR } from './argv.js';
+import { sideFiles, THREAD_FILE_PATTERN, THREADS_DIR, TRACE_EVENTS_ALL } from './argv.js';
 import { basename } from 'node:path';
 import type { CaptureOptions, CaptureResult } from './capture.js';
 import type { EventSet } from './events.js';
@@ -123,6 +123,16 @@ export function buildMeta(m: MetaInput): Record<string, unknown> {
     log_form: m.threadFiles ? 'per-thread-files' : m.combinedLog ? 'combined-stderr' : 'per-process-log',
     ...(m.threadFiles
       ? { thread_files: { folder: THREADS_DIR, pattern: `-d tid -D <work>/${THREADS_DIR}/${THREAD_FILE_PATTERN}`, note: 'one pattern for every QEMU process, as a CI job passes it; the TID is in each file name' } }
+      : {}),
+    ...(m.opts.simpleTrace !== undefined
+      ? {
+          simple_trace: {
+            files: per(srcFirst, (n) => sideFiles(n).simple),
+            trace_events: TRACE_EVENTS_ALL,
+            trace_events_from: m.opts.simpleTrace,
+            note: 'the simple backend of the same processes as the logs (-trace events=F,file=<name>.simple); decode with trace_events',
+          },
+        }
       : {}),
     ...(m.opts.twinOf ? { twin_of: m.opts.twinOf } : {}),
     workdir: m.plans['src']?.qemuDir ?? null,

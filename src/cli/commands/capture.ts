@@ -38,6 +38,7 @@ export interface CaptureArgs {
   /** Unset: a per-thread-file twin when a side is QEMU >= 10.1. */
   'thread-files'?: boolean;
   'threads-out'?: string;
+  'simple-trace'?: string;
   quiet?: boolean;
 }
 
@@ -75,6 +76,7 @@ export function toCaptureOptions(a: CaptureArgs, signal?: AbortSignal, log?: (l:
   if (Object.keys(params).length) o.params = params;
   if (a['qemu-arg']?.length) o.qemuArgs = a['qemu-arg'];
   if (a['combined-log']) o.combinedLog = true;
+  if (a['simple-trace'] !== undefined) o.simpleTrace = a['simple-trace'];
   if (signal) o.signal = signal;
   if (log) o.log = log;
   return o;
@@ -133,6 +135,11 @@ export const captureCommand: CommandModule<{}, CaptureArgs> = {
           'also capture a twin run with per-thread files (-d tid -D threads/t-%d.log on both QEMUs) into pt-<out>; default: when a side is QEMU >= 10.1, whose default log has no thread ids (--no-thread-files to skip)',
       })
       .option('threads-out', { type: 'string', describe: 'folder of the per-thread-file twin (default: pt-<name> beside --out)' })
+      .option('simple-trace', {
+        type: 'string',
+        requiresArg: true,
+        describe: "a QEMU built with --enable-trace-backends=log,simple: also record its binary trace (src.simple, dst.simple) and copy this file, the build's trace/trace-events-all, beside them",
+      })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress lines' })
       .check((a) => {
         if (!Number.isInteger(a.repeat) || a.repeat < 1) throw new Error('--repeat must be a positive integer');
