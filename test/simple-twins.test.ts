@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report, RunResult } from '../src/types.js';
-import { ROOT, runCli } from './helpers.js';
+import { cli, ROOT } from './helpers.js';
 
 const FILES = ['src.log', 'dst.log', 'src.simple', 'dst.simple', 'trace-events-all'];
 
@@ -25,8 +25,8 @@ function twins(): string[] {
   return out.sort();
 }
 
-function check(args: string[]): { code: number; run: RunResult } {
-  const r = runCli(['check', ...args, '-f', 'json', '-q']);
+async function check(args: string[]): Promise<{ code: number; run: RunResult }> {
+  const r = await cli(['check', ...args, '-f', 'json', '-q']);
   assert.ok(r.stdout, `check ${args.join(' ')}: no JSON (exit ${r.code}): ${r.stderr}`);
   const report = JSON.parse(r.stdout) as Report;
   assert.equal(report.runs.length, 1);
@@ -42,9 +42,9 @@ describe('simple traces give their logs’ verdicts', () => {
     assert.ok(dirs.length >= 5, `found ${dirs.join(', ')}`);
   });
   for (const dir of dirs) {
-    it(`${dir}: src.simple + dst.simple decide as src.log + dst.log`, () => {
-      const log = check(['--src', join(dir, 'src.log'), '--dst', join(dir, 'dst.log')]);
-      const bin = check(['--src', join(dir, 'src.simple'), '--dst', join(dir, 'dst.simple'), '--trace-events', join(dir, 'trace-events-all')]);
+    it(`${dir}: src.simple + dst.simple decide as src.log + dst.log`, async () => {
+      const log = await check(['--src', join(dir, 'src.log'), '--dst', join(dir, 'dst.log')]);
+      const bin = await check(['--src', join(dir, 'src.simple'), '--dst', join(dir, 'dst.simple'), '--trace-events', join(dir, 'trace-events-all')]);
       assert.deepEqual(
         bin.run.inputs.map((i) => i.format),
         ['simple', 'simple'],
