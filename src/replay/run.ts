@@ -361,8 +361,8 @@ function dataNotes(counters: InputCounters[], formats: TraceFormat[], cuts: Arra
     if (c.events > 0 && c.eventsWithoutTid === c.events) {
       notes.push(
         format && !format.threadIds
-          ? `${c.path}: the ${format.name} format records the process id only, no thread ids: thread-ownership rules cannot decide (use the log backend with -msg timestamp=on on QEMU <= 10.0, ftrace, or LTTng with the vtid context)`
-          : `${c.path}: no thread ids (written without -msg timestamp=on, or by QEMU >= 10.1): thread-ownership rules cannot decide`,
+          ? `${c.path}: the ${format.name} format records the process id only, no thread ids: threads are told apart by event names (thread ids, where wanted: the log backend with -d tid -D side-%d.log, ftrace, or LTTng with the vtid context)`
+          : `${c.path}: no thread ids (written by QEMU >= 10.1, or without -msg timestamp=on): threads are told apart by event names`,
       );
     }
     else if (c.eventsWithoutTid > 0) notes.push(`${c.path}: ${c.eventsWithoutTid} events without a thread id`);
