@@ -203,13 +203,22 @@ export function loadCatalog(extraFiles: string[] = []): Catalog {
  * (`new state (?<state>\S+)`), or null. A renamed field is taught with --catalog, not code.
  */
 export function fieldOf(rows: readonly CatalogRow[], args: string, name: string): string | null {
+  // The episode, the state history, the mode and the preempt lifecycle each ask for one event's
+  // state: the regex runs once per event, not once per asker.
+  if (rows === last.rows && args === last.args && name === last.name) return last.value;
+  let value: string | null = null;
   for (const r of rows) {
     if (r.match === null || !r.captures.includes(name)) continue;
     const v = r.match.exec(args)?.groups?.[name];
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      value = v;
+      break;
+    }
   }
-  return null;
+  last = { rows, args, name, value };
+  return value;
 }
+let last: { rows: readonly CatalogRow[]; args: string; name: string; value: string | null } = { rows: [], args: '', name: '', value: null };
 
 /** The rows that apply to one event occurrence (the match regex is tested on its arguments). */
 export function rowsFor(catalog: Catalog, name: string, args: string): CatalogRow[] {

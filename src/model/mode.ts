@@ -88,14 +88,16 @@ export class ModeTracker {
             this.firstSrcPong ??= ref;
           }
           break;
-        case 'state':
-          if (ref.side === 'src' && fieldOf(rows, args, 'state') === 'active') this.srcActive = true;
-          if (ref.side === 'src' && fieldOf(rows, args, 'state') === 'postcopy-paused') {
+        case 'state': {
+          const state = fieldOf(rows, args, 'state');
+          if (ref.side === 'src' && state === 'active') this.srcActive = true;
+          if (ref.side === 'src' && state === 'postcopy-paused') {
             this.srcInResume = true;
             this.srcResumePrepared = false;
           }
-          if (fieldOf(rows, args, 'state') === 'postcopy-active') this.postcopy ??= this.ev(ref, 'state postcopy-active');
+          if (state === 'postcopy-active') this.postcopy ??= this.ev(ref, 'state postcopy-active');
           break;
+        }
         case 'resume-prepared':
           if (ref.side === 'src') this.srcResumePrepared = true;
           break;

@@ -7,6 +7,7 @@ import type { Finding } from '../types.js';
 import { parseRange, isWithin } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
 import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-as-network-failure';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -84,10 +85,7 @@ export const RULE: Rule = {
   title: 'Destination preempt thread takes a willing quit for a network failure',
   commits: ['6621883f93', '86d063fa83'],
   refs: ['C.3 D5-D7', 'D.2', 'D.4', 'G.3'],
-  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: [
-      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
-      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
-    ] },
+  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: PREEMPT_THREAD_NEEDS },
   explain: `Since 6621883f93 (QEMU 8.0) the source no longer ends the preempt channel with an EOS. Instead
 the destination cleanup (postcopy_ram_incoming_cleanup: the listen thread up to 10.1, the main
 thread in 10.2) sets PREEMPT_THREAD_QUIT and calls qemu_file_shutdown() on postcopy_qemufile_dst.

@@ -5,6 +5,7 @@ import type { Finding } from '../types.js';
 import { isWithin, parseRange } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
 import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-stuck';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -83,10 +84,7 @@ export const RULE: Rule = {
   title: 'Destination preempt thread never exits after the cleanup asked it to quit',
   commits: ['6621883f93', '06064a6715', '86d063fa83'],
   refs: ['D.2', 'D.4', 'G.3'],
-  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: [
-      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
-      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
-    ] },
+  requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: PREEMPT_THREAD_NEEDS },
   explain: `After postcopy_ram_incoming_cleanup_entry the destination asks the preempt thread to quit
 (silently: PREEMPT_THREAD_QUIT + qemu_file_shutdown) and joins it; a healthy thread exits within
 milliseconds (postcopy_preempt_thread_exit), and in 7.2 or compat mode it has often already exited on

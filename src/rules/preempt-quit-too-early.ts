@@ -4,6 +4,7 @@
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
 import { isWithin, parseRange } from '../model/versions.js';
 import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-too-early';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -60,8 +61,7 @@ export const RULE: Rule = {
     sides: ['dst'],
     mode: 'postcopy-preempt',
     needs: [
-      { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
-      { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
+      ...PREEMPT_THREAD_NEEDS,
       { side: 'dst', anyOf: ['page-req-add'], when: 'dst-page-faults' },
       { side: 'dst', anyOf: ['page-req-del'], when: 'dst-page-faults' },
     ],

@@ -30,6 +30,12 @@ export interface Need {
   when: Fact;
 }
 
+/** What every destination preempt-thread rule needs: the thread, and the cleanup that asks it to quit once the destination completed. */
+export const PREEMPT_THREAD_NEEDS: readonly Need[] = [
+  { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
+  { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
+];
+
 export interface Requirements {
   /** The processes whose traces the rule reads: a missing one is inconclusive unless the mode rules the situation out. */
   sides: Side[];
@@ -43,7 +49,7 @@ export interface Requirements {
   threads?: 'roles' | 'identity';
   /** With `identity`: the versions where the events' order alone ties them to their thread (event names then suffice). */
   namesSufficeFor?: string;
-  needs?: Need[];
+  needs?: readonly Need[];
 }
 
 /** What the generic step needs beyond the rule's facts: the catalog, to name the events of a signal. */
