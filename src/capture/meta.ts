@@ -3,7 +3,7 @@
 import { release } from 'node:os';
 import { sideFiles, THREAD_FILE_PATTERN, THREADS_DIR, TRACE_EVENTS_ALL } from './argv.js';
 import { basename } from 'node:path';
-import type { CaptureOptions, CaptureResult } from './capture.js';
+import type { CaptureOptions, CaptureResult } from './options.js';
 import type { EventSet } from './events.js';
 import type { KillResult } from './netfault.js';
 import type { Live, SidePlan } from './plan.js';

@@ -1,6 +1,6 @@
-// Per-pixel aggregation and zoom arithmetic, shared by the tests and the HTML report: the report
-// embeds these very functions (Function.prototype.toString), so each must stand alone — no
-// imports, no closures, no TypeScript-only runtime helpers, only plain ES2020.
+// Per-pixel aggregation and zoom arithmetic, shared by the tests and the HTML report: the report's
+// page script (src/report/html-client/) imports these very functions and runs them in the
+// browser, so they use no Node API and import nothing.
 
 /** First index i in the sorted array with a[i] >= x (a.length if none). */
 export function lowerBound(a: ArrayLike<number>, x: number): number {
