@@ -24,7 +24,7 @@ function evilRun(): RunResult {
     mode: { postcopy: true, preempt: true, compatPre72: true, evidence: [] },
     verdict: 'findings',
     verdictReasons: [],
-    findings: [{ rule: 'qemufile-concurrent-access', severity: 'error', message: EVIL, evidence: 'interleaved', commits: ['6621883f93'], object: 'postcopy_qemufile_src', locations: [loc] }],
+    findings: [{ rule: 'qemufile-concurrent-access', severity: 'error', message: EVIL, evidence: { kind: 'interleaved', qualifier: EVIL }, commits: ['6621883f93'], object: 'postcopy_qemufile_src', locations: [loc] }],
     inconclusive: [{ rule: 'x', reason: EVIL }],
     notApplicable: [],
     rulesChecked: [],

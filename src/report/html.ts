@@ -15,6 +15,7 @@ import { planTracks } from '../timeline/tracks.js';
 import { initialView } from '../timeline/windows.js';
 import type { TimelineData } from '../timeline/types.js';
 import type { Finding, Report, RunResult } from '../types.js';
+import { evidenceText } from './evidence.js';
 
 export interface HtmlRun {
   run: RunResult;
@@ -71,7 +72,7 @@ export function htmlPayload(run: RunResult, data: TimelineData): Record<string, 
   const findings = run.findings.map((f: Finding, fi) => ({
     rule: f.rule,
     severity: f.severity,
-    evidence: f.evidence,
+    evidence: evidenceText(f.evidence),
     object: f.object ?? null,
     message: f.message,
     locations: f.locations.map((l, li) => {
@@ -150,7 +151,7 @@ function findingsHtml(r: RunResult, runIdx: number): string {
   return `<ol class="findings">${r.findings
     .map(
       (f, fi) => `<li class="finding sev-${esc(f.severity)}" id="r${runIdx}-f${fi}">
-<div class="fhead"><span class="fnum">${fi + 1}</span> <span class="sev">${esc(f.severity.toUpperCase())}</span> <b>${esc(f.rule)}</b> [${esc(f.evidence)}]${f.object ? ` on <code>${esc(f.object)}</code>` : ''}</div>
+<div class="fhead"><span class="fnum">${fi + 1}</span> <span class="sev">${esc(f.severity.toUpperCase())}</span> <b>${esc(f.rule)}</b> [${esc(evidenceText(f.evidence))}]${f.object ? ` on <code>${esc(f.object)}</code>` : ''}</div>
 <p>${esc(f.message)}</p>
 <ul class="locs">${f.locations
         .map(

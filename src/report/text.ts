@@ -2,6 +2,7 @@
 // of the conflict (ThreadSanitizer style: each access with file:line, TID, role, event, time),
 // what every rule concluded, data quality, and one summary line per run at the end.
 import { threadLabel } from './thread-label.js';
+import { evidenceText, headings } from './evidence.js';
 import chalk from 'chalk';
 import type { Finding, Location, Report, RunResult } from '../types.js';
 
@@ -33,17 +34,18 @@ function locLine(l: Location, indent: string): string[] {
 
 function renderFinding(f: Finding): string[] {
   const accepted = f.suppressed ? chalk.dim(` — suppressed: ${f.suppressed.reason ?? ''}`) : f.baseline === 'known' ? chalk.dim(' — known (in the baseline)') : f.baseline === 'new' ? chalk.bold(' — new') : '';
-  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
   const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`)];
   if (f.threads && f.threads !== 'thread ids') out.push(chalk.dim(`  threads told apart by ${f.threads}`));
   out.push('');
   const [first, second, ...rest] = f.locations;
+  const heads = headings(f);
   if (first) {
-    out.push(`  ${chalk.underline('Access')}:`);
+    out.push(`  ${chalk.underline(heads.first)}:`);
     out.push(...locLine(first, '    '));
   }
   if (second) {
-    out.push(`  ${chalk.underline(f.rule === 'postcopy-network-failure' ? 'Also' : 'Conflicts with')}:`);
+    if (heads.second !== heads.first) out.push(`  ${chalk.underline(heads.second)}:`);
     out.push(...locLine(second, '    '));
   }
   if (rest.length) {
@@ -152,7 +154,7 @@ export function summaryTable(runs: readonly RunResult[]): string[] {
 /** A finding as one summary names it: severity, rule, evidence (and migration, known/suppressed). */
 function findingTag(f: Finding): string {
   const accepted = f.suppressed ? ', suppressed' : f.baseline === 'known' ? ', known' : '';
-  return `${f.severity} ${f.rule} [${f.evidence}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
+  return `${f.severity} ${f.rule} [${evidenceText(f.evidence)}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
 }
 
 /** --summary: one line per run (verdict, run, the findings by name, or why it could not decide), then the totals. */
