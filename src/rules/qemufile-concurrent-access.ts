@@ -96,7 +96,9 @@ class Instance implements RuleInstance {
     }
     if (e.has('section-end')) {
       // The last to_dst_file write of the window's own thread marks where only the EOS is left.
-      for (const w of this.open.values()) if (w.tid === ref.tid && w.side === ref.side) w.narrowStart = ref;
+      // Without thread ids a savevm_section_end (any role in the catalog) is not put on a thread;
+      // inside the window only the migration thread saves sections, so it counts.
+      for (const w of this.open.values()) if (w.side === ref.side && (w.tid === ref.tid || shownTid(ref.tid) === null)) w.narrowStart = ref;
     }
   }
 
