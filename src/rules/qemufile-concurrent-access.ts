@@ -377,6 +377,10 @@ Evidence, strongest first:
                writing the file in the same interval
   after-eos    the owner wrote after the other thread terminated the stream with EOS
   ownership    the owner was alive during the window; no write of its own was logged near it
+Each finding counts the owner's writes before the window, inside it and after the EOS, names the
+nearest owner write on each side of the EOS with its gap to _after_complete (µs or ms), and says
+when every inside write predates the EOS itself: logged before the migration thread's last
+main-channel write, while qemu_savevm_state_complete_postcopy runs, so the EOS came after them.
 Read the report like a ThreadSanitizer one: the first location is the non-owner access (the
 inferred EOS), the second the owner's conflicting access, then the window bounds and the owner's
 exit. Silent for 7.2 (single writer) and for 8.0+ default mode (no EOS).`,
