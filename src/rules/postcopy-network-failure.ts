@@ -2,7 +2,7 @@
 // postcopy — both sides pause (postcopy-paused; the destination's listen thread logs
 // postcopy_pause_incoming) — with whether and when the migration recovered. Reported so a reader
 // knows the run was not clean sailing; it is not a regression.
-import type { Finding, Location, TraceMessage } from '../types.js';
+import type { Location, TraceMessage } from '../types.js';
 import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
 import type { EventRef } from '../model/threads.js';

@@ -3,7 +3,6 @@
 // postcopy_ram_incoming_cleanup_entry), and the thread, woken from its blocked read, took the
 // network-failure path (postcopy_pause_fast_load) instead of exiting. The cleanup then waits for
 // a thread that waits for a recovery that never comes.
-import type { Finding } from '../types.js';
 import { parseRange, isWithin } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
 import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
