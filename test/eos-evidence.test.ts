@@ -94,6 +94,7 @@ describe('qemufile-concurrent-access: nearest owner writes, gaps and counts matc
       );
       // The text a person reads says the same.
       if (want.predate) assert.match(f.message, /predate the EOS itself/);
+      if (want.predate === false) assert.match(f.message, /inside the window come after the last main-channel write .*, in the interval where the EOS is written/);
       if (want.afterLine !== null) assert.match(f.message, new RegExp(`Nearest after it: .*\\(src\\.log:${want.afterLine}\\)`));
       if (want.beforeLine !== null) assert.match(f.message, new RegExp(`Nearest before the EOS: .*\\(src\\.log:${want.beforeLine}\\)`));
     });

@@ -234,7 +234,9 @@ class Instance implements RuleInstance {
       (nearestBefore || nearestAfter ? '(Measured to _after_complete, which follows the EOS directly.) ' : '') +
       (predate
         ? `The ${insideT!.count} inside the window predate the EOS itself: all come before the last main-channel write (${place(f.locate(w.narrowStart!))}), while qemu_savevm_state_complete_postcopy runs; the EOS is written after it. `
-        : '');
+        : predate === false
+          ? `${narrowT!.count === insideT!.count ? `All ${insideT!.count}` : `${narrowT!.count} of the ${insideT!.count}`} inside the window come after the last main-channel write (${place(f.locate(w.narrowStart!))}), in the interval where the EOS is written. `
+          : '');
     const message =
       `${writerRole} thread (${tidText(writerTid)}) wrote the EOS on ${w.file} while the ${owner.role} thread (${tidText(ownerThread.tid)}) owns it and was alive: ` +
       `${ownerLine}. ${counts}Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
