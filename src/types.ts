@@ -65,8 +65,10 @@ export interface Finding {
   rule: string;
   severity: Severity;
   message: string;
-  /** Strength of the evidence, rule-specific (e.g. interleaved | after-eos | ownership). */
-  evidence: string;
+  /** What the finding rests on: a kind its rule declares (Rule.evidence), and what this run adds to it. */
+  evidence: FindingEvidence;
+  /** How reports head the first two locations, when they are not an access and the access it conflicts with. */
+  headings?: LocationHeadings;
   /**
    * The migration's mode (set by the replay): postcopy-preempt in x-preempt-pre-7-2 `compat` mode, in
    * `default` (new) mode, on a `7.2-native` source, or `unknown`; else `postcopy` or `precopy`. Part
@@ -91,6 +93,22 @@ export interface Finding {
   baseline?: 'new' | 'known';
   /** Set when a --suppressions entry accepted this finding; it then does not affect the exit code. */
   suppressed?: Suppressed;
+}
+
+/**
+ * The strength of a finding's evidence: a kind declared by its rule (e.g. interleaved | after-eos |
+ * ownership), and a qualifier that says what this run adds (`cleanup hung`). Only the kind enters
+ * the fingerprint: the qualifier depends on where a trace ends.
+ */
+export interface FindingEvidence {
+  kind: string;
+  qualifier?: string;
+}
+
+/** Headings of a finding's first two locations (default: `Access` and `Conflicts with`). */
+export interface LocationHeadings {
+  first: string;
+  second: string;
 }
 
 export interface Suppressed {

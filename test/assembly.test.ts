@@ -10,13 +10,14 @@ import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report, RunResult } from '../src/types.js';
 import { cli, ROOT } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 async function json(args: string[]): Promise<{ code: number; stderr: string; report: Report }> {
   const r = await cli(['check', ...args, '-f', 'json', '-q']);
   return { code: r.code, stderr: r.stderr, report: JSON.parse(r.stdout || '{"runs":[]}') as Report };
 }
 
-const findings = (r: RunResult) => r.findings.map((f) => `${f.rule}/${f.evidence}${f.episode ? `@${f.episode}` : ''}`).sort();
+const findings = (r: RunResult) => r.findings.map((f) => `${f.rule}/${evidenceText(f.evidence)}${f.episode ? `@${f.episode}` : ''}`).sort();
 const tmp = () => mkdtempSync(join(tmpdir(), 'migtrace-assembly-'));
 const lineCount = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').length;
 

@@ -9,6 +9,7 @@ import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import type { Report } from '../src/types.js';
 import { bin, CLI, cli, cliOnce, ROOT, type CliResult } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 /** The built CLI in a child process with `input` on its standard input (the process's own). */
 function withStdin(args: string[], input: string | Buffer): CliResult {
@@ -20,7 +21,7 @@ const RACY = 'traces/10.0.13/c-postcopy-preempt-pre72-2';
 const COMBINED = 'traces/10.0.13/combined-postcopy-preempt-compat-1';
 const combined = readFileSync(join(ROOT, COMBINED, 'combined.log'));
 const findings = (stdout: string) =>
-  (JSON.parse(stdout) as Report).runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+  (JSON.parse(stdout) as Report).runs[0]!.findings.map((f) => `${f.rule}/${evidenceText(f.evidence)}`).sort();
 
 describe('standard input', () => {
   let ref: CliResult;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunResult } from '../src/types.js';
 import { checkJson, ROOT, realRunExpectations, tempRun } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 const PREFIX = /^(\d+)@(\d+)\.(\d{6}):/;
 
@@ -67,7 +68,7 @@ async function analyze(args: string[]): Promise<{ code: number; run: RunResult }
   return { code: r.code, run: r.report.runs[0]! };
 }
 
-const key = (run: RunResult) => run.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+const key = (run: RunResult) => run.findings.map((f) => `${f.rule}/${evidenceText(f.evidence)}`).sort();
 
 const RUNS = ['7.2.22', '10.0.13']
   .flatMap((v) => readdirSync(join(ROOT, 'traces', v)).map((r) => join('traces', v, r)))

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { bin, checkJson, cli, ROOT, type CliResult } from './helpers.js';
 import { readAll, SELFBUILT } from './helpers-formats.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 const RACY = 'traces/10.0.13/c-postcopy-preempt-pre72-2';
 const tmp = () => mkdtempSync(join(tmpdir(), 'migtrace-convert-'));
@@ -48,7 +49,7 @@ describe('migtrace convert', () => {
     assert.deepEqual([...new Set(recs.map((x) => x.side))].sort(), ['dst', 'src']);
     const orig = (await checkJson(RACY)).report;
     const conv = (await checkJson(out)).report;
-    const key = (rep: typeof orig) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+    const key = (rep: typeof orig) => rep.runs[0]!.findings.map((f) => `${f.rule}/${evidenceText(f.evidence)}`).sort();
     assert.deepEqual(key(conv), key(orig));
   });
 

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { checkJson, cliOnce, ROOT, realRunExpectations, type Expected } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 
 async function check(dir: string, exp: Expected): Promise<void> {
@@ -23,7 +24,7 @@ async function check(dir: string, exp: Expected): Promise<void> {
   for (const want of exp.findings) {
     if (!want.evidence) continue;
     const f = run.findings.find((x) => x.rule === want.rule)!;
-    assert.equal(f.evidence, want.evidence, `${dir}: evidence of ${want.rule}`);
+    assert.equal(evidenceText(f.evidence), want.evidence, `${dir}: evidence of ${want.rule}`);
   }
   for (const rule of exp.notApplicable ?? []) {
     assert.ok(run.notApplicable.some((n) => n.rule === rule), `${dir}: ${rule} should say it is not applicable`);

@@ -12,6 +12,7 @@ import { before, describe, it } from 'node:test';
 import type { Report, RunResult } from '../src/types.js';
 import { cli, ROOT } from './helpers.js';
 import { CONVERTED_FORMATS, realRuns, SELFBUILT, writeConversions, type ConvertedFormat } from './helpers-formats.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 interface Result {
   code: number;
@@ -26,7 +27,7 @@ async function check(args: string[]): Promise<Result> {
   return { code: r.code, stderr: r.stderr, report, run: report?.runs[0] ?? null };
 }
 
-const findings = (r: RunResult) => r.findings.map((f) => `${f.rule} [${f.evidence}]`).sort();
+const findings = (r: RunResult) => r.findings.map((f) => `${f.rule} [${evidenceText(f.evidence)}]`).sort();
 const keyOf = (run: string) => run.replace(/\W+/g, '_');
 
 /**

@@ -186,7 +186,7 @@ export function finding(over: Partial<Finding> = {}): Finding {
     rule: 'qemufile-concurrent-access',
     severity: 'error',
     message: 'two threads wrote one file',
-    evidence: 'interleaved',
+    evidence: { kind: 'interleaved' },
     commits: ['6621883f93'],
     object: 'postcopy_qemufile_src',
     locations: [loc(), loc({ line: 8, tid: 101, role: 'rp', event: 'ev_b', ts: 1700000000.4 })],

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../src/types.js';
 import { checkJson, cli, ROOT, tempRun } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 const RACY = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
 const src = readFileSync(join(RACY, 'src.log'), 'utf8');
@@ -23,7 +24,7 @@ async function json(dir: string): Promise<{ code: number; report: Report; stderr
   return r;
 }
 
-const findings = (rep: Report) => rep.runs[0]!.findings.map((f) => `${f.rule}/${f.evidence}`).sort();
+const findings = (rep: Report) => rep.runs[0]!.findings.map((f) => `${f.rule}/${evidenceText(f.evidence)}`).sort();
 
 describe('nasty inputs: static (test/nasty)', () => {
   for (const [name, pattern] of [

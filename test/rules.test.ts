@@ -7,6 +7,7 @@ import { buildCatalog, loadCatalog, parseCatalog, type Catalog } from '../src/mo
 import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
 import { logLines, tempRun } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 const catalog = loadCatalog();
 const MAIN = 100, MIG = 101, RP = 102, LISTEN = 201, FAULT = 202, PRE = 203, DMAIN = 200;
@@ -18,7 +19,7 @@ async function analyze(files: { src?: string; dst?: string }, stuckAfterMs = 100
 }
 
 function outcome(r: RunResult, rule: string): string {
-  if (r.findings.some((f) => f.rule === rule)) return `finding:${r.findings.find((f) => f.rule === rule)!.evidence}`;
+  if (r.findings.some((f) => f.rule === rule)) return `finding:${evidenceText(r.findings.find((f) => f.rule === rule)!.evidence)}`;
   if (r.inconclusive.some((i) => i.rule === rule)) return 'inconclusive';
   if (r.notApplicable.some((i) => i.rule === rule)) return 'not-applicable';
   return 'clean';

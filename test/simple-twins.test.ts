@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report, RunResult } from '../src/types.js';
 import { cli, ROOT } from './helpers.js';
+import { evidenceText } from '../src/report/evidence.js';
 
 const FILES = ['src.log', 'dst.log', 'src.simple', 'dst.simple', 'trace-events-all'];
 
@@ -34,7 +35,7 @@ async function check(args: string[]): Promise<{ code: number; run: RunResult }> 
 }
 
 const rules = (run: RunResult): string[] => [...new Set(run.findings.map((f) => f.rule))].sort();
-const evidence = (run: RunResult): string[] => run.findings.map((f) => `${f.rule} [${f.evidence}]`).sort();
+const evidence = (run: RunResult): string[] => run.findings.map((f) => `${f.rule} [${evidenceText(f.evidence)}]`).sort();
 
 describe('simple traces give their logs’ verdicts', () => {
   const dirs = twins();

@@ -65,7 +65,7 @@ function loc(r: TraceRecord & { kind: 'event' }, role: Role, note?: string): Loc
 }
 
 function finding(locations: Location[], severity: Finding['severity'] = 'error', object = 'postcopy_qemufile_src'): Finding {
-  return { rule: 'qemufile-concurrent-access', severity, message: 'test', evidence: 'interleaved', commits: ['6621883f93'], object, locations };
+  return { rule: 'qemufile-concurrent-access', severity, message: 'test', evidence: { kind: 'interleaved' }, commits: ['6621883f93'], object, locations };
 }
 
 /**

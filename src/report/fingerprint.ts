@@ -3,7 +3,7 @@
 // timestamps, pointer values, line numbers and counts, so none of those may enter the key; what
 // stays is the rule, the object, who did what (side:role@event of the two accesses) and the kind
 // of evidence. Keys are readable (not hashed) so a suppression can name them with a glob.
-import type { Finding, Location } from '../types.js';
+import type { Finding, FindingEvidence, Location } from '../types.js';
 
 // v2: the migration mode joined the key (compat / default / 7.2-native …).
 export const FINGERPRINT_VERSION = 'migtrace/v2';
@@ -23,10 +23,9 @@ function clean(s: string): string {
     .replace(/[\s|]+/g, '_');
 }
 
-function evidenceClass(evidence: string): string {
-  // 'pause-after-quit, cleanup hung': the qualifier after the comma depends on where the trace ends.
-  const head = evidence.split(',')[0]!.trim();
-  return clean(EVIDENCE_CLASS[head] ?? head);
+function evidenceClass(evidence: FindingEvidence): string {
+  // The kind alone: a qualifier ('cleanup hung') depends on where the trace ends.
+  return clean(EVIDENCE_CLASS[evidence.kind] ?? evidence.kind);
 }
 
 function actor(l: Location | undefined): string {

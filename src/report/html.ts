@@ -15,6 +15,7 @@ import { planTracks } from '../timeline/tracks.js';
 import { initialView } from '../timeline/windows.js';
 import type { TimelineData } from '../timeline/types.js';
 import type { Finding, Report, RunResult } from '../types.js';
+import { evidenceText } from './evidence.js';
 
 export interface HtmlRun {
   run: RunResult;
@@ -71,7 +72,7 @@ export function htmlPayload(run: RunResult, data: TimelineData): Record<string, 
   const findings = run.findings.map((f: Finding, fi) => ({
     rule: f.rule,
     severity: f.severity,
-    evidence: f.evidence,
+    evidence: evidenceText(f.evidence),
     object: f.object ?? null,
     message: f.message,
     locations: f.locations.map((l, li) => {
@@ -150,7 +151,7 @@ function findingsHtml(r: RunResult, runIdx: number): string {
   return `<ol class="findings">${r.findings
     .map(
       (f, fi) => `<li class="finding sev-${esc(f.severity)}" id="r${runIdx}-f${fi}">
-<div class="fhead"><span class="fnum">${fi + 1}</span> <span class="sev">${esc(f.severity.toUpperCase())}</span> <b>${esc(f.rule)}</b> [${esc(f.evidence)}]${f.object ? ` on <code>${esc(f.object)}</code>` : ''}</div>
+<div class="fhead"><span class="fnum">${fi + 1}</span> <span class="sev">${esc(f.severity.toUpperCase())}</span> <b>${esc(f.rule)}</b> [${esc(evidenceText(f.evidence))}]${f.object ? ` on <code>${esc(f.object)}</code>` : ''}</div>
 <p>${esc(f.message)}</p>
 <ul class="locs">${f.locations
         .map(
@@ -158,7 +159,7 @@ function findingsHtml(r: RunResult, runIdx: number): string {
             `<li><button class="loc" data-run="${runIdx}" data-f="${fi}" data-l="${li}" title="Show on the timeline">${esc(l.file)}:${l.line}</button> <span class="who">${esc(l.side ?? '?')}:${esc(l.role)} ${l.tid ?? ''}</span> <code>${esc(l.event)}</code>${l.note ? `<div class="note">${esc(l.note)}</div>` : ''}</li>`,
         )
         .join('')}</ul>
-<div class="muted">guards QEMU ${f.commits.map(esc).join(', ')}</div></li>`,
+${f.commits.length ? `<div class="muted">guards QEMU ${f.commits.map(esc).join(', ')}</div>` : ''}</li>`,
     )
     .join('')}</ol>`;
 }
@@ -173,7 +174,7 @@ function rulesHtml(r: RunResult): string {
 
 function runSection(h: HtmlRun, i: number, open: boolean): string {
   const r = h.run;
-  return `<details class="run" data-run="${i}"${open ? ' open' : ''}>
+  return `<a id="run-${i}"></a><details class="run" data-run="${i}"${open ? ' open' : ''}>
 <summary><span class="runname">${esc(r.name)}</span> ${verdictBadge(r)} <span class="muted">${r.findings.length} finding${r.findings.length === 1 ? '' : 's'} · ${r.stats.events} events</span></summary>
 <div class="runbody">
 <div class="top">${inference(r)}</div>
@@ -191,6 +192,27 @@ ${dataQuality(r, h.data)}
 </div>
 <script type="application/json" class="run-data">${jsonForScript(htmlPayload(r, h.data))}</script>
 </details>`;
+}
+
+/** A batch opens on its totals and one row per run (verdict, findings by rule and evidence, link to the run). */
+function batchSummary(report: Report, runs: HtmlRun[]): string {
+  if (runs.length < 2 && !report.unusable?.length) return '';
+  const by = (v: string) => runs.filter((h) => h.run.verdict === v).length;
+  const rows = runs
+    .map((h, i) => {
+      const r = h.run;
+      const tags = new Map<string, number>();
+      for (const f of r.findings) {
+        const t = `${f.severity} ${f.rule} [${evidenceText(f.evidence)}]`;
+        tags.set(t, (tags.get(t) ?? 0) + 1);
+      }
+      const what = [...tags].map(([t, n]) => esc(n > 1 ? `${t} ×${n}` : t)).join('<br>') || (r.inconclusive.length ? esc(`undecided: ${r.inconclusive.map((x) => x.rule).join(', ')}`) : '—');
+      return `<tr><td>${verdictBadge(r)}</td><td style="text-align:left"><a href="#run-${i}">${esc(r.name)}</a></td><td style="text-align:left">${what}</td></tr>`;
+    })
+    .join('');
+  const unusable = (report.unusable ?? []).map((u) => `<tr><td><span class="badge bad">NOT CHECKED</span></td><td style="text-align:left">${esc(u.run)}</td><td style="text-align:left">${esc(u.error)}</td></tr>`).join('');
+  return `<section class="summary"><h3>Summary: ${runs.length + (report.unusable?.length ?? 0)} runs — ${by('findings')} with findings, ${by('inconclusive')} inconclusive, ${by('clean')} clean${report.unusable?.length ? `, ${report.unusable.length} not checked` : ''}</h3>
+<table class="dq"><thead><tr><th>verdict</th><th style="text-align:left">run</th><th style="text-align:left">findings</th></tr></thead><tbody>${rows}${unusable}</tbody></table></section>`;
 }
 
 export function renderHtmlReport(report: Report, runs: HtmlRun[]): string {
@@ -211,6 +233,7 @@ ${css}</style>
 <body>
 <header><h1>migtrace</h1><span class="muted">${esc(report.tool.name)} ${esc(report.tool.version)} · QEMUFile ownership and postcopy-preempt shutdown · ${runs.length} run${runs.length === 1 ? '' : 's'}</span></header>
 <main>
+${batchSummary(report, runs)}
 ${sections}
 </main>
 <div id="tip" role="tooltip" hidden></div>

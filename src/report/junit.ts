@@ -5,6 +5,7 @@
 // evidence in <system-out>; inconclusive and not-applicable rules are <skipped>.
 import { threadLabel } from './thread-label.js';
 import { RULES } from '../rules/index.js';
+import { evidenceText, headings } from './evidence.js';
 import type { Finding, Location, Report, RunResult, UnusableRun } from '../types.js';
 import { fingerprint } from './fingerprint.js';
 import { isAccepted, repoPath } from './sarif.js';
@@ -53,14 +54,15 @@ function access(label: string, l: Location, cwd: string | undefined): string[] {
 /** Both accesses (file:line, TID, role, event, time), then the context, then how to follow up. */
 export function findingBody(f: Finding, cwd: string | undefined): string {
   const [first, second, ...rest] = f.locations;
-  const out = [`[${f.severity}] ${f.rule} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}`, f.message];
-  if (first) out.push(...access('Access:', first, cwd));
-  if (second) out.push(...access(f.rule === 'postcopy-network-failure' ? 'Also:' : 'Conflicts with:', second, cwd));
+  const out = [`[${f.severity}] ${f.rule} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}`, f.message];
+  const head = headings(f);
+  if (first) out.push(...access(`${head.first}:`, first, cwd));
+  if (second) out.push(...access(`${head.second}:`, second, cwd));
   for (const l of rest) out.push(...access('Context:', l, cwd));
   if (f.baseline === 'known') out.push('  accepted: in the baseline');
   if (f.suppressed) out.push(`  accepted: suppressed by ${f.suppressed.source}${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`);
   out.push(`  fingerprint: ${f.fingerprint ?? fingerprint(f)}`);
-  out.push(`  guards QEMU ${f.commits.join(', ')} · more: migtrace explain ${f.rule}`);
+  out.push(`  ${f.commits.length ? `guards QEMU ${f.commits.join(', ')} · ` : ''}more: migtrace explain ${f.rule}`);
   return out.join('\n');
 }
 

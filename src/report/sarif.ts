@@ -133,7 +133,7 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
               fullDescription: { text: r.explain },
               help: { text: r.explain },
               defaultConfiguration: { level: LEVEL[r.severity] },
-              properties: { commits: r.commits, refs: r.refs },
+              properties: { commits: r.commits, refs: r.refs, evidence: r.evidence },
             })),
             notifications: [
               { id: 'inconclusive', shortDescription: { text: 'A rule could not decide on this trace' } },

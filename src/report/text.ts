@@ -2,6 +2,7 @@
 // of the conflict (ThreadSanitizer style: each access with file:line, TID, role, event, time),
 // what every rule concluded, data quality, and one summary line per run at the end.
 import { threadLabel } from './thread-label.js';
+import { evidenceText, headings } from './evidence.js';
 import chalk from 'chalk';
 import type { Finding, Location, Report, RunResult } from '../types.js';
 
@@ -15,40 +16,42 @@ const SEV = {
   info: (s: string) => chalk.cyan.bold(s),
 };
 
-function where(l: Location): string {
-  return `${l.file}:${l.line}`;
+/** `file:line`; a binary trace (the simple backend) has records, not lines. */
+function where(l: Location, binary: ReadonlySet<string>): string {
+  return binary.has(l.file) ? `${l.file} record ${l.line}` : `${l.file}:${l.line}`;
 }
 
 function ts(t: number | null): string {
   return t === null ? '-' : t.toFixed(6);
 }
 
-function locLine(l: Location, indent: string): string[] {
+function locLine(l: Location, indent: string, binary: ReadonlySet<string>): string[] {
   const who = threadLabel(l);
-  const out = [`${indent}${chalk.bold(where(l))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
+  const out = [`${indent}${chalk.bold(where(l, binary))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
   if (l.note) out.push(`${indent}  ${chalk.dim('↳')} ${l.note}`);
   if (l.text) out.push(`${indent}  ${chalk.dim(`| ${l.text}`)}`);
   return out;
 }
 
-function renderFinding(f: Finding): string[] {
+function renderFinding(f: Finding, binary: ReadonlySet<string>): string[] {
   const accepted = f.suppressed ? chalk.dim(` — suppressed: ${f.suppressed.reason ?? ''}`) : f.baseline === 'known' ? chalk.dim(' — known (in the baseline)') : f.baseline === 'new' ? chalk.bold(' — new') : '';
-  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
   const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`)];
   if (f.threads && f.threads !== 'thread ids') out.push(chalk.dim(`  threads told apart by ${f.threads}`));
   out.push('');
   const [first, second, ...rest] = f.locations;
+  const heads = headings(f);
   if (first) {
-    out.push(`  ${chalk.underline('Access')}:`);
-    out.push(...locLine(first, '    '));
+    out.push(`  ${chalk.underline(heads.first)}:`);
+    out.push(...locLine(first, '    ', binary));
   }
   if (second) {
-    out.push(`  ${chalk.underline(f.rule === 'postcopy-network-failure' ? 'Also' : 'Conflicts with')}:`);
-    out.push(...locLine(second, '    '));
+    if (heads.second !== heads.first) out.push(`  ${chalk.underline(heads.second)}:`);
+    out.push(...locLine(second, '    ', binary));
   }
   if (rest.length) {
     out.push(`  ${chalk.underline('Context')}:`);
-    for (const l of rest) out.push(...locLine(l, '    '));
+    for (const l of rest) out.push(...locLine(l, '    ', binary));
   }
   out.push(`  ${chalk.dim(`${f.commits.length ? `guards QEMU ${f.commits.join(', ')} · ` : ''}more: migtrace explain ${f.rule}`)}`);
   return out;
@@ -76,7 +79,11 @@ function verdictWord(r: RunResult): string {
 
 function renderRun(r: RunResult, opts: TextOptions): string[] {
   const out: string[] = [chalk.bold(`━━ ${r.name}`)];
-  for (const i of r.inputs) out.push(`  input  ${i.mixed ? 'both' : (i.side ?? '?')}  ${i.path}  ${chalk.dim(`(${i.format}; side: ${i.sideEvidence})`)}`);
+  for (const i of r.inputs) {
+    // The path once, relative to the run where it lies in it; the side's evidence names it again.
+    const rel = i.path.startsWith(`${r.name}/`) ? i.path.slice(r.name.length + 1) : i.path;
+    out.push(`  input  ${i.mixed ? 'both' : (i.side ?? '?')}  ${rel}  ${chalk.dim(`(${i.format}; side: ${i.sideEvidence.split(i.path).join(rel)})`)}`);
+  }
   const src = r.qemu.src;
   const dst = r.qemu.dst;
   out.push(`  qemu   src ${src.range}${src.writerModel && src.writerModel !== 'unknown' ? `, urgent pages by the ${src.writerModel}` : ''} · dst ${dst.range}${dst.cleanupThread && dst.cleanupThread !== 'unknown' ? `, cleanup on the ${dst.cleanupThread} thread` : ''}`);
@@ -96,8 +103,10 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
     }
     out.push('');
   }
-  for (const f of r.findings) out.push(...renderFinding(f), '');
+  const binary = new Set(r.inputs.filter((i) => i.format === 'simple').map((i) => i.path));
+  for (const f of r.findings) out.push(...renderFinding(f, binary), '');
   out.push(`  ${chalk.underline('Rules')}:`);
+  const idWidth = Math.max(0, ...r.rulesChecked.map((id) => id.length)) + 2;
   for (const id of r.rulesChecked) {
     const fs = r.findings.filter((f) => f.rule === id);
     const inc = r.inconclusive.find((i) => i.rule === id);
@@ -109,7 +118,7 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
         : na
           ? `${chalk.dim('not applicable')}: ${na.reason}`
           : chalk.green('clean') + (opts.verbose ? chalk.dim(`: ${r.clean?.find((c) => c.rule === id)?.note || 'nothing to report'}`) : '');
-    out.push(`    ${id.padEnd(34)} ${state}`);
+    out.push(`    ${id.padEnd(idWidth)}${state}`);
   }
   const s = r.stats;
   out.push(`  ${chalk.underline('Data')}: ${s.lines} lines: ${s.events} events, ${s.messages} messages, ${s.unparsed} unparsed`);
@@ -152,7 +161,7 @@ export function summaryTable(runs: readonly RunResult[]): string[] {
 /** A finding as one summary names it: severity, rule, evidence (and migration, known/suppressed). */
 function findingTag(f: Finding): string {
   const accepted = f.suppressed ? ', suppressed' : f.baseline === 'known' ? ', known' : '';
-  return `${f.severity} ${f.rule} [${f.evidence}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
+  return `${f.severity} ${f.rule} [${evidenceText(f.evidence)}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
 }
 
 /** --summary: one line per run (verdict, run, the findings by name, or why it could not decide), then the totals. */
@@ -184,10 +193,20 @@ function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
+/** In a batch a clean run is one line (unless --verbose): its rule table says nothing the line does not. */
+function quiet(r: RunResult, opts: TextOptions, batch: boolean): boolean {
+  return batch && !opts.verbose && r.verdict === 'clean' && r.findings.length === 0 && r.inconclusive.length === 0;
+}
+
 export function renderText(report: Report, opts: TextOptions): string {
   const out: string[] = [];
-  for (const r of report.runs) out.push(...renderRun(r, opts));
-  if (report.runs.length > 1) out.push(...summaryTable(report.runs));
+  const batch = report.runs.length > 1;
+  if (batch) out.push(summaryTable(report.runs)[0]!, '');
+  for (const r of report.runs) {
+    if (quiet(r, opts, batch)) out.push(summaryLine(r));
+    else out.push(...renderRun(r, opts));
+  }
+  if (batch) out.push('', ...summaryTable(report.runs));
   else for (const r of report.runs) out.push(summaryLine(r));
   for (const u of report.unusable ?? []) out.push(chalk.red(`✖ ${u.run}: not checked, its input cannot be read: ${u.error}`));
   return `${out.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { fmtDuration, layoutRows, visibleLanes, type Glyph, type TextRow } from 
 import { contestedFiles } from '../timeline/spans.js';
 import type { Lane, Spans, TimelineData, TlEvent } from '../timeline/types.js';
 import type { RunResult } from '../types.js';
+import { evidenceText } from './evidence.js';
 
 export interface TimelineTextOptions {
   width: number;
@@ -89,7 +90,7 @@ export function renderTimelineText(data: TimelineData, spans: Spans, run: RunRes
   line(cut(`marks  ● event  ◆ finding  × repeated  ┃ owns a file above  ║ in a window`, width));
   run.findings.forEach((f, i) => {
     const sev = f.severity === 'error' ? chalk.red.bold('ERROR') : f.severity === 'warning' ? chalk.yellow.bold('WARNING') : chalk.cyan.bold('INFO');
-    const rest = cut(` ${f.rule} [${f.evidence}]${f.object ? ` on ${f.object}` : ''}`, width - 5 - String(i + 1).length - f.severity.length);
+    const rest = cut(` ${f.rule} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}`, width - 5 - String(i + 1).length - f.severity.length);
     line(`[${i + 1}] ${sev}${rest}`);
   });
   if (!run.findings.length) line(chalk.dim('no findings'));

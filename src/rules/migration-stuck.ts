@@ -5,7 +5,7 @@
 import type { Finding, Location, Side } from '../types.js';
 import type { EventRef } from '../model/threads.js';
 import type { ThreadInfo } from '../model/threads.js';
-import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'migration-stuck';
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'postcopy-paused', 'none']);
@@ -69,15 +69,13 @@ class Instance implements RuleInstance {
 
 function stallFinding(f: RunFacts, s: Stall): Finding {
   const who = f.threads.roleOf(s.from.side, s.from.tid);
-  return {
-    rule: ID,
-    severity: 'warning',
+  return makeFinding(RULE, {
     message: `the ${s.side === 'src' ? 'source' : 'destination'} logged no migration progress for ${s.ms} ms while in ${s.state}, and the trace goes on (${s.to.name}): the migration was stuck there. The last event before the silence is where its ${who === 'unknown' ? '' : `${who} `}thread stopped.`,
     evidence: 'silent-while-active',
-    commits: RULE.commits,
+    headings: { first: 'Last progress', second: 'Time went on' },
     locations: [f.locate(s.from, `last migration progress on the ${s.side} (in ${s.state})`), f.locate(s.to, `next event, ${s.ms} ms later: time went on`)],
     details: { silentMs: s.ms, side: s.side, state: s.state },
-  };
+  });
 }
 
 function idleAtEnd(f: RunFacts, cancelling: Record<Side, EventRef | null>): RuleOutcome {
@@ -108,17 +106,15 @@ function idleAtEnd(f: RunFacts, cancelling: Record<Side, EventRef | null>): Rule
   return {
     kind: 'findings',
     findings: [
-      {
-        rule: ID,
-        severity: 'warning',
+      makeFinding(RULE, {
         message: cancel
           ? `the migration was cancelled but never reached "cancelled" (${states}), and no migration thread logged anything for the last ${idle} ms of the trace: the cancel is stuck. The cancel and the last event of each migration thread are listed.`
           : `the migration never finished (${states}) and no migration thread logged anything for the last ${idle} ms of the trace: it is stuck. The last event of each migration thread is listed.`,
         evidence: cancel ? 'cancel-never-completed' : 'idle-at-end',
-        commits: RULE.commits,
+        headings: cancel ? { first: 'Cancel requested', second: 'Last seen' } : { first: 'Last seen', second: 'Last seen' },
         locations: [...(cancel ? [f.locate(cancel, 'cancel requested: state cancelling')] : []), ...lastSeen.slice(-8)],
         details: { idleMs: idle, states },
-      },
+      }),
     ],
   };
 }
@@ -128,6 +124,11 @@ export const RULE: Rule = {
   severity: 'warning',
   title: 'Migration unfinished and idle at the end of the trace',
   commits: [],
+  evidence: {
+    'silent-while-active': 'the source logged no progress for --stuck-after while working, and the trace went on',
+    'cancel-never-completed': 'a cancel never reached cancelled, and the trace ends idle',
+    'idle-at-end': 'the migration is unfinished and idle for --stuck-after at the end of the trace',
+  },
   refs: ['A.1', 'C.1'],
   requires: {
     sides: [],

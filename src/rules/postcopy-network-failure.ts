@@ -2,11 +2,11 @@
 // postcopy — both sides pause (postcopy-paused; the destination's listen thread logs
 // postcopy_pause_incoming) — with whether and when the migration recovered. Reported so a reader
 // knows the run was not clean sailing; it is not a regression.
-import type { Finding, Location, TraceMessage } from '../types.js';
+import type { Location, TraceMessage } from '../types.js';
 import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
 import type { EventRef } from '../model/threads.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'postcopy-network-failure';
 const MAX_KEPT = 8;
@@ -63,12 +63,9 @@ class Instance implements RuleInstance {
           : ', and the trace shows no recovery.') +
       ` This is the network-failure path working as designed (§D.3), not a quit misread as a failure.` +
       (this.messages.length ? ` QEMU said: "${this.messages[0]!.text}".` : '');
-    const finding: Finding = {
-      rule: ID,
-      severity: 'info',
+    const finding = makeFinding(RULE, {
       message,
       evidence: byUser ? 'migrate-pause' : 'channel-failure',
-      commits: RULE.commits,
       locations,
       details: {
         firstPauseAt: f.locate(first).ts,
@@ -77,7 +74,7 @@ class Instance implements RuleInstance {
         completed: finished,
         pauses: paused.length,
       },
-    };
+    });
     return { kind: 'findings', findings: [finding] };
   }
 }
@@ -87,6 +84,11 @@ export const RULE: Rule = {
   severity: 'info',
   title: 'Migration channels failed during postcopy (with or without recovery)',
   commits: ['ef796ee93b', 'f8c543e808'],
+  evidence: {
+    'migrate-pause': 'the pause was asked for over QMP (migrate-pause)',
+    'channel-failure': 'a channel failed: the sides paused on their own',
+  },
+  headings: { first: 'Access', second: 'Also' },
   refs: ['C.3 S9/D8', 'D.3'],
   requires: { sides: [], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }, { side: 'dst', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy the guest runs on the destination while pages still come from the source, so a

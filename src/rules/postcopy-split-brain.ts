@@ -5,7 +5,7 @@
 import type { CatalogRow } from '../model/catalog.js';
 import type { StateChange } from '../model/states.js';
 import type { EventRef } from '../model/threads.js';
-import type { ReplayEvent, Rule, RuleInstance, RuleOutcome, RunFacts } from './rule.js';
+import { makeFinding, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'postcopy-split-brain';
 
@@ -51,17 +51,14 @@ class Instance implements RuleInstance {
     return {
       kind: 'findings',
       findings: [
-        {
-          rule: ID,
-          severity: 'error',
+        makeFinding(RULE, {
           message:
             `the source left postcopy for "failed" after the destination had started running the guest, and the destination did not fail (its last state: ${dstLast ?? 'unknown'}). ` +
             `Two live copies of the guest may now run; their memory and disks diverge. After postcopy starts the source must pause (postcopy-paused) and wait for recovery, never fail.`,
           evidence: 'source-failed-after-dst-run',
-          commits: RULE.commits,
           locations,
           details: { dstLastState: dstLast },
-        },
+        }),
       ],
     };
   }
@@ -72,6 +69,7 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Source fails the migration after the destination started the guest (two live copies)',
   commits: ['ef796ee93b', 'f8c543e808'],
+  evidence: { 'source-failed-after-dst-run': 'the source went to failed after the destination had started the guest, and the destination did not fail' },
   refs: ['D.3', 'E #10-11'],
   requires: {
     sides: ['src'],

@@ -3,7 +3,7 @@
 // otherwise the destination may accept the preempt connection first and take it for the main one.
 // x-preempt-pre-7-2 compat mode keeps the old order on purpose (06064a6715): then it is expected.
 import { isWithin, parseRange } from '../model/versions.js';
-import { fromModel, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-before-main';
 const LE_7_2 = parseRange('<=7.2')!;
@@ -24,16 +24,14 @@ function finish(f: RunFacts): RuleOutcome {
   return {
     kind: 'findings',
     findings: [
-      {
-        rule: ID,
+      makeFinding(RULE, {
         severity: corroborated ? 'info' : 'warning',
         message: corroborated
           ? 'the source created the preempt channel before the main channel was known to work; expected in x-preempt-pre-7-2 compat mode (confirmed by the EOS on the destination preempt channel), which keeps the pre-5655aab079 order so 7.2 destinations work. The destination may take the preempt connection for the main one on an unreliable network (a precopy stall with no error).'
           : 'the source created the preempt channel before the first PONG: either a regression of 5655aab079, or x-preempt-pre-7-2 compat mode (a machine type <= 7.2) that this trace cannot confirm. The destination may accept the preempt connection first and take it for the main channel (a precopy stall with no error in the trace).',
         evidence: corroborated ? 'compat-mode' : 'channel-before-pong',
-        commits: RULE.commits,
         locations,
-      },
+      }),
     ],
   };
 }
@@ -43,6 +41,10 @@ export const RULE: Rule = {
   severity: 'warning',
   title: 'Source creates the preempt channel before the main channel is known to work',
   commits: ['5655aab079', '06064a6715'],
+  evidence: {
+    'compat-mode': 'channel before the first PONG, and the destination trace confirms compat mode (an EOS on its preempt channel)',
+    'channel-before-pong': 'channel before the first PONG, with no confirmation of compat mode',
+  },
   refs: ['D.0', 'D.5', 'E #2'],
   requires: { sides: ['src'], mode: 'postcopy-preempt', needs: [{ side: 'src', anyOf: ['preempt-channel'], when: 'preempt' }] },
   explain: `The destination takes the first connection it accepts as the main channel. 5655aab079 (8.0) made the

@@ -3,7 +3,7 @@
 // that only the preempt channel can bring, before the main thread accepted it: a hang.
 import { isWithin, overlaps, parseRange } from '../model/versions.js';
 import type { EventRef } from '../model/threads.js';
-import { fromModel, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-not-ready-at-listen';
 const GE_9_0 = parseRange('>=9.0')!;
@@ -27,16 +27,14 @@ function finish(f: RunFacts): RuleOutcome {
   return {
     kind: 'findings',
     findings: [
-      {
-        rule: ID,
+      makeFinding(RULE, {
         severity: sure ? 'error' : 'warning',
         message:
           `the destination processed LISTEN before accepting its preempt channel. A device load in the postcopy package can then fault on a page only the preempt channel can deliver, and the migration hangs. ` +
           (sure ? 'On a 9.0+ destination this is a regression of 7afbdada7e.' : `The destination is ${overlaps(range, GE_9_0) ? 'possibly' : ''} older than 9.0 (version ${f.versions.guess('dst').range}); there this order was the known bug 7afbdada7e fixed.`),
         evidence: 'channel-after-listen',
-        commits: RULE.commits,
         locations,
-      },
+      }),
     ],
   };
 }
@@ -52,6 +50,7 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Destination processes LISTEN before its preempt channel exists',
   commits: ['7afbdada7e', '6983d1657d'],
+  evidence: { 'channel-after-listen': 'the destination accepted its preempt channel only after processing LISTEN' },
   refs: ['E #12', 'C.3 D1-D2'],
   requires: { sides: ['dst'], mode: 'postcopy-preempt', needs: [{ side: 'dst', anyOf: ['dst-listen'], when: 'preempt' }] },
   explain: `A device's load in the postcopy package (e.g. virtio) can fault on guest pages, and with preempt

@@ -3,10 +3,9 @@
 // postcopy_ram_incoming_cleanup_entry), and the thread, woken from its blocked read, took the
 // network-failure path (postcopy_pause_fast_load) instead of exiting. The cleanup then waits for
 // a thread that waits for a recovery that never comes.
-import type { Finding } from '../types.js';
 import { parseRange, isWithin } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-as-network-failure';
@@ -55,15 +54,13 @@ function finish(f: RunFacts): RuleOutcome {
   ];
   if (p.loadEof) locations.push(f.locate(p.loadEof, 'the source had finished: QEMU_VM_EOF received'));
   if (p.cleanupJoin) locations.push(f.locate(p.cleanupJoin, 'cleanup went on to join the fault thread'));
-  const finding: Finding = {
-    rule: ID,
-    severity: 'error',
+  const finding = makeFinding(RULE, {
     message:
       `the destination preempt thread (${tidText(first.pause.tid)}) paused as if the network had failed ${gap !== null ? `${gap} ms ` : ''}after the ${cleanupRole} thread (${tidText(entry.tid)}) asked it to quit; ` +
       `no postcopy_pause_incoming and no destination postcopy-paused came in between, so nothing failed: the thread did not see PREEMPT_THREAD_QUIT. ` +
       (hung ? 'The cleanup never finished (no postcopy_ram_incoming_cleanup_join, no SHUT to the source): the migration hangs.' : ''),
-    evidence: hung ? 'pause-after-quit, cleanup hung' : 'pause-after-quit',
-    commits: RULE.commits,
+    evidence: 'pause-after-quit',
+    ...(hung ? { qualifier: 'cleanup hung' } : {}),
     object: 'postcopy_qemufile_dst',
     locations,
     details: {
@@ -75,7 +72,7 @@ function finish(f: RunFacts): RuleOutcome {
       cleanupJoined: p.cleanupJoin !== null,
       shutSent: p.sendShut !== null,
     },
-  };
+  });
   return { kind: 'findings', findings: [finding] };
 }
 
@@ -84,6 +81,7 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Destination preempt thread takes a willing quit for a network failure',
   commits: ['6621883f93', '86d063fa83'],
+  evidence: { 'pause-after-quit': 'the preempt thread paused (postcopy_pause_fast_load) after the quit request, with no genuine pause in between; qualified `cleanup hung` when the cleanup never finished' },
   refs: ['C.3 D5-D7', 'D.2', 'D.4', 'G.3'],
   requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: PREEMPT_THREAD_NEEDS },
   explain: `Since 6621883f93 (QEMU 8.0) the source no longer ends the preempt channel with an EOS. Instead

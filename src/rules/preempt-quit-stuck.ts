@@ -4,7 +4,7 @@
 import type { Finding } from '../types.js';
 import { isWithin, parseRange } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-stuck';
@@ -66,16 +66,13 @@ function finding(f: RunFacts, what: string, evidence: string): Finding {
     f.locate(p.lastRead ?? p.entry!, p.lastRead ? 'last thing the preempt thread logged' : 'preempt thread started'),
   ];
   if (p.exit) locations.push(f.locate(p.exit, 'preempt thread exits'));
-  return {
-    rule: ID,
-    severity: 'error',
+  return makeFinding(RULE, {
     message: `the destination preempt thread (${tidText(p.tid)}) ${what}. The cleanup waits to join it, so SHUT is never sent and the source waits forever. Likely cause: ${cause}.`,
     evidence,
-    commits: RULE.commits,
     object: 'postcopy_qemufile_dst',
     locations,
     details: { preemptTid: shownTid(p.tid), cleanupTid: shownTid(entry.tid), stuckAfterMs: f.options.stuckAfterMs, shutSent: p.sendShut !== null, cleanupJoined: p.cleanupJoin !== null },
-  };
+  });
 }
 
 export const RULE: Rule = {
@@ -83,6 +80,11 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Destination preempt thread never exits after the cleanup asked it to quit',
   commits: ['6621883f93', '06064a6715', '86d063fa83'],
+  evidence: {
+    'never-exited': 'the preempt thread never exited, and the trace goes on past --stuck-after',
+    'slow-exit': 'the preempt thread exited, but later than --stuck-after',
+  },
+  headings: { first: 'Quit requested', second: 'Preempt thread' },
   refs: ['D.2', 'D.4', 'G.3'],
   requires: { sides: ['dst'], mode: 'postcopy-preempt', threads: 'roles', needs: PREEMPT_THREAD_NEEDS },
   explain: `After postcopy_ram_incoming_cleanup_entry the destination asks the preempt thread to quit

@@ -3,7 +3,7 @@
 // outstanding, and the preempt thread exited before the last requested page arrived: that page is
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
 import { isWithin, parseRange } from '../model/versions.js';
-import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-too-early';
@@ -34,19 +34,16 @@ function finish(f: RunFacts): RuleOutcome {
   return {
     kind: 'findings',
     findings: [
-      {
-        rule: ID,
-        severity: 'error',
+      makeFinding(RULE, {
         message:
           `the destination asked its preempt thread (${tidText(p.tid)}) to quit with ${atEntry} guest page request(s) outstanding, and it exited ${gap !== null ? `${gap} ms later ` : ''}with ${atExit} still unresolved ` +
           `(no postcopy_page_req_del ... total 0 before postcopy_preempt_thread_exit). A page the guest is waiting for can no longer arrive: it is lost, and the guest reads stale memory (QEMU #1886). ` +
           `cf02f29e1e (8.1.2/8.2) makes the cleanup wait for page_requested_count == 0 before the shutdown.`,
         evidence: 'outstanding-at-exit',
-        commits: RULE.commits,
         object: 'postcopy_qemufile_dst',
         locations,
         details: { outstandingAtCleanup: atEntry, outstandingAtExit: atExit, msAfterCleanupEntry: gap },
-      },
+      }),
     ],
   };
 }
@@ -56,6 +53,7 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Destination preempt thread quits while guest page requests are outstanding (#1886)',
   commits: ['cf02f29e1e', '6621883f93'],
+  evidence: { 'outstanding-at-exit': 'page requests were outstanding when the cleanup started and still when the preempt thread exited' },
   refs: ['D.4', 'E #7', 'G.3'],
   requires: {
     sides: ['dst'],

@@ -11,7 +11,7 @@ import type { QemuFileName } from '../model/signals.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import { formatRange, overlaps } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { makeFinding, ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'qemufile-concurrent-access';
 const MAX_WINDOWS = 10_000;
@@ -33,6 +33,8 @@ interface Window {
   /** The access happens only if the source writes an EOS (§B.1 "W (EOS)"). */
   eos: boolean;
   /** Other threads' write accesses on the same file inside the window, by kind then TID. */
+  /** Other threads' writes on the same file and side before the window opened. */
+  before: Map<string, Tally>;
   inside: Map<string, Tally>;
   insideNarrow: Map<string, Tally>;
   after: Map<string, Tally>;
@@ -58,6 +60,8 @@ class Instance implements RuleInstance {
   /** The last closed window per file and side: the owner's writes after its EOS count against it until the next window opens. */
   private readonly lastClosed = new Map<string, Window>();
   private directWrites = 0;
+  /** Every write so far per file and side, by kind then TID: a window's `before` is a copy of it when it opens. */
+  private readonly writes = new Map<string, Map<string, Tally>>();
 
   wants(row: CatalogRow): boolean {
     return row.qemufile !== null || row.signal === 'section-end';
@@ -70,7 +74,7 @@ class Instance implements RuleInstance {
       if (row.window === 'begin' && row.signal === 'eos-window-begin') {
         const w: Window = {
           file: row.qemufile, side: ref.side, tid: ref.tid, begin: ref, end: null, narrowStart: null,
-          eos: true, inside: new Map(), insideNarrow: new Map(), after: new Map(),
+          eos: true, before: copy(this.writes.get(`${row.qemufile}|${ref.side}`)), inside: new Map(), insideNarrow: new Map(), after: new Map(),
         };
         if (this.windows.length < MAX_WINDOWS) this.windows.push(w);
         else this.windowsDropped++;
@@ -92,13 +96,19 @@ class Instance implements RuleInstance {
     }
     if (e.has('section-end')) {
       // The last to_dst_file write of the window's own thread marks where only the EOS is left.
-      for (const w of this.open.values()) if (w.tid === ref.tid && w.side === ref.side) w.narrowStart = ref;
+      // Without thread ids a savevm_section_end (any role in the catalog) is not put on a thread;
+      // inside the window only the migration thread saves sections, so it counts.
+      for (const w of this.open.values()) if (w.side === ref.side && (w.tid === ref.tid || shownTid(ref.tid) === null)) w.narrowStart = ref;
     }
   }
 
   private pointWrite(file: QemuFileName, ref: EventRef, kind: string): void {
-    if (this.open.size === 0 && this.lastClosed.size === 0) return;
     const key = `${kind}|${ref.tid}`;
+    const fileSide = `${file}|${ref.side}`;
+    let seen = this.writes.get(fileSide);
+    if (!seen) this.writes.set(fileSide, (seen = new Map()));
+    bump(seen, key, ref);
+    if (this.open.size === 0 && this.lastClosed.size === 0) return;
     for (const w of this.open.values()) {
       if (w.file !== file || w.side !== ref.side || w.tid === ref.tid) continue;
       bump(w.inside, key, ref);
@@ -174,32 +184,62 @@ class Instance implements RuleInstance {
       }
       return sum;
     };
+    const beforeT = ownerWrites(w.before);
     const insideT = ownerWrites(w.inside);
     const narrowT = ownerWrites(w.insideNarrow);
     const afterT = ownerWrites(w.after);
     const evidence = insideT ? 'interleaved' : afterT ? 'after-eos' : 'ownership';
     const ownerThread = owners[0] as ThreadInfo;
     const writerTid = w.tid;
-    const eosLoc = f.locate(w.end as EventRef, `EOS write on ${w.file} (no trace event of its own: inferred, it is the last thing before this event, §C.3 S4)`);
+    const end = w.end as EventRef;
+    // The EOS itself has no event: it is the last thing before _after_complete (§C.3 S4), so the
+    // gaps are measured to that event, and the nearest writes on each side are what bound the race.
+    const nearestBefore = insideT?.last ?? beforeT?.last ?? null;
+    const nearestAfter = afterT?.first ?? null;
+    const gapBefore = nearestBefore ? usBetween(nearestBefore, end) : null;
+    const gapAfter = nearestAfter ? usBetween(end, nearestAfter) : null;
+    // Inside writes all logged before the main channel's last write: they ran while
+    // qemu_savevm_state_complete_postcopy did, before the EOS was put on the file.
+    const predate = insideT && w.narrowStart ? narrowT === null : null;
+    const writesWord = useProxy ? 'urgent-page requests (ram_save_queue_pages, proxy for the write, §G.6)' : 'urgent-page writes';
+    const eosLoc = f.locate(end, `EOS write on ${w.file} (no trace event of its own: inferred, it is the last thing before this event, §C.3 S4)`);
     const locations: Location[] = [eosLoc];
+    const nearNote = (which: 'before' | 'after', gap: number | null): string =>
+      which === 'before'
+        ? `nearest owner write before the EOS: ${gap === null ? 'time unknown' : `${fmtGap(gap)} before _after_complete`}`
+        : `nearest owner write after the EOS: ${gap === null ? 'time unknown' : `${fmtGap(gap)} after _after_complete`}`;
     let ownerLine: string;
     if (insideT) {
-      locations.push(f.locate(insideT.last, `owner write on ${w.file} inside the EOS window (last of ${insideT.count})`));
-      ownerLine = `${insideT.count} ${useProxy ? 'urgent-page requests (ram_save_queue_pages, proxy for the write, §G.6)' : 'urgent-page writes'} by the owner inside the window`;
+      locations.push(f.locate(insideT.last, `owner write on ${w.file} inside the EOS window (last of ${insideT.count}); ${nearNote('before', gapBefore)}`));
+      ownerLine = `${insideT.count} ${writesWord} by the owner inside the window`;
     } else if (afterT) {
-      locations.push(f.locate(afterT.first, `owner write on ${w.file} after the EOS (first of ${afterT.count})`));
+      locations.push(f.locate(afterT.first, `owner write on ${w.file} after the EOS (first of ${afterT.count}); ${nearNote('after', gapAfter)}`));
       ownerLine = `no owner write logged inside the window, but ${afterT.count} after the EOS had terminated the stream`;
     } else {
       locations.push(f.locate(ownerThread.start ?? (ownerThread.how as EventRef), `${owner.role} thread, owner of ${w.file}, alive during the window`));
       ownerLine = 'no owner write logged near the EOS; the owner was alive, so nothing kept it from writing';
     }
+    // The nearest write on the side the second location does not show, as context.
+    if (nearestBefore && !insideT) locations.push(f.locate(nearestBefore, `${nearNote('before', gapBefore)} (last of ${beforeT?.count ?? 0} before the window)`));
+    if (nearestAfter && insideT) locations.push(f.locate(nearestAfter, `${nearNote('after', gapAfter)} (first of ${afterT?.count ?? 0})`));
     locations.push(f.locate(w.begin, `window opens: ${w.file} EOS window begins`));
     if (w.narrowStart) locations.push(f.locate(w.narrowStart, 'last main-channel write before the EOS'));
     if (ownerThread.exit) locations.push(f.locate(ownerThread.exit, `${owner.role} thread exits (owner released ${w.file})`));
-    const span = w.begin.ts !== null && w.end?.ts != null ? ms(w.begin.ts, w.end.ts) : null;
+    const span = w.begin.ts !== null && end.ts !== null ? ms(w.begin.ts, end.ts) : null;
+    const at = (r: EventRef, gap: number | null, dir: string) => `${gap === null ? 'time unknown' : `${fmtGap(gap)} ${dir}`} (${place(f.locate(r))})`;
+    const counts =
+      `Owner writes on ${w.file}: ${beforeT?.count ?? 0} before the window, ${insideT?.count ?? 0} inside it, ${afterT?.count ?? 0} after the EOS. ` +
+      (nearestBefore ? `Nearest before the EOS: ${at(nearestBefore, gapBefore, 'before')}. ` : '') +
+      (nearestAfter ? `Nearest after it: ${at(nearestAfter, gapAfter, 'after')}. ` : '') +
+      (nearestBefore || nearestAfter ? '(Measured to _after_complete, which follows the EOS directly.) ' : '') +
+      (predate
+        ? `The ${insideT!.count} inside the window predate the EOS itself: all come before the last main-channel write (${place(f.locate(w.narrowStart!))}), while qemu_savevm_state_complete_postcopy runs; the EOS is written after it. `
+        : predate === false
+          ? `${narrowT!.count === insideT!.count ? `All ${insideT!.count}` : `${narrowT!.count} of the ${insideT!.count}`} inside the window come after the last main-channel write (${place(f.locate(w.narrowStart!))}), in the interval where the EOS is written. `
+          : '');
     const message =
       `${writerRole} thread (${tidText(writerTid)}) wrote the EOS on ${w.file} while the ${owner.role} thread (${tidText(ownerThread.tid)}) owns it and was alive: ` +
-      `${ownerLine}. Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
+      `${ownerLine}. ${counts}Two threads write one QEMUFile without a lock; the EOS can land inside a page and the destination reads garbage, ` +
       `or qemu_fflush runs on a file the other thread is using (the SEGV that 6621883f93 fixed). ` +
       (f.mode.compatPre72
         ? `The source runs in x-preempt-pre-7-2 compat mode (machine type <= 7.2 or -global migration.x-preempt-pre-7-2=on), which keeps this race by design${
@@ -208,12 +248,9 @@ class Instance implements RuleInstance {
         : '');
     return {
       kind: 'finding',
-      finding: {
-        rule: ID,
-        severity: 'error',
+      finding: makeFinding(RULE, {
         message: message.trim(),
         evidence,
-        commits: RULE.commits,
         object: w.file,
         locations,
         details: {
@@ -222,14 +259,20 @@ class Instance implements RuleInstance {
           ownerRole: owner.role,
           ownerTid: shownTid(ownerThread.tid),
           windowMs: span,
+          ownerWritesBefore: beforeT?.count ?? 0,
           ownerWritesInside: insideT?.count ?? 0,
           ownerWritesInNarrowWindow: narrowT?.count ?? 0,
           ownerWritesAfter: afterT?.count ?? 0,
+          nearestOwnerWriteBeforeLine: nearestBefore ? nearestBefore.line : null,
+          nearestOwnerWriteBeforeUs: gapBefore,
+          nearestOwnerWriteAfterLine: nearestAfter ? nearestAfter.line : null,
+          nearestOwnerWriteAfterUs: gapAfter,
+          insideWritesPredateEos: predate,
           writeEvidence: useProxy ? 'ram_save_queue_pages (proxy)' : 'postcopy_preempt_send_host_page',
           compatPre72: f.mode.compatPre72,
           compatEvidence: f.modeEvidence.dstEos ? 'destination-eos' : f.mode.compatPre72 ? 'channel-order' : null,
         },
-      },
+      }),
     };
   }
 
@@ -253,6 +296,27 @@ class Instance implements RuleInstance {
       reason: `the ${side} QEMU version is ${formatRange(range)}, and who owns ${file} depends on it (<=7.2: the migration thread; >=8.0: the return-path thread, §G.2); enable migrate_pending* or postcopy_preempt_send_host_page so the version can be told`,
     };
   }
+}
+
+/** `src.log:4315`, or `src.simple record 1234` for a binary trace, whose records have no lines. */
+function place(l: Location): string {
+  const base = l.file.slice(l.file.lastIndexOf('/') + 1);
+  return /\.simple$/.test(base) ? `${base} record ${l.line}` : `${base}:${l.line}`;
+}
+
+function copy(m: Map<string, Tally> | undefined): Map<string, Tally> {
+  return new Map(m ? [...m].map(([k, t]) => [k, { ...t }]) : []);
+}
+
+/** Microseconds from a to b (event timestamps are microseconds), null without timestamps. */
+function usBetween(a: EventRef, b: EventRef): number | null {
+  return a.ts !== null && b.ts !== null ? Math.round(b.ts - a.ts) : null;
+}
+
+/** A gap as an engineer reads it: µs below a millisecond, ms below a second. */
+export function fmtGap(us: number): string {
+  const a = Math.abs(us);
+  return a < 1000 ? `${us} µs` : a < 1_000_000 ? `${(us / 1000).toFixed(3)} ms` : `${(us / 1e6).toFixed(3)} s`;
 }
 
 function merge(a: Tally | null, b: Tally): Tally {
@@ -279,6 +343,11 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'QEMUFile written by a thread that does not own it',
   commits: ['6621883f93', '9358982744'],
+  evidence: {
+    interleaved: 'the owner logged writes inside the non-owner\'s access window',
+    'after-eos': 'the owner wrote after the other thread terminated the stream with EOS',
+    ownership: 'the owner was alive during the window; no write of its own was logged near it',
+  },
   refs: ['B.1', 'C.3 S4', 'D.1', 'D.5', 'G.2'],
   requires: {
     sides: ['src'],
@@ -310,6 +379,10 @@ Evidence, strongest first:
                writing the file in the same interval
   after-eos    the owner wrote after the other thread terminated the stream with EOS
   ownership    the owner was alive during the window; no write of its own was logged near it
+Each finding counts the owner's writes before the window, inside it and after the EOS, names the
+nearest owner write on each side of the EOS with its gap to _after_complete (µs or ms), and says
+when every inside write predates the EOS itself: logged before the migration thread's last
+main-channel write, while qemu_savevm_state_complete_postcopy runs, so the EOS came after them.
 Read the report like a ThreadSanitizer one: the first location is the non-owner access (the
 inferred EOS), the second the owner's conflicting access, then the window bounds and the owner's
 exit. Silent for 7.2 (single writer) and for 8.0+ default mode (no EOS).`,

@@ -7,7 +7,7 @@
 import type { CatalogRow } from '../model/catalog.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import type { Finding } from '../types.js';
-import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'qemufile-nonowner-close';
 const MAX_KEPT = 256;
@@ -86,7 +86,7 @@ class Instance implements RuleInstance {
     }
     // One finding per (evidence, closer): the first is the one that matters (later ones follow from it).
     const seen = new Set<string>();
-    return { kind: 'findings', findings: findings.filter((x) => !seen.has(`${x.evidence}|${x.locations[0]!.tid}`) && !!seen.add(`${x.evidence}|${x.locations[0]!.tid}`)) };
+    return { kind: 'findings', findings: findings.filter((x) => !seen.has(`${x.evidence.kind}|${x.locations[0]!.tid}`) && !!seen.add(`${x.evidence.kind}|${x.locations[0]!.tid}`)) };
   }
 
   private finding(f: RunFacts, c: Close, closer: ThreadInfo, owner: ThreadInfo | null, evidence: string): Finding {
@@ -103,7 +103,7 @@ class Instance implements RuleInstance {
           (evidence === 'close-before-rp-exit'
             ? 'From 8.2 the joiner releases the return-path files only after the thread ended (ef796ee93b, 36e9aab3c5).'
             : 'The cleanup must not close the return-path files while that thread lives (b3b101157d, 639decf529, 7478fb0df9).');
-    return { rule: ID, severity: 'error', message, evidence, commits: RULE.commits, object: file, locations };
+    return makeFinding(RULE, { message, evidence, object: file, locations });
   }
 }
 
@@ -120,6 +120,11 @@ export const RULE: Rule = {
   severity: 'error',
   title: "A return-path QEMUFile closed by another thread while the return-path thread lives",
   commits: ['b3b101157d', '639decf529', '7478fb0df9', 'ef796ee93b', '36e9aab3c5'],
+  evidence: {
+    'close-before-rp-exit': 'the joining thread closed a return-path file before the return-path thread ended',
+    'cleanup-while-rp-alive': 'the main-thread cleanup closed a return-path file while the return-path thread lived',
+    'old-rp-closes-new-file': 'the old return-path thread closed a file after the resume re-opened the return path',
+  },
   refs: ['B.1', 'C.3 S5-S6', 'E #8-10', 'G.2'],
   requires: {
     sides: ['src'],

@@ -3,7 +3,7 @@
 // fix the migration thread waited on rp_sem forever.
 import type { EventRef } from '../model/threads.js';
 import type { CatalogRow } from '../model/catalog.js';
-import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
+import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'recovery-hang';
 
@@ -47,12 +47,9 @@ class Instance implements RuleInstance {
     return {
       kind: 'findings',
       findings: [
-        {
-          rule: ID,
-          severity: 'error',
+        makeFinding(RULE, {
           message: `the source return path failed again while recovering (postcopy-recover), and for the remaining ${idle} ms of the trace the migration did not go back to postcopy-paused: the migration thread waits for a return path that is gone. 7aa6070d09/f8c543e808 (8.2) kick it back to paused.`,
           evidence: 'no-pause-after-rp-failure',
-          commits: RULE.commits,
           locations: [
             f.locate(this.failedInRecover, 'return path fails during postcopy-recover'),
             ...(this.recoverState ? [f.locate(this.recoverState, 'source enters postcopy-recover')] : []),
@@ -61,7 +58,7 @@ class Instance implements RuleInstance {
               .filter((t) => (t.lastTs ?? 0) >= (this.recoverState?.ts ?? 0))
               .map((t) => f.locate(t.last, `the migration thread's last event: where it waits for the return path`)),
           ],
-        },
+        }),
       ],
     };
   }
@@ -72,6 +69,8 @@ export const RULE: Rule = {
   severity: 'error',
   title: 'Return path fails during postcopy recovery and the migration does not pause again',
   commits: ['7aa6070d09', 'f8c543e808'],
+  evidence: { 'no-pause-after-rp-failure': 'the return path failed in postcopy-recover and no postcopy-paused followed within --stuck-after' },
+  headings: { first: 'Return path fails', second: 'Related' },
   refs: ['E #11', 'C.3 S8-S10'],
   requires: { sides: ['src'], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy-recover the source migration thread waits for the new return path. If the return path

@@ -1,7 +1,7 @@
 // What a rule is: an observer of the replayed events that keeps only what it needs, and decides at
 // the end of the run with the whole model (roles, versions, mode) in hand. Rules never read files
 // and never print: they return findings or say why they cannot decide.
-import type { Finding, Location, Severity, Side, TraceMessage } from '../types.js';
+import type { Finding, LocationHeadings, Location, Severity, Side, TraceMessage } from '../types.js';
 import type { CatalogRow } from '../model/catalog.js';
 import type { Signal } from '../model/signals.js';
 import type { EventRef, ThreadTable, ThreadView } from '../model/threads.js';
@@ -60,6 +60,10 @@ export interface Rule {
   title: string;
   /** QEMU commits whose regression the rule catches. */
   commits: string[];
+  /** The kinds of evidence its findings rest on, strongest first, each with what it means. */
+  evidence: Readonly<Record<string, string>>;
+  /** How reports head its findings' first two locations, when they are not two conflicting accesses. */
+  headings?: LocationHeadings;
   /** Model sections the rule implements. */
   refs: string[];
   /** Long help: what it means, how to read the evidence (shown by `migtrace explain`). */
@@ -69,9 +73,49 @@ export interface Rule {
   create(): RuleInstance;
 }
 
-/** A thread as a message names it: `TID 22587`, or how it was told apart when the trace has no thread ids. */
+/** What is particular to one finding; the rule supplies its id, severity, commits and headings. */
+export interface FindingParts {
+  /** One of the rule's declared evidence kinds. */
+  evidence: string;
+  /** What this run adds to the kind (e.g. `cleanup hung`): shown, but left out of the fingerprint. */
+  qualifier?: string;
+  message: string;
+  locations: Location[];
+  object?: string;
+  details?: Finding['details'];
+  /** When this finding is weaker or stronger than the rule's default. */
+  severity?: Severity;
+  headings?: LocationHeadings;
+}
+
+/** Every finding is built here, so a rule cannot claim evidence it does not declare. */
+export function makeFinding(rule: Rule, p: FindingParts): Finding {
+  if (!Object.hasOwn(rule.evidence, p.evidence)) throw new Error(`${rule.id}: evidence '${p.evidence}' is not declared by the rule`);
+  const headings = p.headings ?? rule.headings;
+  return {
+    rule: rule.id,
+    severity: p.severity ?? rule.severity,
+    message: p.message,
+    evidence: p.qualifier ? { kind: p.evidence, qualifier: p.qualifier } : { kind: p.evidence },
+    ...(headings ? { headings } : {}),
+    commits: rule.commits,
+    ...(p.object !== undefined ? { object: p.object } : {}),
+    locations: inTimeOrder(p.locations),
+    ...(p.details ? { details: p.details } : {}),
+  };
+}
+
+/** The two accesses stay first; the context after them reads in trace time (untimed ones last, in their order). */
+function inTimeOrder(locations: Location[]): Location[] {
+  const [first, second, ...rest] = locations;
+  if (!first || !second) return locations;
+  const key = (l: Location) => l.ts ?? Infinity;
+  return [first, second, ...rest.map((l, i) => ({ l, i })).sort((a, b) => key(a.l) - key(b.l) || a.i - b.i).map((x) => x.l)];
+}
+
+/** A thread as a message names it: `TID 22587`, or `no TID` (the finding's `threads` says how threads were told apart). */
 export function tidText(tid: number | null): string {
-  return tid === null ? 'thread id unknown' : tid < 0 ? 'told apart by event names' : `TID ${tid}`;
+  return tid === null || tid < 0 ? 'no TID' : `TID ${tid}`;
 }
 
 export function ms(a: number, b: number): number {

@@ -20,10 +20,16 @@ export const explainCommand: CommandModule<object, { rule?: string }> = {
     const r = findRule(args.rule);
     if (!r) throw new UsageError(`no rule '${args.rule}'; rules: ${RULES.map((x) => x.id).join(', ')}`);
     await writeOut(
-      `${chalk.bold(r.id)} (${r.severity}): ${r.title}\n\n${r.explain}\n\nGuards QEMU commits: ${r.commits.join(', ')}\n${modelSections(r.refs)}`,
+      `${chalk.bold(r.id)} (${r.severity}): ${r.title}\n\n${r.explain}\n\n${evidenceKinds(r.evidence)}${r.commits.length ? `Guards QEMU commits: ${r.commits.join(', ')}\n` : ''}${modelSections(r.refs)}`,
     );
   },
 };
+
+/** The evidence kinds its findings carry (`[kind]` in reports), as the rule declares them. */
+function evidenceKinds(kinds: Readonly<Record<string, string>>): string {
+  const width = Math.max(...Object.keys(kinds).map((k) => k.length));
+  return `Evidence kinds:\n${Object.entries(kinds).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+}
 
 /** The cited sections with their titles, and where the document is (a copy without it still names them). */
 function modelSections(refs: readonly string[]): string {

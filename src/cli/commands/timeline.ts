@@ -186,12 +186,18 @@ export async function writeHtmlReport(report: Report, file: string, opts: HtmlRe
   const select: Selection = { kind: 'auto', marginUs: Math.round((opts.marginMs ?? DEFAULT_MARGIN_MS) * 1000) };
   for (const run of report.runs) {
     let data: TimelineData;
+    // In a batch each run keeps the events of its windows (findings, end of postcopy) and its
+    // lifecycle events one by one, the rest as counts: every event of every run made the report of
+    // traces/ 54 MB (10 MB so); a run's own report keeps them all.
+    const brief = report.runs.length > 1;
+    const limits = brief ? { ...HTML_LIMITS, maxContextEvents: 0 } : HTML_LIMITS;
     try {
-      data = await collectTimeline(run, catalog, { select, ...HTML_LIMITS });
+      data = await collectTimeline(run, catalog, { select, ...limits });
+      if (brief) data.notes.push('in a report of several runs, events outside the selected windows are shown as counts: this run alone (check RUN --html) keeps them one by one');
     } catch (e) {
       // One run that cannot be read again (standard input, a file gone since) keeps its findings in the report.
       if (!(e instanceof UsageError || e instanceof InputError)) throw e;
-      data = new TimelineCollector(run, catalog, { select, ...HTML_LIMITS }).finish();
+      data = new TimelineCollector(run, catalog, { select, ...limits }).finish();
       data.notes.push(`no timeline: ${e.message}`);
     }
     runs.push({ run, data });
