@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HTML_LIMITS, writeHtmlReport } from '../src/cli/commands/timeline.js';
-import { loadCatalog } from '../src/model/catalog.js';
-import { analyzeRun } from '../src/replay/run.js';
+import { analyzeWithTimeline, HTML_LIMITS, writeHtmlReport } from '../src/cli/commands/timeline.js';
+import { loadCatalog, rowsFor } from '../src/model/catalog.js';
+import type { TraceRecord } from '../src/ingest/trace-input.js';
 import { esc, jsonForScript, renderHtmlReport } from '../src/report/html.js';
 import { TimelineCollector } from '../src/timeline/collect.js';
 import type { RunResult } from '../src/types.js';
@@ -36,10 +36,11 @@ function evilRun(): RunResult {
 
 function evilHtml(): string {
   const run = evilRun();
-  const c = new TimelineCollector(run, catalog, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
-  c.add({ kind: 'event', name: 'source_return_path_thread_entry', side: 'src', args: '', tid: 12, ts: 1700000000000001, input: 0, line: 1, raw: '12@1700000000.000001:source_return_path_thread_entry' });
-  c.add({ kind: 'event', name: 'postcopy_preempt_send_host_page', side: 'src', args: EVIL, tid: 12, ts: 1700000000000002, input: 0, line: 2, raw: `12@1700000000.000002:postcopy_preempt_send_host_page ${EVIL}` });
-  return renderHtmlReport({ tool: { name: 'migtrace', version: '0.0.0' }, runs: [run] }, [{ run, data: c.finish() }]);
+  const c = new TimelineCollector({ select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+  const add = (r: TraceRecord & { kind: 'event' }) => c.onEvent(r, { rows: rowsFor(catalog, r.name, r.args), role: 'rp' });
+  add({ kind: 'event', name: 'source_return_path_thread_entry', side: 'src', args: '', tid: 12, ts: 1700000000000001, input: 0, line: 1, raw: '12@1700000000.000001:source_return_path_thread_entry' });
+  add({ kind: 'event', name: 'postcopy_preempt_send_host_page', side: 'src', args: EVIL, tid: 12, ts: 1700000000000002, input: 0, line: 2, raw: `12@1700000000.000002:postcopy_preempt_send_host_page ${EVIL}` });
+  return renderHtmlReport({ tool: { name: 'migtrace', version: '0.0.0' }, runs: [run] }, [{ run, data: c.finish(run) }]);
 }
 
 describe('HTML report: self-contained and escaped', () => {
@@ -75,12 +76,15 @@ describe('HTML report: self-contained and escaped', () => {
 describe('writeHtmlReport (check --html FILE)', () => {
   it('writes one file with every run of the report, their findings linked to events', async () => {
     const runs = [];
+    const timelines = [];
     for (const name of ['c-postcopy-preempt-pre72-2', 'c-postcopy-preempt-1']) {
       const dir = join(ROOT, 'traces/10.0.13', name);
-      runs.push(await analyzeRun({ name, inputs: [{ path: join(dir, 'src.log') }, { path: join(dir, 'dst.log') }] }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }));
+      const { run, data } = await analyzeWithTimeline({ name, inputs: [{ path: join(dir, 'src.log') }, { path: join(dir, 'dst.log') }] }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+      runs.push(run);
+      timelines.push(data);
     }
     const file = join(tempRun({}), 'sub', 'report.html');
-    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs }, file);
+    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs }, timelines, file);
     const html = readFileSync(file, 'utf8');
     assert.equal((html.match(/<details class="run"/g) ?? []).length, 2);
     assert.match(html, /<details class="run" data-run="0" open>/, 'the run with findings opens');
@@ -103,6 +107,6 @@ describe('writeHtmlReport (check --html FILE)', () => {
   });
   it('an unwritable file is a usage error naming it', async () => {
     const dir = tempRun({ f: 'x' });
-    await assert.rejects(writeHtmlReport({ tool: { name: 'migtrace', version: '0' }, runs: [] }, join(dir, 'f', 'r.html')), /--html .*r\.html: cannot write/);
+    await assert.rejects(writeHtmlReport({ tool: { name: 'migtrace', version: '0' }, runs: [] }, [], join(dir, 'f', 'r.html')), /--html .*r\.html: cannot write/);
   });
 });

@@ -36,6 +36,8 @@ export interface TlEvent {
   signal: string | null;
   /** The thread role the catalog gives that signal's event (e.g. preempt for postcopy_preempt_thread_exit), when it names one. */
   role: Role | null;
+  /** The migration state a state change sets (the catalog's `state` field), else null. */
+  state: string | null;
   /** Kept whatever the caps: a state change, a lifecycle point, a window boundary, a finding's event. */
   key: boolean;
   /** Inside a selected time window. */
