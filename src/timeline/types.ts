@@ -1,4 +1,4 @@
-// The timeline's data model: what the second pass over a run keeps (TimelineData) and what the
+// The timeline's data model: what the timeline keeps of a run's replay (TimelineData) and what the
 // layout derives from it (spans, windows, rows). Times are microseconds since the epoch, as the
 // ingest stage gives them, unless a field says otherwise. No IO and no rendering here.
 import type { Role, Side } from '../types.js';
