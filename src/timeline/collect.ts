@@ -30,7 +30,7 @@ export interface CollectOptions {
   histogramBuckets?: number;
   /** What the caller wants said in the timeline's notes (after the collector's own). */
   notes?: string[];
-  /** Events not yet placed that wait for the findings' windows (default: the larger cap, at least 20000). */
+  /** Events not yet placed that wait for the findings' windows (default 20000, or maxFocusEvents when larger and no context is kept). */
   holdEvents?: number;
 }
 
@@ -106,7 +106,10 @@ export class TimelineCollector implements ReplayObserver {
     this.overflow = new StreamingHistogram(opts.histogramBuckets ?? 4096);
     this.contextOn = opts.maxContextEvents > 0;
     this.contextComplete = this.contextOn;
-    this.hold = Math.max(1, opts.holdEvents ?? Math.max(opts.maxFocusEvents, opts.maxContextEvents, 20_000));
+    // With context kept (HTML), events leaving the ring are kept anyway and a finding's window
+    // marks them at the end: the ring need not be long. Without (terminal), it is what a finding
+    // far from the end of postcopy can still claim.
+    this.hold = Math.max(1, opts.holdEvents ?? (this.contextOn ? 20_000 : Math.max(opts.maxFocusEvents, 20_000)));
   }
 
   onEvent(rec: TraceRecord, seen: Seen): void {
