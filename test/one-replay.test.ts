@@ -107,3 +107,17 @@ describe('one replay: per-thread logs keep their threads on the timeline', () =>
     assert.deepEqual(lanes.slice(0, 7), ['main 28585', 'migration 28606', 'rp 28604', 'main 28584', 'listen 28698', 'fault 28696', 'preempt 28697']);
   });
 });
+
+describe('one replay: check --html on worker threads', () => {
+  it('each worker collects its run’s timeline from its replay: the same report as on one thread', async () => {
+    const runs = [RACY, PER_THREAD];
+    const dir = tempRun({});
+    const one = await cli(['check', ...runs, '-q', '-j', '1', '--html', join(dir, 'one.html')]);
+    const two = await cli(['check', ...runs, '-q', '-j', '2', '--html', join(dir, 'two.html')]);
+    assert.equal(one.code, 1);
+    assert.equal(two.code, 1);
+    const html = readFileSync(join(dir, 'two.html'), 'utf8');
+    assert.equal((html.match(/class="run-data"/g) ?? []).length, 2);
+    assert.equal(html, readFileSync(join(dir, 'one.html'), 'utf8'));
+  });
+});
