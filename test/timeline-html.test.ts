@@ -9,6 +9,8 @@ import { loadCatalog, rowsFor } from '../src/model/catalog.js';
 import type { TraceRecord } from '../src/ingest/trace-input.js';
 import { esc, jsonForScript, renderHtmlReport } from '../src/report/html.js';
 import { TimelineCollector } from '../src/timeline/collect.js';
+import { htmlCollector } from '../src/timeline/limits.js';
+import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
 import { ROOT, tempRun } from './helpers.js';
 
@@ -77,11 +79,13 @@ describe('writeHtmlReport (check --html FILE)', () => {
   it('writes one file with every run of the report, their findings linked to events', async () => {
     const runs = [];
     const timelines = [];
+    const specOf = (name: string) => ({ name, inputs: ['src.log', 'dst.log'].map((f) => ({ path: join(ROOT, 'traces/10.0.13', name, f) })) });
     for (const name of ['c-postcopy-preempt-pre72-2', 'c-postcopy-preempt-1']) {
-      const dir = join(ROOT, 'traces/10.0.13', name);
-      const { run, data } = await analyzeWithTimeline({ name, inputs: [{ path: join(dir, 'src.log') }, { path: join(dir, 'dst.log') }] }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+      // What check --html gives each run of a batch.
+      const c = htmlCollector(true);
+      const run = await analyzeRun(specOf(name), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, observers: [c] });
       runs.push(run);
-      timelines.push(data);
+      timelines.push(c.finish(run));
     }
     const file = join(tempRun({}), 'sub', 'report.html');
     await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs }, timelines, file);
@@ -101,7 +105,8 @@ describe('writeHtmlReport (check --html FILE)', () => {
     assert.match(html, /events outside the selected windows are shown as counts/);
     assert.match(html, /<a href="#run-0">c-postcopy-preempt-pre72-2<\/a>/, 'the summary at the top links the run');
     const alone = join(tempRun({}), 'alone.html');
-    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs: [runs[0]!] }, alone);
+    const { run: run0, data: data0 } = await analyzeWithTimeline(specOf('c-postcopy-preempt-pre72-2'), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs: [run0] }, [data0], alone);
     const one = [...readFileSync(alone, 'utf8').matchAll(/<script type="application\/json" class="run-data">([\s\S]*?)<\/script>/g)].map((m) => JSON.parse(m[1] as string) as { ev: { t: number[] } });
     assert.equal(one[0]?.ev.t.length, 21205, 'a 21k-event run alone is embedded whole');
   });
