@@ -4,11 +4,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { HTML_LIMITS, writeHtmlReport } from '../src/cli/commands/timeline.js';
-import { loadCatalog } from '../src/model/catalog.js';
-import { analyzeRun } from '../src/replay/run.js';
+import { analyzeWithTimeline, HTML_LIMITS, writeHtmlReport } from '../src/cli/commands/timeline.js';
+import { loadCatalog, rowsFor } from '../src/model/catalog.js';
+import type { TraceRecord } from '../src/ingest/trace-input.js';
 import { esc, jsonForScript, renderHtmlReport } from '../src/report/html.js';
 import { TimelineCollector } from '../src/timeline/collect.js';
+import { htmlCollector } from '../src/timeline/limits.js';
+import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
 import { ROOT, tempRun } from './helpers.js';
 
@@ -36,10 +38,11 @@ function evilRun(): RunResult {
 
 function evilHtml(): string {
   const run = evilRun();
-  const c = new TimelineCollector(run, catalog, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
-  c.add({ kind: 'event', name: 'source_return_path_thread_entry', side: 'src', args: '', tid: 12, ts: 1700000000000001, input: 0, line: 1, raw: '12@1700000000.000001:source_return_path_thread_entry' });
-  c.add({ kind: 'event', name: 'postcopy_preempt_send_host_page', side: 'src', args: EVIL, tid: 12, ts: 1700000000000002, input: 0, line: 2, raw: `12@1700000000.000002:postcopy_preempt_send_host_page ${EVIL}` });
-  return renderHtmlReport({ tool: { name: 'migtrace', version: '0.0.0' }, runs: [run] }, [{ run, data: c.finish() }]);
+  const c = new TimelineCollector({ select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+  const add = (r: TraceRecord & { kind: 'event' }) => c.onEvent(r, { rows: rowsFor(catalog, r.name, r.args), role: 'rp' });
+  add({ kind: 'event', name: 'source_return_path_thread_entry', side: 'src', args: '', tid: 12, ts: 1700000000000001, input: 0, line: 1, raw: '12@1700000000.000001:source_return_path_thread_entry' });
+  add({ kind: 'event', name: 'postcopy_preempt_send_host_page', side: 'src', args: EVIL, tid: 12, ts: 1700000000000002, input: 0, line: 2, raw: `12@1700000000.000002:postcopy_preempt_send_host_page ${EVIL}` });
+  return renderHtmlReport({ tool: { name: 'migtrace', version: '0.0.0' }, runs: [run] }, [{ run, data: c.finish(run) }]);
 }
 
 describe('HTML report: self-contained and escaped', () => {
@@ -75,12 +78,17 @@ describe('HTML report: self-contained and escaped', () => {
 describe('writeHtmlReport (check --html FILE)', () => {
   it('writes one file with every run of the report, their findings linked to events', async () => {
     const runs = [];
+    const timelines = [];
+    const specOf = (name: string) => ({ name, inputs: ['src.log', 'dst.log'].map((f) => ({ path: join(ROOT, 'traces/10.0.13', name, f) })) });
     for (const name of ['c-postcopy-preempt-pre72-2', 'c-postcopy-preempt-1']) {
-      const dir = join(ROOT, 'traces/10.0.13', name);
-      runs.push(await analyzeRun({ name, inputs: [{ path: join(dir, 'src.log') }, { path: join(dir, 'dst.log') }] }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }));
+      // What check --html gives each run of a batch.
+      const c = htmlCollector(true);
+      const run = await analyzeRun(specOf(name), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, observers: [c] });
+      runs.push(run);
+      timelines.push(c.finish(run));
     }
     const file = join(tempRun({}), 'sub', 'report.html');
-    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs }, file);
+    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs }, timelines, file);
     const html = readFileSync(file, 'utf8');
     assert.equal((html.match(/<details class="run"/g) ?? []).length, 2);
     assert.match(html, /<details class="run" data-run="0" open>/, 'the run with findings opens');
@@ -97,12 +105,13 @@ describe('writeHtmlReport (check --html FILE)', () => {
     assert.match(html, /events outside the selected windows are shown as counts/);
     assert.match(html, /<a href="#run-0">c-postcopy-preempt-pre72-2<\/a>/, 'the summary at the top links the run');
     const alone = join(tempRun({}), 'alone.html');
-    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs: [runs[0]!] }, alone);
+    const { run: run0, data: data0 } = await analyzeWithTimeline(specOf('c-postcopy-preempt-pre72-2'), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+    await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs: [run0] }, [data0], alone);
     const one = [...readFileSync(alone, 'utf8').matchAll(/<script type="application\/json" class="run-data">([\s\S]*?)<\/script>/g)].map((m) => JSON.parse(m[1] as string) as { ev: { t: number[] } });
     assert.equal(one[0]?.ev.t.length, 21205, 'a 21k-event run alone is embedded whole');
   });
   it('an unwritable file is a usage error naming it', async () => {
     const dir = tempRun({ f: 'x' });
-    await assert.rejects(writeHtmlReport({ tool: { name: 'migtrace', version: '0' }, runs: [] }, join(dir, 'f', 'r.html')), /--html .*r\.html: cannot write/);
+    await assert.rejects(writeHtmlReport({ tool: { name: 'migtrace', version: '0' }, runs: [] }, [], join(dir, 'f', 'r.html')), /--html .*r\.html: cannot write/);
   });
 });

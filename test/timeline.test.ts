@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import chalk from 'chalk';
 import type { TraceRecord } from '../src/ingest/trace-input.js';
-import { loadCatalog } from '../src/model/catalog.js';
-import { analyzeRun } from '../src/replay/run.js';
-import { collectTimeline, HTML_LIMITS, TEXT_LIMITS } from '../src/cli/commands/timeline.js';
+import { loadCatalog, rowsFor } from '../src/model/catalog.js';
+import { analyzeWithTimeline, HTML_LIMITS, TEXT_LIMITS } from '../src/cli/commands/timeline.js';
 import { clean, renderTimelineText } from '../src/report/timeline-text.js';
 import { bucketize, lowerBound, niceStep, panView, zoomView } from '../src/timeline/aggregate.js';
 import { TimelineCollector, type CollectOptions } from '../src/timeline/collect.js';
@@ -96,10 +95,15 @@ function raceRecords(): Array<TraceRecord & { kind: 'event' }> {
   return out.sort((a, b) => (a.ts as number) - (b.ts as number));
 }
 
+/** Streams the records through a collector as the replay would (the catalog's rows, the thread's role), then lays them out for `run`. */
 function collect(run: RunResult, records: TraceRecord[], opts: Partial<CollectOptions> = {}): TimelineData {
-  const c = new TimelineCollector(run, catalog, { select: { kind: 'auto', marginUs: 1000 }, maxFocusEvents: 5000, maxContextEvents: 0, ...opts });
-  for (const r of records) c.add(r);
-  return c.finish();
+  const c = new TimelineCollector({ select: { kind: 'auto', marginUs: 1000 }, maxFocusEvents: 5000, maxContextEvents: 0, ...opts });
+  for (const r of records) {
+    const rows = r.kind === 'event' ? rowsFor(catalog, r.name, r.args) : [];
+    const role = (r.kind === 'event' && run.threads.find((t) => t.side === r.side && t.tid === r.tid)?.role) || 'unknown';
+    c.onEvent(r, { rows, role });
+  }
+  return c.finish(run);
 }
 
 const byName = (d: TimelineData, name: string) => d.events.filter((e) => e.name === name);
@@ -378,8 +382,7 @@ describe('terminal view of a real run', () => {
     const level = chalk.level;
     chalk.level = 0;
     try {
-      const run = await analyzeRun(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 });
-      const data = await collectTimeline(run, catalog, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
+      const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
       const text = renderTimelineText(data, computeSpans(data, run), run, { width: 80 });
       const lines = text.trimEnd().split('\n');
       for (const l of lines) assert.ok([...l].length <= 80, `too wide (${[...l].length}): ${l}`);
@@ -397,8 +400,7 @@ describe('terminal view of a real run', () => {
     }
   });
   it('--from/--to narrow the view; terminal control characters in a trace line are neutralised', async () => {
-    const run = await analyzeRun(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 });
-    const data = await collectTimeline(run, catalog, { select: { kind: 'range', from: parseTimeSpec('+3.2840', '--from'), to: parseTimeSpec('+3.2850', '--to') }, ...TEXT_LIMITS });
+    const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'range', from: parseTimeSpec('+3.2840', '--from'), to: parseTimeSpec('+3.2850', '--to') }, ...TEXT_LIMITS });
     assert.equal(data.windows.length, 1);
     const text = renderTimelineText(data, computeSpans(data, run), run, { width: 100 });
     assert.match(text, /── 1 · \+3\.284000…\+3\.285000 \(1\.00 ms\) · --from\/--to/);
@@ -417,12 +419,13 @@ describe('terminal view of a real run', () => {
     lines.push(`1@1700000002.000000:migration_completion_postcopy_end `);
     const dir = tempRun({});
     writeFileSync(join(dir, 'src.log'), `${lines.join('\n')}\n`);
-    const run = await analyzeRun({ name: 'long', inputs: [{ path: join(dir, 'src.log'), side: 'src' }] }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 });
-    const small = await collectTimeline(run, catalog, { select: { kind: 'auto', marginUs: 3000 }, maxFocusEvents: 100, maxContextEvents: 0 });
+    const long = { name: 'long', inputs: [{ path: join(dir, 'src.log'), side: 'src' as const }] };
+    const analyze = { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+    const { data: small } = await analyzeWithTimeline(long, analyze, { select: { kind: 'auto', marginUs: 3000 }, maxFocusEvents: 100, maxContextEvents: 0 });
     assert.equal(small.totalEvents, n + 4);
     assert.ok(small.keptEvents <= 100 + 10, `kept ${small.keptEvents}`);
     assert.equal(small.keptEvents + histTotal(small), small.totalEvents);
-    const html = await collectTimeline(run, catalog, { select: { kind: 'auto', marginUs: 3000 }, maxFocusEvents: HTML_LIMITS.maxFocusEvents, maxContextEvents: 50_000 });
+    const { data: html } = await analyzeWithTimeline(long, analyze, { select: { kind: 'auto', marginUs: 3000 }, maxFocusEvents: HTML_LIMITS.maxFocusEvents, maxContextEvents: 50_000 });
     assert.equal(html.contextComplete, false);
     assert.ok(html.keptEvents <= HTML_LIMITS.maxFocusEvents + 50_000);
     assert.equal(html.keptEvents + histTotal(html), html.totalEvents);

@@ -1,15 +1,20 @@
 // Worker thread for `check DIR` batches: analyses the runs it is sent, one at a time, and posts
-// each RunResult back (plain data). Loads the catalog once per worker.
+// each RunResult back (plain data), with --html the timeline its replay collected. Loads the
+// catalog once per worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../model/catalog.js';
 import type { RunSpec } from '../assembly/types.js';
 import { analyzeRun } from '../replay/run.js';
+import { selectRules } from '../rules/select.js';
+import { htmlCollector } from '../timeline/limits.js';
 
 interface Setup {
   catalog: string[];
   stuckAfterMs: number;
   maxUnparsedSamples: number;
   traceEvents?: string;
+  /** --html: collect each run's timeline, marking the findings of these rules. */
+  timelineRules?: string[];
 }
 
 const setup = workerData as Setup;
@@ -17,14 +22,17 @@ const catalog = loadCatalog(setup.catalog);
 
 parentPort!.on('message', async (msg: { index: number; spec: RunSpec }) => {
   try {
+    const collector = setup.timelineRules ? htmlCollector(true) : undefined; // a batch is several runs
     const result = await analyzeRun(msg.spec, {
       catalog,
+      ...(collector ? { observers: [collector] } : {}),
       stuckAfterMs: setup.stuckAfterMs,
       maxUnparsedSamples: setup.maxUnparsedSamples,
       readers: 'inline', // the batch already keeps every core busy, one run per worker
       ...(setup.traceEvents ? { traceEvents: setup.traceEvents } : {}),
     });
-    parentPort!.postMessage({ index: msg.index, result });
+    const timeline = collector?.finish(selectRules(result, new Set(setup.timelineRules)));
+    parentPort!.postMessage({ index: msg.index, result, ...(timeline ? { timeline } : {}) });
   } catch (e) {
     const err = e as Error;
     parentPort!.postMessage({ index: msg.index, error: { name: err.constructor.name, message: err.message, stack: err.stack } });

@@ -6,6 +6,7 @@ import { InputError } from '../ingest/trace-input.js';
 import { CatalogError } from '../model/catalog.js';
 import type { RunSpec } from '../assembly/types.js';
 import type { RunResult } from '../types.js';
+import type { TimelineData } from '../timeline/types.js';
 import { UsageError } from './errors.js';
 
 export interface BatchOptions {
@@ -15,6 +16,12 @@ export interface BatchOptions {
   traceEvents?: string;
   jobs: number;
   onDone?: (done: number, total: number, name: string) => void;
+  /**
+   * --html: each worker also collects the run's timeline from its replay, with the rules kept by
+   * --select/--ignore (the timeline marks the findings those keep), and hands it here.
+   */
+  rules?: string[];
+  onTimeline?: (index: number, data: TimelineData) => void;
 }
 
 export function defaultJobs(): number {
@@ -32,7 +39,7 @@ export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promis
   const results: Array<RunResult | InputError | undefined> = new Array(specs.length);
   const n = Math.max(1, Math.min(opts.jobs, specs.length));
   const url = new URL('./batch-worker.js', import.meta.url);
-  const setup = { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, maxUnparsedSamples: opts.maxUnparsedSamples, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}) };
+  const setup = { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, maxUnparsedSamples: opts.maxUnparsedSamples, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(opts.onTimeline ? { timelineRules: opts.rules ?? [] } : {}) };
   const workers = Array.from({ length: n }, () => new Worker(url, { workerData: setup }));
   let next = 0;
   let done = 0;
@@ -44,7 +51,8 @@ export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promis
         w.postMessage({ index, spec: specs[index] });
       };
       for (const w of workers) {
-        w.on('message', (m: { index: number; result?: RunResult; error?: { name: string; message: string; stack?: string } }) => {
+        w.on('message', (m: { index: number; result?: RunResult; timeline?: TimelineData; error?: { name: string; message: string; stack?: string } }) => {
+          if (m.timeline) opts.onTimeline?.(m.index, m.timeline);
           if (m.error) {
             const err = revive(m.error);
             if (!(err instanceof InputError)) return reject(err);

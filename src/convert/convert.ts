@@ -1,13 +1,14 @@
-// `migtrace convert`: any inputs → one normalized event stream, merged in time order (each input
-// keeps its own order, as in the replay), filtered, written as csv, jsonl or log. Streams end to
-// end: memory does not grow with the input.
+// `migtrace convert`: any inputs → one normalized event stream, merged in time order (the replay's
+// stream, replay/stream.ts, with the writer as its observer), filtered, written as csv, jsonl or
+// log. Streams end to end: memory does not grow with the input.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { detectFormatStrict, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat } from '../ingest/trace-input.js';
+import { detectFormatStrict, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
-import { mergeByTime } from '../replay/merge.js';
+import type { ReplayObserver } from '../replay/observer.js';
+import { replayStream } from '../replay/stream.js';
 import { inferSide } from '../assembly/sides.js';
 import type { Side, UnparsedSample } from '../types.js';
 import { compileFilter, type FilterSpec } from './filter.js';
@@ -78,23 +79,32 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   const write = async (text: string) => {
     if (!stream.write(text)) await once(stream, 'drain');
   };
+  // The records as the replay streams them (replay/stream.ts), with this writer its only observer:
+  // convert needs no model, only the merged stream.
+  const sideOf = (rec: TraceRecord) => (rec.kind === 'event' ? (rec.side ?? (rec.tid !== null ? tidSides[rec.input]?.get(rec.tid) : undefined) ?? null) : (summary.inputs[rec.input]?.side ?? null));
+  let text = '';
+  const writerObserver: ReplayObserver = {
+    onEvent(rec) {
+      if (keep === null) {
+        // Relative bounds (+S) count from the first timestamped record.
+        if (rec.ts === null) return;
+        keep = compileFilter({ ...spec, ...(fromBound ? { fromUs: fromBound(rec.ts) } : {}), ...(toBound ? { toUs: toBound(rec.ts) } : {}) });
+      }
+      const side = sideOf(rec);
+      if (!keep(rec, side)) return;
+      text += writer.line(rec, side);
+      summary.written++;
+    },
+    async onBatch() {
+      if (!text) return;
+      const t = text;
+      text = '';
+      await write(t);
+    },
+  };
   try {
     if (writer.header) await write(writer.header);
-    for await (const batch of mergeByTime(sources)) {
-      let text = '';
-      for (const rec of batch) {
-        if (keep === null) {
-          // Relative bounds (+S) count from the first timestamped record.
-          if (rec.ts === null) continue;
-          keep = compileFilter({ ...spec, ...(fromBound ? { fromUs: fromBound(rec.ts) } : {}), ...(toBound ? { toUs: toBound(rec.ts) } : {}) });
-        }
-        const side = rec.kind === 'event' ? (rec.side ?? (rec.tid !== null ? tidSides[rec.input]?.get(rec.tid) : undefined) ?? null) : summary.inputs[rec.input]?.side ?? null;
-        if (!keep(rec, side)) continue;
-        text += writer.line(rec, side);
-        summary.written++;
-      }
-      if (text) await write(text);
-    }
+    await replayStream({ sources, counters: summary.inputs.map((i) => i.counters) }, [writerObserver]);
   } finally {
     await done();
   }

@@ -5,7 +5,6 @@
 import type { Histogram } from './types.js';
 
 const MAX_NAMES = 4096;
-const MAX_LANES = 256;
 
 export class StreamingHistogram {
   private width = 1;
@@ -15,7 +14,11 @@ export class StreamingHistogram {
   /** key = (bucket * MAX_LANES + lane) * MAX_NAMES + nameId → count; exact in a double up to 2^53. */
   private cells = new Map<number, number>();
 
-  constructor(private readonly maxBuckets = 4096) {}
+  /** `maxLanes`: lane ids at or past it share the last one (the timeline's are per thread until its end). */
+  constructor(
+    private readonly maxBuckets = 4096,
+    private readonly maxLanes = 256,
+  ) {}
 
   add(t: number, lane: number, name: string, count = 1): void {
     if (this.origin === null) this.origin = Math.floor(t);
@@ -37,7 +40,7 @@ export class StreamingHistogram {
         if (this.names.length === MAX_NAMES - 1) this.names.push('(other events)');
       }
     }
-    const key = (b * MAX_LANES + Math.min(lane, MAX_LANES - 1)) * MAX_NAMES + id;
+    const key = (b * this.maxLanes + Math.min(lane, this.maxLanes - 1)) * MAX_NAMES + id;
     this.cells.set(key, (this.cells.get(key) ?? 0) + count);
   }
 
@@ -55,7 +58,7 @@ export class StreamingHistogram {
   private rebin(): void {
     this.width *= 2;
     const next = new Map<number, number>();
-    const stride = MAX_LANES * MAX_NAMES;
+    const stride = this.maxLanes * MAX_NAMES;
     for (const [key, count] of this.cells) {
       const bucket = Math.floor(key / stride);
       const rest = key - bucket * stride;
@@ -65,16 +68,22 @@ export class StreamingHistogram {
     this.cells = next;
   }
 
-  /** The histogram as data, lanes renumbered by `laneMap` (old id → new id). */
+  /** The histogram as data, lanes renumbered by `laneMap` (old id → new id; several may become one). */
   result(laneMap?: (lane: number) => number): Histogram {
-    const cells: Histogram['cells'] = [];
+    const merged = new Map<string, Histogram['cells'][number]>();
     for (const [key, count] of this.cells) {
+      if (count === 0) continue; // every event counted here was taken back out
       const nameId = key % MAX_NAMES;
       const rest = (key - nameId) / MAX_NAMES;
-      const lane = rest % MAX_LANES;
-      const bucket = (rest - lane) / MAX_LANES;
-      cells.push([bucket, laneMap ? laneMap(lane) : lane, nameId, count]);
+      const lane = rest % this.maxLanes;
+      const bucket = (rest - lane) / this.maxLanes;
+      const l = laneMap ? laneMap(lane) : lane;
+      const k = `${bucket}:${l}:${nameId}`;
+      const cell = merged.get(k);
+      if (cell) cell[3] += count;
+      else merged.set(k, [bucket, l, nameId, count]);
     }
+    const cells = [...merged.values()];
     cells.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
     return { width: this.width, origin: this.origin ?? 0, names: [...this.names], cells };
   }

@@ -5,10 +5,9 @@
 import type { Role, RunResult, Side } from '../types.js';
 import type { AccessWindow, Lane, OwnerSpan, Spans, StateBand, TimelineData, TlEvent } from './types.js';
 
-const STATE = /new state (\S+)/;
-
+/** The state a kept state change sets (read from the catalog's named capture as the event streamed by). */
 export function stateName(e: TlEvent): string | null {
-  return STATE.exec(e.text)?.[1] ?? null;
+  return e.state;
 }
 
 export function computeSpans(data: TimelineData, run: RunResult): Spans {

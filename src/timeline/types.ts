@@ -1,4 +1,4 @@
-// The timeline's data model: what the second pass over a run keeps (TimelineData) and what the
+// The timeline's data model: what the timeline keeps of a run's replay (TimelineData) and what the
 // layout derives from it (spans, windows, rows). Times are microseconds since the epoch, as the
 // ingest stage gives them, unless a field says otherwise. No IO and no rendering here.
 import type { Role, Side } from '../types.js';
@@ -36,6 +36,8 @@ export interface TlEvent {
   signal: string | null;
   /** The thread role the catalog gives that signal's event (e.g. preempt for postcopy_preempt_thread_exit), when it names one. */
   role: Role | null;
+  /** The migration state a state change sets (the catalog's `state` field), else null. */
+  state: string | null;
   /** Kept whatever the caps: a state change, a lifecycle point, a window boundary, a finding's event. */
   key: boolean;
   /** Inside a selected time window. */

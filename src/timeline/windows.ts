@@ -45,7 +45,7 @@ export function mergeWindows(windows: readonly TimeWindow[]): TimeWindow[] {
   return out;
 }
 
-/** Windows of ±margin around every location of every finding (known before the second pass). */
+/** Windows of ±margin around every location of every finding (known once the run is judged). */
 export function findingWindows(run: RunResult, marginUs: number): TimeWindow[] {
   const out: TimeWindow[] = [];
   run.findings.forEach((f, i) => {

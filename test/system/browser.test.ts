@@ -12,10 +12,9 @@ import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { writeHtmlReport } from '../../src/cli/commands/timeline.js';
+import { analyzeWithTimeline, HTML_LIMITS, writeHtmlReport } from '../../src/cli/commands/timeline.js';
 import { loadCatalog } from '../../src/model/catalog.js';
 import { VERSION } from '../../src/cli/version.js';
-import { analyzeRun } from '../../src/replay/run.js';
 import { ROOT, tempRun } from '../helpers.js';
 
 const CHROMIUM = process.env.MIGTRACE_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,8 +43,8 @@ async function report(runDir: string, file: string, name = runDir): Promise<void
   const rel = relative(process.cwd(), runDir);
   const dir = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : runDir;
   const spec = { name, inputs: ['src.log', 'dst.log'].map((f) => ({ path: join(dir, f) })).filter((i) => existsSync(i.path)) };
-  const run = await analyzeRun(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 });
-  await writeHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, file);
+  const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+  await writeHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [data], file);
 }
 
 async function open(file: string, width = 1400, height = 860): Promise<{ page: Page; errors: string[]; requests: string[] }> {
@@ -208,8 +207,8 @@ describe('HTML report in headless Chromium', () => {
     writeFileSync(join(dir, 'src.log'), `${lines.join('\n')}\n`);
     const file = join(dir, 'big.html');
     const spec = { name: 'synthetic 100k', inputs: [{ path: join(dir, 'src.log'), side: 'src' as const }] };
-    const run = await analyzeRun(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 });
-    await writeHtmlReport({ tool: { name: 'migtrace', version: 'test' }, runs: [run] }, file);
+    const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+    await writeHtmlReport({ tool: { name: 'migtrace', version: 'test' }, runs: [run] }, [data], file);
     const { page, errors } = await open(file);
     try {
       assert.equal(await page.evaluate(() => (window as unknown as { migtraceViews: Array<{ d: { ev: { t: number[] } } }> }).migtraceViews[0]!.d.ev.t.length), 100_005);

@@ -21,6 +21,9 @@ import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes
 import { makeProgress } from '../progress.js';
 import { analyzeBatch, defaultJobs } from '../batch.js';
 import { writeHtmlReport } from './timeline.js';
+import { TimelineCollector } from '../../timeline/collect.js';
+import { htmlCollector } from '../../timeline/limits.js';
+import type { TimelineData } from '../../timeline/types.js';
 import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
 import { setAsciiOutput, writeErr, writeOut } from '../output.js';
@@ -136,13 +139,19 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) }, args['input-format']);
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
+  // --html: each run's timeline, collected by watching its one replay (index for index with runs).
+  const timelines: TimelineData[] = [];
   // In a batch, a run whose input cannot be read is reported beside the others, not fatal to them.
   const unusable: UnusableRun[] = [];
-  const keep = (spec: RunSpec, r: RunResult | InputError) => {
+  const keep = (spec: RunSpec, r: RunResult | InputError, timeline?: TimelineCollector | TimelineData) => {
     if (r instanceof InputError) {
       unusable.push({ run: spec.name, inputs: spec.inputs.map((i) => i.path), error: r.message });
       diag(r.message);
-    } else runs.push(selectRules(r, kept));
+      return;
+    }
+    const run = selectRules(r, kept);
+    runs.push(run);
+    if (timeline) timelines.push(timeline instanceof TimelineCollector ? timeline.finish(run) : timeline);
   };
   const common = {
     stuckAfterMs: args['stuck-after'],
@@ -152,13 +161,17 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   // Many runs, and standard input not among them: analyse them in parallel on all cores.
   const parallel = specs.length > 1 && args.jobs > 1 && !specs.some((s) => s.inputs.some((i) => i.path === '-'));
   if (parallel) {
-    const results = await analyzeBatch(specs, { ...common, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) });
+    const batchTimelines: TimelineData[] = [];
+    const html = args.html ? { rules: [...kept], onTimeline: (i: number, data: TimelineData) => (batchTimelines[i] = data) } : {};
+    const results = await analyzeBatch(specs, { ...common, ...html, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) });
     progress.done();
-    results.forEach((r, i) => keep(specs[i]!, r));
+    results.forEach((r, i) => keep(specs[i]!, r, batchTimelines[i]));
   } else {
     for (const spec of specs) {
       try {
-        keep(spec, await analyzeRun(spec, { ...common, catalog, onProgress: (done, total) => progress.update(spec.name, done, total) }));
+        const collector = args.html ? htmlCollector(specs.length > 1) : undefined;
+        const r = await analyzeRun(spec, { ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
+        keep(spec, r, collector);
       } catch (e) {
         // One run alone: its input error is the outcome (exit 2, no report).
         if (!(e instanceof InputError) || specs.length === 1) throw e;
@@ -185,7 +198,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   if (args.sarif) await writeArtifact(args.sarif, REPORTERS.sarif(report, opts), '--sarif');
   if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
   if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
-  if (args.html) await writeHtmlReport(report, args.html, { catalog });
+  if (args.html) await writeHtmlReport(report, timelines, args.html);
   const summary = cliIo().env.GITHUB_STEP_SUMMARY;
   if (args.format === 'github' && summary) {
     try {

@@ -1,0 +1,165 @@
+// The replay's result step: from the judged episodes, the model's run-wide tables and the readers'
+// counters to the RunResult the reports read (verdicts, episodes, threads, data quality, notes).
+// Pure: everything it reads was gathered by the replay.
+import type { InputCounters, TraceFormat } from '../ingest/trace-input.js';
+import { RULES } from '../rules/index.js';
+import type { RunFacts } from '../rules/rule.js';
+import type { Finding, Inconclusive, NotApplicable, RunResult, UnparsedSample, Verdict } from '../types.js';
+import type { AssembledRun, RunSpec } from '../assembly/types.js';
+import type { Judged, RunModel } from './model.js';
+
+export interface ResultInputs {
+  spec: RunSpec;
+  assembled: AssembledRun;
+  model: RunModel;
+  judged: ReturnType<RunModel['judgeRest']>;
+  counters: InputCounters[];
+  samples: UnparsedSample[];
+  /** Per input, why it ends early (null: it does not). */
+  cuts: Array<string | null>;
+  keepOpen: number;
+}
+
+export function buildResult(x: ResultInputs): RunResult {
+  const { spec, model, counters } = x;
+  const { inputs, formats } = x.assembled;
+  const { threads, versions, sideStats } = model;
+  const { results, facts, writer } = x.judged;
+  markDropped(results, counters);
+  const main = results[0]!;
+  const several = results.length > 1;
+  // A clean rule the dropped-events step made inconclusive is no longer clean.
+  const r0Undecided = (rule: string) => main.inconclusive.some((i) => i.rule === rule);
+  const threadSummary = threads.summaryByKey(model.fileOf);
+  const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
+  const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
+  const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
+  const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
+  const preempt = facts.preempt;
+  return {
+    name: spec.name,
+    inputs,
+    qemu: {
+      src: { ...versions.guess('src'), writerModel: writer.model, evidence: [...versions.guess('src').evidence, ...writer.evidence.slice(0, 2)] },
+      dst: { ...versions.guess('dst'), cleanupThread: preempt.cleanupEntry ? threads.roleOf('dst', preempt.cleanupEntry.tid) : 'unknown' },
+    },
+    mode: { postcopy: main.mode.postcopy, preempt: main.mode.preempt, compatPre72: main.mode.compatPre72, evidence: main.mode.evidence },
+    verdict,
+    verdictReasons: reasons,
+    findings,
+    inconclusive,
+    notApplicable,
+    ...(several ? {} : { clean: main.clean.filter((c) => !r0Undecided(c.rule)) }),
+    rulesChecked: RULES.map((r) => r.id),
+    threads: threadSummary.map((k) => k.summary),
+    ...(several ? { episodes: episodesOf(results, threadSummary) } : {}),
+    stats: {
+      lines: counters.reduce((a, c) => a + c.lines, 0),
+      events: counters.reduce((a, c) => a + c.events, 0),
+      messages: counters.reduce((a, c) => a + c.messages, 0),
+      unparsed: counters.reduce((a, c) => a + c.unparsed, 0),
+    },
+    dataQuality: {
+      perInput: counters.map(({ bytes: _b, totalBytes: _t, notes: _n, ...c }) => c),
+      // Inputs are read concurrently: order the samples so the report is the same every time.
+      unparsedSamples: x.samples.sort((a, b) => inputs.findIndex((i) => i.path === a.file) - inputs.findIndex((i) => i.path === b.file) || a.line - b.line),
+      unassignedTids: threads
+        .all()
+        .filter((t) => t.role === 'unknown')
+        .sort((a, b) => b.events - a.events)
+        .slice(0, 20)
+        .map((t) => ({ side: t.side, tid: t.tid, events: t.events })),
+      notes: runNotes(x, formats, facts, results),
+    },
+  };
+}
+
+/**
+ * Events the backend itself lost (simple: DROPPED_EVENT): a rule that found nothing may have
+ * missed its evidence in the gap, so "clean" becomes inconclusive (findings stand).
+ */
+function markDropped(results: Judged[], counters: InputCounters[]): void {
+  const dropped = counters.filter((c) => c.dropped > 0);
+  if (!dropped.length) return;
+  const why = `the trace backend dropped ${dropped.map((c) => `${c.dropped} events in ${c.path}`).join(' and ')}: a clean result cannot be trusted`;
+  for (const r of results) {
+    const decided = new Set([...r.findings.map((f) => f.rule), ...r.inconclusive.map((i) => i.rule), ...r.notApplicable.map((n) => n.rule)]);
+    for (const rule of RULES) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
+  }
+}
+
+/** Each episode on its own, with its share of the thread summary in the summary's order. */
+function episodesOf(results: Judged[], keyed: Array<{ key: string; summary: RunResult['threads'][number] }>): NonNullable<RunResult['episodes']> {
+  // A lookup, not a walk of the summary per episode.
+  const summaryAt = new Map(keyed.map((k, i) => [k.key, i]));
+  const episodeThreads = (tids: { src: Set<number>; dst: Set<number> }) =>
+    (['src', 'dst'] as const)
+      .flatMap((side) => [...tids[side]].map((tid) => summaryAt.get(`${side}:${tid}`)))
+      .filter((i): i is number => i !== undefined)
+      .sort((a, b) => a - b)
+      .map((i) => keyed[i]!.summary);
+  return results.map((r) => {
+    const v = decideVerdict(r.findings, r.inconclusive, r.events > 0);
+    return {
+      index: r.index,
+      from: r.from,
+      to: r.to,
+      states: r.states,
+      verdict: v.verdict,
+      verdictReasons: v.reasons,
+      findings: r.findings,
+      inconclusive: r.inconclusive,
+      notApplicable: r.notApplicable,
+      threads: episodeThreads(r.tids),
+      mode: r.mode,
+    };
+  });
+}
+
+function runNotes(x: ResultInputs, formats: TraceFormat[], facts: RunFacts, results: Judged[]): string[] {
+  const { model } = x;
+  const notes = dataNotes(x.counters, formats, x.cuts, { ...facts, threads: model.threads, sides: { src: model.sideInfo('src'), dst: model.sideInfo('dst') } }, model.versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  notes.unshift(...(x.spec.notes ?? []), ...x.assembled.notes);
+  if (model.unplaced > 0) notes.push(`${model.unplaced} events of a stream of both processes without thread ids could not be placed on either side (both sides log them: migrate_set_state, qemu_file_fclose, ...): rules that need them are inconclusive`);
+  if (model.judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${model.judgedEarly} migrations was judged once ${x.keepOpen} later ones had begun, with what the trace had shown by then`);
+  if (results.length > 1) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
+  return notes;
+}
+
+/** A run is `findings` if any warning or error was found, else `inconclusive` if any rule could not decide, else `clean`. */
+export function decideVerdict(findings: Finding[], inconclusive: Inconclusive[], anyEvents: boolean): { verdict: Verdict; reasons: string[] } {
+  if (findings.some((f) => f.severity !== 'info')) return { verdict: 'findings', reasons: [] };
+  const reasons = inconclusive.map((i) => `${i.rule}: ${i.reason}`);
+  if (!anyEvents) reasons.push('no trace events in any input');
+  return reasons.length ? { verdict: 'inconclusive', reasons } : { verdict: 'clean', reasons: [] };
+}
+
+function dataNotes(counters: InputCounters[], formats: TraceFormat[], cuts: Array<string | null>, facts: RunFacts, contradictions: string[], statesDropped: number): string[] {
+  const notes: string[] = [];
+  for (const [i, c] of counters.entries()) {
+    const format = formats[i];
+    notes.push(...c.notes.map((n) => `${c.path}: ${n}`));
+    if (cuts[i] && !c.notes.includes(cuts[i]!)) notes.push(`${c.path}: ends early: ${cuts[i]}`);
+    if (c.dropped > 0) notes.push(`${c.path}: the trace backend dropped ${c.dropped} events`);
+    if (c.events > 0 && c.eventsWithoutTid === c.events) {
+      notes.push(
+        format && !format.threadIds
+          ? `${c.path}: the ${format.name} format records the process id only, no thread ids: threads are told apart by event names (thread ids, where wanted: the log backend with -d tid -D side-%d.log, ftrace, or LTTng with the vtid context)`
+          : `${c.path}: no thread ids (written by QEMU >= 10.1, or without -msg timestamp=on): threads are told apart by event names`,
+      );
+    }
+    else if (c.eventsWithoutTid > 0) notes.push(`${c.path}: ${c.eventsWithoutTid} events without a thread id`);
+    if (c.events > 0 && c.eventsWithoutTs === c.events) notes.push(`${c.path}: no timestamps: replayed in file order, not interleaved with the other process by time`);
+    if (c.embedded > 0) notes.push(`${c.path}: ${c.embedded} trace events were found after other text on their line (CI prefixes, or another process's message written around them)`);
+    if (c.outOfOrder > 0) notes.push(`${c.path}: ${c.outOfOrder} events whose timestamp goes back within their own thread`);
+    if (c.unparsed > 0) notes.push(`${c.path}: ${c.unparsed} lines are neither trace events nor QEMU messages (samples below)`);
+    if (c.lines === 0) notes.push(`${c.path}: empty file`);
+  }
+  if (!facts.sides.src.present) notes.push('no source trace events: source-side rules do not apply');
+  if (!facts.sides.dst.present) notes.push('no destination trace events: destination-side rules do not apply');
+  for (const t of facts.threads.all()) for (const c of t.conflicts) notes.push(`TID ${t.tid}: ${c} (TID reused?)`);
+  notes.push(...contradictions.map((c) => `version evidence contradicts itself: ${c}`));
+  if (statesDropped) notes.push(`${statesDropped} state changes beyond the first 10000 were not kept`);
+  return notes;
+}
+
