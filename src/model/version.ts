@@ -4,10 +4,7 @@
 import type { Evidence, Side, VersionGuess } from '../types.js';
 import type { CatalogRow } from './catalog.js';
 import type { EventRef, ThreadTable } from './threads.js';
-import { ANY, formatRange, intersect, isEmpty, isWithin, parseRange, type VersionRange } from './versions.js';
-
-const LE_7_2 = parseRange('<=7.2')!;
-const GE_8_0 = parseRange('>=8.0')!;
+import { ANY, formatRange, GE_8_0, intersect, isEmpty, isWithin, LE_7_2, type VersionRange } from './versions.js';
 
 export type WriterModel = 'migration-thread (<=7.2)' | 'return-path-thread (>=8.0)' | 'unknown';
 

@@ -2,11 +2,10 @@
 // channel only after the main channel is known to work (the first PONG, or resume-prepare);
 // otherwise the destination may accept the preempt connection first and take it for the main one.
 // x-preempt-pre-7-2 compat mode keeps the old order on purpose (06064a6715): then it is expected.
-import { isWithin, parseRange } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-before-main';
-const LE_7_2 = parseRange('<=7.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const m = f.modeEvidence;

@@ -1,13 +1,11 @@
 // preempt-channel-not-ready-at-listen (7afbdada7e, 9.0; §E #12): a destination must have its
 // preempt channel before it processes LISTEN, or a device load in the package can fault on a page
 // that only the preempt channel can bring, before the main thread accepted it: a hang.
-import { isWithin, overlaps, parseRange } from '../model/versions.js';
+import { GE_9_0, isWithin, LE_8_2, overlaps } from '../model/versions.js';
 import type { EventRef } from '../model/threads.js';
 import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-not-ready-at-listen';
-const GE_9_0 = parseRange('>=9.0')!;
-const LE_8_2 = parseRange('<=8.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;

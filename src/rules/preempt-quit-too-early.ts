@@ -2,12 +2,11 @@
 // destination cleanup shut the preempt channel down while guest page requests were still
 // outstanding, and the preempt thread exited before the last requested page arrived: that page is
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
-import { isWithin, parseRange } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-too-early';
-const LE_7_2 = parseRange('<=7.2')!;
 const NEEDS = ['postcopy_page_req_add', 'postcopy_page_req_del'];
 
 function finish(f: RunFacts): RuleOutcome {
