@@ -32,6 +32,7 @@ export type Actions<A extends string, C, E> = Record<A, (ctx: C, ev: E) => void>
 
 interface Compiled<C, E> {
   to: number; // -1: stay
+  actionName: string | null;
   guard: ((ctx: C, ev: E) => boolean) | null;
   action: ((ctx: C, ev: E) => void) | null;
 }
@@ -74,7 +75,7 @@ export class Automaton<S extends string, G extends string, A extends string, C, 
       for (const from of froms) {
         if (from < 0 || sig < 0) continue;
         const k = from * SIGNALS.length + sig;
-        (this.index[k] ??= []).push({ to, guard: guard ?? null, action: action ?? null });
+        (this.index[k] ??= []).push({ to, actionName: t.action ?? null, guard: guard ?? null, action: action ?? null });
       }
       signals.add(t.on);
     });
@@ -87,6 +88,18 @@ export class Automaton<S extends string, G extends string, A extends string, C, 
   /** A new run of the lifecycle, in its initial state. */
   start(): Monitor<S> {
     return new Monitor(this.table.states, this.initial);
+  }
+
+  /**
+   * The transition an event would take, without taking it: its action's name, null for a
+   * transition without one, undefined when none would be taken. For a caller whose reaction comes
+   * before the event is fed (a boundary that opens a new run).
+   */
+  peek(run: Monitor<string>, signalIndex: number, ctx: C, ev: E): A | null | undefined {
+    const rows = this.index[run.at * SIGNALS.length + signalIndex];
+    if (rows === undefined) return undefined;
+    for (const t of rows) if (t.guard === null || t.guard(ctx, ev)) return t.actionName as A | null;
+    return undefined;
   }
 
   /**
