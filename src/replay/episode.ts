@@ -6,7 +6,7 @@
 import { fieldOf, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { SIGNALS } from '../model/signals.js';
 import { PHASES, type BoundaryContext, type StateEvent } from '../model/episodes.js';
-import { applyRequirements } from '../rules/requirements.js';
+import { applyRequirements, precondition } from '../rules/requirements.js';
 import type { ThreadsBy } from '../model/attribution.js';
 import { ModeTracker, type ProcessMode } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
@@ -186,7 +186,8 @@ export class Episode {
     const clean: CleanNote[] = [];
     const reqCtx = { catalog: ctx.catalog, seen: this.seen };
     for (const r of this.rules) {
-      const out = applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
+      // The rule's predicate runs only where its requirements let it decide.
+      const out = precondition(r.rule.requires, facts, reqCtx) ?? applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
       if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, mode: modeOf(facts), threads: threadsOf(x, facts) })));
       else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
       else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });

@@ -9,8 +9,6 @@ export const ID = 'preempt-channel-not-ready-at-listen';
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
-  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
   if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
   const range = f.versions.range('dst');
   if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };

@@ -5,15 +5,13 @@
 // a thread that waits for a recovery that never comes.
 import { isWithin, LE_7_2 } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-as-network-failure';
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  const unmet = preemptThreadPrecondition(f);
-  if (unmet) return unmet;
   if (!p.cleanupEntry) {
     return p.exit || p.pauses.length
       ? { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry): no quit was requested' }

@@ -167,9 +167,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace: the source QEMUFiles cannot be followed' };
-    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: postcopy_qemufile_src does not exist, and the precopy channels have a single writer' };
-    if (!f.mode.preempt) return { kind: 'not-applicable', reason: 'postcopy without preempt: there is no postcopy_qemufile_src' };
     const done = this.windows.filter((w) => w.end !== null);
     if (done.length === 0) {
       const unfinished = this.windows.length > 0;

@@ -83,7 +83,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
     const rps = f.threads.withRole('rp', 'src');
     if (rps.length === 0) return { kind: 'not-applicable', reason: 'no source return-path thread in this trace' };
     const findings: Finding[] = [];

@@ -50,7 +50,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
     if (this.recovers === 0) return { kind: 'not-applicable', reason: 'no postcopy recovery in this trace' };
     if (!this.failedInRecover) return { kind: 'clean', note: 'the return path did not fail during recovery' };
     if (this.pausedAfter) return { kind: 'clean', note: 'the return path failed during recovery and the migration went back to postcopy-paused' };
@@ -87,7 +86,7 @@ export const RULE: Rule = {
   evidence: { 'no-pause-after-rp-failure': 'the return path failed in postcopy-recover and no postcopy-paused followed within --stuck-after' },
   headings: { first: 'Return path fails', second: 'Related' },
   refs: ['E #11', 'C.3 S8-S10'],
-  requires: { sides: ['src'], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
+  requires: { sides: ['src'], mode: 'postcopy', modeAfter: 'always', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy-recover the source migration thread waits for the new return path. If the return path
 fails again (source_return_path_thread_bad_end while in postcopy-recover), 8.2+ (7aa6070d09,
 f8c543e808) kicks the migration back to postcopy-paused so it can be recovered once more; before,
