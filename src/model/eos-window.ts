@@ -2,11 +2,18 @@
 // it lies between migration_completion_postcopy_end and _after_complete on the migration thread,
 // after that thread's last main-channel section. One run per (file, side, thread). The table is
 // the model; qemufile-concurrent-access reacts to it (opens, narrows and closes its windows).
-import type { Table } from './automaton.js';
+import type { Guards, Table } from './automaton.js';
+import type { CatalogRow } from './catalog.js';
 
 export type EosWindowState = 'idle' | 'open' | 'eos-only' | 'closed';
 export type EosWindowGuard = 'beginRow' | 'endRow';
 export type EosWindowAction = 'openWindow' | 'narrow' | 'closeWindow';
+
+/** The guards: the begin and end rows are the catalog's window bounds (its `window` column). */
+export const EOS_WINDOW_GUARDS: Guards<EosWindowGuard, unknown, { row: CatalogRow }> = {
+  beginRow: (_, e) => e.row.window === 'begin',
+  endRow: (_, e) => e.row.window === 'end',
+};
 
 // prettier-ignore
 export const EOS_WINDOW: Table<EosWindowState, EosWindowGuard, EosWindowAction> = {

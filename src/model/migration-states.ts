@@ -2,7 +2,8 @@
 // a postcopy recovery whose return path fails again (§E #11, §C.3 S8-S10), and a cancel that has
 // not reached `cancelled` yet. The tables are the model; recovery-hang and migration-stuck react
 // to them (they keep the events that anchor their findings).
-import type { Table } from './automaton.js';
+import type { Guards, Table } from './automaton.js';
+import type { FieldEvent } from './return-path.js';
 
 // One run per migration, on the source.
 // prettier-ignore
@@ -19,6 +20,18 @@ export const POSTCOPY_RECOVERY: Table<'watching' | 'recovering' | 'rp-failed' | 
   ],
 };
 
+export const POSTCOPY_RECOVERY_GUARDS: Guards<'recover' | 'notRecover' | 'pausedOrFailed', unknown, FieldEvent> = {
+  recover: (_, e) => e.field('state') === 'postcopy-recover',
+  notRecover: (_, e) => {
+    const s = e.field('state');
+    return s !== null && s !== 'postcopy-recover';
+  },
+  pausedOrFailed: (_, e) => {
+    const s = e.field('state');
+    return s === 'postcopy-paused' || s === 'failed';
+  },
+};
+
 // One run per side and migration.
 // prettier-ignore
 export const CANCEL: Table<'none' | 'cancelling', 'cancelling' | 'cancelEnded', 'cancelRequested' | 'cancelEnded'> = {
@@ -30,4 +43,12 @@ export const CANCEL: Table<'none' | 'cancelling', 'cancelling' | 'cancelEnded', 
     { from: 'cancelling', on: 'state', guard: 'cancelEnded', to: 'none', action: 'cancelEnded', models: 'new state cancelled (or failed): the cancel is over (§C.1)' },
     { from: 'cancelling', on: 'state', guard: 'cancelling', to: '=', models: 'cancelling again: the first request is the one that hangs (§C.1)' },
   ],
+};
+
+export const CANCEL_GUARDS: Guards<'cancelling' | 'cancelEnded', unknown, FieldEvent> = {
+  cancelling: (_, e) => e.field('state') === 'cancelling',
+  cancelEnded: (_, e) => {
+    const s = e.field('state');
+    return s === 'cancelled' || s === 'failed';
+  },
 };

@@ -2,7 +2,12 @@
 // §C.3 S9-S10): a close (qemu_file_fclose, no argument) is told by where it sits on its thread. The
 // tables are the model; qemufile-nonowner-close reacts to them (records the anchors of each
 // position). One run of RP_JOIN and SRC_CLEANUP per thread; one run of RP_RESUME per migration.
-import type { Table } from './automaton.js';
+import type { Guards, Table } from './automaton.js';
+
+/** An event as the guards read it: its argument fields (catalog fieldOf). */
+export interface FieldEvent {
+  field(name: string): string | null;
+}
 
 /** Whether a thread is inside its join of the return-path thread. */
 // prettier-ignore
@@ -25,6 +30,11 @@ export const SRC_CLEANUP: Table<'before' | 'after', never, 'cleanupStarts'> = {
   transitions: [
     { from: '*', on: 'cleanup', to: 'after', action: 'cleanupStarts', models: 'migrate_fd_cleanup (<= 9.2) / migration_cleanup (>= 10.0) on the main thread: the closes that follow are the cleanup\'s (§C.3 S6)' },
   ],
+};
+
+export const RP_RESUME_GUARDS: Guards<'postcopyPaused' | 'postcopyActive', unknown, FieldEvent> = {
+  postcopyPaused: (_, e) => e.field('state') === 'postcopy-paused',
+  postcopyActive: (_, e) => e.field('state') === 'postcopy-active',
 };
 
 /** Whether a postcopy resume has re-opened the return path (a new from_dst_file) since the pause. */

@@ -6,7 +6,7 @@ import type { Finding, Location, Side } from '../types.js';
 import type { EventRef } from '../model/threads.js';
 import type { ThreadInfo } from '../model/threads.js';
 import { Automaton } from '../model/automaton.js';
-import { CANCEL } from '../model/migration-states.js';
+import { CANCEL, CANCEL_GUARDS } from '../model/migration-states.js';
 import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'migration-stuck';
@@ -25,13 +25,7 @@ interface Stall {
 // The reactions to the cancel table (model/migration-states.ts): where the cancel was asked for.
 const CANCELS = new Automaton<'none' | 'cancelling', 'cancelling' | 'cancelEnded', 'cancelRequested' | 'cancelEnded', Record<Side, EventRef | null>, ReplayEvent>(
   CANCEL,
-  {
-    cancelling: (_, e) => e.field('state') === 'cancelling',
-    cancelEnded: (_, e) => {
-      const s = e.field('state');
-      return s === 'cancelled' || s === 'failed';
-    },
-  },
+  CANCEL_GUARDS,
   {
     cancelRequested: (c, e) => void (c[e.ref.side!] = e.ref),
     cancelEnded: (c, e) => void (c[e.ref.side!] = null),

@@ -12,7 +12,7 @@ import type { EventRef, ThreadInfo } from '../model/threads.js';
 import { formatRange, overlaps } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
 import { Automaton, type Monitor } from '../model/automaton.js';
-import { EOS_WINDOW, type EosWindowAction, type EosWindowGuard, type EosWindowState } from '../model/eos-window.js';
+import { EOS_WINDOW, EOS_WINDOW_GUARDS, type EosWindowAction, type EosWindowGuard, type EosWindowState } from '../model/eos-window.js';
 import { SIGNALS } from '../model/signals.js';
 import { makeFinding, ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
@@ -67,7 +67,7 @@ interface WindowEvent {
 // The reactions to the EOS-window table (model/eos-window.ts): what this rule keeps of each window.
 const WINDOWS = new Automaton<EosWindowState, EosWindowGuard, EosWindowAction, Instance, WindowEvent>(
   EOS_WINDOW,
-  { beginRow: (_, e) => e.row.window === 'begin', endRow: (_, e) => e.row.window === 'end' },
+  EOS_WINDOW_GUARDS,
   {
     openWindow: (r, e) => r.openWindow(e),
     narrow: (r, e) => {

@@ -6,7 +6,7 @@
 // Kept apart from qemufile-concurrent-access because the evidence is positional, not a write.
 import { Automaton, type Monitor } from '../model/automaton.js';
 import type { CatalogRow } from '../model/catalog.js';
-import { RP_JOIN, RP_RESUME, SRC_CLEANUP } from '../model/return-path.js';
+import { RP_JOIN, RP_RESUME, RP_RESUME_GUARDS, SRC_CLEANUP } from '../model/return-path.js';
 import { SIGNALS } from '../model/signals.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import type { Finding } from '../types.js';
@@ -34,7 +34,7 @@ const CLEANUP = new Automaton<'before' | 'after', never, 'cleanupStarts', Instan
 });
 const RESUME = new Automaton<'not-paused' | 'paused' | 'reopened', 'postcopyPaused' | 'postcopyActive', 'reopens' | 'resumed', Instance, Ev>(
   RP_RESUME,
-  { postcopyPaused: (_, e) => e.field('state') === 'postcopy-paused', postcopyActive: (_, e) => e.field('state') === 'postcopy-active' },
+  RP_RESUME_GUARDS,
   { reopens: (r, e) => void (r.reopen = e.ref), resumed: (r) => void (r.reopen = null) },
 );
 const FCLOSE = SIGNALS.indexOf('fclose');

@@ -4,7 +4,7 @@
 import type { EventRef } from '../model/threads.js';
 import { Automaton } from '../model/automaton.js';
 import type { CatalogRow } from '../model/catalog.js';
-import { POSTCOPY_RECOVERY } from '../model/migration-states.js';
+import { POSTCOPY_RECOVERY, POSTCOPY_RECOVERY_GUARDS } from '../model/migration-states.js';
 import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'recovery-hang';
@@ -12,17 +12,7 @@ export const ID = 'recovery-hang';
 // The reactions to the postcopy-recovery table (model/migration-states.ts).
 const RECOVERY = new Automaton<'watching' | 'recovering' | 'rp-failed' | 'paused-again', 'recover' | 'notRecover' | 'pausedOrFailed', 'enterRecover' | 'rpFailed' | 'pausedAgain', Instance, ReplayEvent>(
   POSTCOPY_RECOVERY,
-  {
-    recover: (_, e) => e.field('state') === 'postcopy-recover',
-    notRecover: (_, e) => {
-      const s = e.field('state');
-      return s !== null && s !== 'postcopy-recover';
-    },
-    pausedOrFailed: (_, e) => {
-      const s = e.field('state');
-      return s === 'postcopy-paused' || s === 'failed';
-    },
-  },
+  POSTCOPY_RECOVERY_GUARDS,
   {
     enterRecover: (r, e) => {
       r.recovers++;
