@@ -51,6 +51,7 @@ export interface RuleInstance {
   onEvent(e: ReplayEvent): void;
   /** QEMU messages (error_report lines) on the same stream, for rules that use them as evidence. */
   onMessage?(m: TraceMessage): void;
+  /** Called only where the rule's requirements let it decide (requirements.ts precondition): its sides, its mode. */
   finish(facts: RunFacts): RuleOutcome;
 }
 
