@@ -4,7 +4,7 @@
 // cleanup (listen ≤10.1, main 10.2, §A.3), the destination's own pauses, SHUT, page requests.
 import { Automaton, type Table } from './automaton.js';
 import { fieldOf, type CatalogRow } from './catalog.js';
-import { reads } from './signals.js';
+import { reads, SIGNALS } from './signals.js';
 import type { EventRef } from './threads.js';
 
 export interface Pause {
@@ -153,6 +153,8 @@ const INCOMING = new Automaton<'loading' | 'listening' | 'running', never, 'chan
 
 /** The preempt model's lifecycles, in the order each event is fed to them. */
 const LIFECYCLES = [THREAD, CLEANUP, PAUSE, INCOMING] as const;
+/** By signal index: which of them read it (most events concern one), so an event is not offered to all four. */
+const READERS: number[][] = Array.from({ length: SIGNALS.length }, (_, sig) => LIFECYCLES.flatMap((l, i) => (l.reads[sig] ? [i] : [])));
 
 export class PreemptLifecycle {
   entry: EventRef | null = null;
@@ -198,9 +200,10 @@ export class PreemptLifecycle {
     ev.args = args;
     for (const row of rows) {
       ev.row = row;
-      for (let i = 0; i < LIFECYCLES.length; i++) {
-        const a = LIFECYCLES[i]!;
-        if (a.reads[row.signalIndex]) a.step(this.runs[i]!, row.signalIndex, this, ev);
+      const readers = READERS[row.signalIndex]!;
+      for (let k = 0; k < readers.length; k++) {
+        const i = readers[k]!;
+        LIFECYCLES[i]!.step(this.runs[i]!, row.signalIndex, this, ev);
       }
     }
   }
