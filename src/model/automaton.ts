@@ -10,7 +10,7 @@
 import { SIGNALS, type Signal } from './signals.js';
 
 /** `*` as a source state: any state. `=` as a target: stay in the current state. */
-export interface Transition<S extends string, G extends string, A extends string> {
+interface Transition<S extends string, G extends string, A extends string> {
   from: S | '*';
   on: Signal;
   guard?: G;
@@ -28,7 +28,7 @@ export interface Table<S extends string, G extends string, A extends string> {
 }
 
 export type Guards<G extends string, C, E> = Record<G, (ctx: C, ev: E) => boolean>;
-export type Actions<A extends string, C, E> = Record<A, (ctx: C, ev: E) => void>;
+type Actions<A extends string, C, E> = Record<A, (ctx: C, ev: E) => void>;
 
 interface Compiled<C, E> {
   to: number; // -1: stay

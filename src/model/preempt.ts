@@ -17,7 +17,7 @@ export interface Pause {
 }
 
 /** One catalog row of one event, as the lifecycle tables' guards and actions see it. */
-export interface RowEvent {
+interface RowEvent {
   ref: EventRef;
   row: CatalogRow;
   rows: readonly CatalogRow[];

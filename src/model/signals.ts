@@ -4,7 +4,7 @@
 /** The parts of the model that read a signal (the replay hands them only the events they read). */
 export type SignalReader = 'version' | 'mode' | 'preempt';
 /** What the timeline does with a signal's events: `focus` zooms the default view to them, `key` always keeps them (lifecycles, states, window bounds). */
-export type TimelineUse = 'focus' | 'key' | null;
+type TimelineUse = 'focus' | 'key' | null;
 
 // One table of signal metadata: every signal, who reads it, what the timeline does with it, and
 // what it means. Rules say what they read themselves (their `wants` and requirements).
@@ -63,14 +63,14 @@ export type Signal = (typeof TABLE)[number][0];
 /** Every signal, in table order (a catalog row's `signalIndex` indexes it). */
 export const SIGNALS: readonly Signal[] = TABLE.map((r) => r[0]);
 
-export interface SignalInfo {
+interface SignalInfo {
   readers: readonly SignalReader[];
   timeline: TimelineUse;
   meaning: string;
 }
 
 /** A signal's row of the table, by SIGNALS index. */
-export const SIGNAL_INFO: readonly SignalInfo[] = TABLE.map(([, readers, timeline, meaning]) => ({ readers, timeline, meaning }));
+const SIGNAL_INFO: readonly SignalInfo[] = TABLE.map(([, readers, timeline, meaning]) => ({ readers, timeline, meaning }));
 
 /** Whether `reader` reads `signal` (a table lookup, for the replay's per-row-set masks). */
 export function reads(reader: SignalReader, signalIndex: number): boolean {
