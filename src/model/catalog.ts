@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { Role } from '../types.js';
 import { ACCESSES, QEMUFILES, ROLES, SIGNALS, WINDOWS, type QemuFileName, type Signal } from './signals.js';
-import { intersect, isEmpty, parseRange, type VersionRange } from './versions.js';
+import { intersect, isEmpty, overlaps, parseRange, type VersionRange } from './versions.js';
 
 export interface CatalogRow {
   event: string;
@@ -244,6 +244,39 @@ function subsetOf(entry: LookupEntry, mask: number): CatalogRow[] {
   if (mask === 0) return NONE;
   let subset = entry.subsets.get(mask);
   if (!subset) entry.subsets.set(mask, (subset = entry.rows.filter((_, i) => i < 31 && (mask & (1 << i)) !== 0)));
+  return subset;
+}
+
+// Per shared row array: which rows hold only for some versions (bit i: row i), and the subsets
+// kept for a version range, so the per-event cost is a property load when no row is versioned.
+const BOUND = Symbol('version-bound rows');
+const KEPT = Symbol('rows kept per version range');
+type VersionedRows = CatalogRow[] & { [BOUND]?: number; [KEPT]?: Map<number, CatalogRow[]> };
+
+/**
+ * The rows that hold for a process whose version is within `range` (the `versions` column, on every
+ * row): a row whose versions the range excludes does not apply. Fingerprint rows always apply:
+ * their versions are what the event proves, not where it holds. Before the version is known
+ * (`*`), every row applies.
+ */
+export function rowsAt(rows: CatalogRow[], range: VersionRange): CatalogRow[] {
+  const r = rows as VersionedRows;
+  let bound = r[BOUND];
+  if (bound === undefined) {
+    bound = 0;
+    for (let i = 0; i < rows.length && i < 31; i++) {
+      const row = rows[i]!;
+      if (row.signal !== 'fingerprint' && (row.versions.lo !== null || row.versions.hi !== null)) bound |= 1 << i;
+    }
+    r[BOUND] = bound;
+  }
+  if (bound === 0) return rows;
+  let drop = 0;
+  for (let i = 0; i < rows.length && i < 31; i++) if (bound & (1 << i) && !overlaps(range, rows[i]!.versions)) drop |= 1 << i;
+  if (drop === 0) return rows;
+  const kept = (r[KEPT] ??= new Map());
+  let subset = kept.get(drop);
+  if (!subset) kept.set(drop, (subset = rows.filter((_, i) => !(i < 31 && drop & (1 << i)))));
   return subset;
 }
 

@@ -5,8 +5,8 @@ import type { Evidence, ModeInference } from '../types.js';
 import { fieldOf, type CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
+import { reads } from './signals.js';
 
-const MODE_SIGNALS = new Set<string>(['postcopy-start', 'listen-exit', 'thread-start', 'preempt-on', 'preempt-off', 'pong', 'state', 'resume-prepared', 'preempt-channel', 'preempt-eos', 'preempt-read', 'urgent-write']);
 
 /**
  * What the source process showed about compat mode in any of its migrations: x-preempt-pre-7-2 is
@@ -61,7 +61,7 @@ export class ModeTracker {
   }
 
   static wants(row: CatalogRow): boolean {
-    return MODE_SIGNALS.has(row.signal);
+    return reads('mode', row.signalIndex);
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {

@@ -3,11 +3,9 @@
 // the source range, or directly from which thread sends urgent pages (§A.2 item 3).
 import type { Evidence, Side, VersionGuess } from '../types.js';
 import type { CatalogRow } from './catalog.js';
+import { reads } from './signals.js';
 import type { EventRef, ThreadTable } from './threads.js';
-import { ANY, formatRange, intersect, isEmpty, isWithin, parseRange, type VersionRange } from './versions.js';
-
-const LE_7_2 = parseRange('<=7.2')!;
-const GE_8_0 = parseRange('>=8.0')!;
+import { ANY, formatRange, GE_8_0, intersect, isEmpty, isWithin, LE_7_2, type VersionRange } from './versions.js';
 
 export type WriterModel = 'migration-thread (<=7.2)' | 'return-path-thread (>=8.0)' | 'unknown';
 
@@ -29,7 +27,7 @@ export class VersionTracker {
   constructor(private readonly fileOf: (input: number) => string) {}
 
   static wants(row: CatalogRow): boolean {
-    return row.signal === 'fingerprint' || row.signal === 'urgent-write';
+    return reads('version', row.signalIndex);
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[]): void {

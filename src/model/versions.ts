@@ -42,6 +42,22 @@ export function parseRange(text: string): VersionRange | null {
 
 export const ANY: VersionRange = { lo: null, hi: null };
 
+function known(text: string): VersionRange {
+  const r = parseRange(text);
+  if (!r) throw new Error(`not a version range: ${text}`);
+  return r;
+}
+
+// The version boundaries the model and the rules name, in one place (§G.1, §G.2).
+/** QEMU 7.2 and older: the migration thread writes postcopy_qemufile_src, EOS included; no PREEMPT_THREAD_QUIT. */
+export const LE_7_2 = known('<=7.2');
+/** QEMU 8.0 on: the return-path thread owns postcopy_qemufile_src (9358982744). */
+export const GE_8_0 = known('>=8.0');
+/** Before 7afbdada7e (9.0; 6983d1657d in 8.2 stable). */
+export const LE_8_2 = known('<=8.2');
+/** From 7afbdada7e: the destination waits for the preempt channel before LISTEN. */
+export const GE_9_0 = known('>=9.0');
+
 export function intersect(a: VersionRange, b: VersionRange): VersionRange {
   const lo = a.lo === null ? b.lo : b.lo === null ? a.lo : Math.max(a.lo, b.lo);
   const hi = a.hi === null ? b.hi : b.hi === null ? a.hi : Math.min(a.hi, b.hi);

@@ -1,14 +1,12 @@
 // One migration attempt inside a run. A long-lived source can be migrated more than once (a
 // cancelled or failed attempt, then a retry), and a CI log can hold several destinations: each
 // attempt gets its own mode, state history, preempt lifecycle and rule instances, while threads
-// and versions stay run-wide (same processes). Episodes are delimited by the state machine:
-// `setup` starts a new one when this side already had a `setup` in the current one, or when the
-// current one already ended (completed / failed / cancelled). A postcopy pause and recovery stays
-// inside one episode; QEMU's `migration_cancel` on QMP quit is not a state change, so it splits
-// nothing.
+// and versions stay run-wide (same processes). Episodes are delimited by the migration-phases
+// table of model/episodes.ts: a transition marked `nextMigration` opens the next one.
 import { fieldOf, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { SIGNALS } from '../model/signals.js';
-import { applyRequirements } from '../rules/requirements.js';
+import { PHASES, type BoundaryContext, type StateEvent } from '../model/episodes.js';
+import { applyRequirements, precondition } from '../rules/requirements.js';
 import type { ThreadsBy } from '../model/attribution.js';
 import { ModeTracker, type ProcessMode } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
@@ -53,7 +51,7 @@ export function maskOf(rows: readonly CatalogRow[]): number {
   return m;
 }
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const STATE_SIGNAL = SIGNALS.indexOf('state');
 
 class MutableReplayEvent implements ReplayEvent {
   ref!: EventRef;
@@ -109,8 +107,9 @@ export class Episode {
   // NaN for "no timestamp yet" (not null): numbers then are stored in place, not boxed per event.
   private from = NaN;
   private to = NaN;
-  private readonly setupSeen = { src: false, dst: false };
-  private readonly endedOn = { src: false, dst: false };
+  /** Each side's migration phase (model/episodes.ts). */
+  readonly phases = { src: PHASES.start(), dst: PHASES.start() };
+  private readonly phaseEvent: StateEvent = { rows: [], args: '' };
   // One event object, reused for every event: rules keep `ev.ref` (the record), never `ev`.
   private readonly ev = new MutableReplayEvent();
 
@@ -124,8 +123,14 @@ export class Episode {
 
   /** Whether this state change opens the next migration (see the header comment). */
   startsNewEpisode(side: Side, rows: readonly CatalogRow[], args: string, timed: boolean): boolean {
-    const ended = timed ? this.endedOn.src || this.endedOn.dst : this.endedOn[side];
-    return this.events > 0 && (this.setupSeen[side] || ended) && fieldOf(rows, args, 'state') === 'setup';
+    if (this.events === 0) return false;
+    this.phaseEvent.rows = rows;
+    this.phaseEvent.args = args;
+    return PHASES.peek(this.phases[side], STATE_SIGNAL, this.phaseContext(side, timed), this.phaseEvent) === 'nextMigration';
+  }
+
+  private phaseContext(side: Side, timed: boolean): BoundaryContext {
+    return { other: this.phases[side === 'src' ? 'dst' : 'src'], timed };
   }
 
   observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
@@ -140,9 +145,11 @@ export class Episode {
       this.to = ref.ts;
     }
     if (m & STATE && ref.side) {
-      const state = fieldOf(rows, ref.args, 'state');
-      if (state === 'setup') this.setupSeen[ref.side] = true;
-      if (state && TERMINAL.has(state)) this.endedOn[ref.side] = true;
+      this.phaseEvent.rows = rows;
+      this.phaseEvent.args = ref.args;
+      for (const row of rows) {
+        if (row.signalIndex === STATE_SIGNAL) PHASES.step(this.phases[ref.side], STATE_SIGNAL, this.phaseContext(ref.side, ref.ts !== null), this.phaseEvent);
+      }
     }
     if (m & MODE) this.mode.observe(ref, rows, ref.args);
     if (m & STATE) this.states.observe(ref, rows, ref.args);
@@ -179,7 +186,8 @@ export class Episode {
     const clean: CleanNote[] = [];
     const reqCtx = { catalog: ctx.catalog, seen: this.seen };
     for (const r of this.rules) {
-      const out = applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
+      // The rule's predicate runs only where its requirements let it decide.
+      const out = precondition(r.rule.requires, facts, reqCtx) ?? applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);
       if (out.kind === 'findings') findings.push(...out.findings.map((x) => ({ ...x, mode: modeOf(facts), threads: threadsOf(x, facts) })));
       else if (out.kind === 'inconclusive') inconclusive.push({ rule: r.id, reason: out.reason, ...(out.missing ? { missing: out.missing } : {}) });
       else if (out.kind === 'not-applicable') notApplicable.push({ rule: r.id, reason: out.reason });

@@ -3,7 +3,7 @@
 // open episodes (mode, states, preempt lifecycle, rules: episode.ts), and judges each episode.
 // What it judged, and the locations whose line is still in its file, are read by result.ts.
 import type { TraceRecord } from '../ingest/trace-input.js';
-import { rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
+import { rowsAt, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
 import { ProcessMode } from '../model/mode.js';
@@ -83,8 +83,10 @@ export class RunModel implements ReplayObserver {
       return;
     }
     const ref: EventRef = rec;
-    const rows = this.rowsOf(rec);
-    this.placeSide(ref, rows);
+    const matched = this.rowsOf(rec);
+    this.placeSide(ref, matched);
+    // The catalog's versions column: a row does not apply to a process shown to be outside it.
+    const rows = ref.side !== null ? rowsAt(matched, this.versions.range(ref.side)) : matched;
     this.count(ref);
     seen.rows = rows;
     seen.role = 'unknown';

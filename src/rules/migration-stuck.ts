@@ -5,6 +5,8 @@
 import type { Finding, Location, Side } from '../types.js';
 import type { EventRef } from '../model/threads.js';
 import type { ThreadInfo } from '../model/threads.js';
+import { Automaton } from '../model/automaton.js';
+import { CANCEL, CANCEL_GUARDS } from '../model/migration-states.js';
 import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'migration-stuck';
@@ -20,12 +22,23 @@ interface Stall {
   ms: number;
 }
 
+// The reactions to the cancel table (model/migration-states.ts): where the cancel was asked for.
+const CANCELS = new Automaton<'none' | 'cancelling', 'cancelling' | 'cancelEnded', 'cancelRequested' | 'cancelEnded', Record<Side, EventRef | null>, ReplayEvent>(
+  CANCEL,
+  CANCEL_GUARDS,
+  {
+    cancelRequested: (c, e) => void (c[e.ref.side!] = e.ref),
+    cancelEnded: (c, e) => void (c[e.ref.side!] = null),
+  },
+);
+
 class Instance implements RuleInstance {
   private readonly state: Record<Side, string | null> = { src: null, dst: null };
   private readonly lastProgress: Record<Side, EventRef | null> = { src: null, dst: null };
   private longest: Stall | null = null;
   /** A `cancelling` not (yet) followed by `cancelled`, per side. */
   private readonly cancelling: Record<Side, EventRef | null> = { src: null, dst: null };
+  private readonly cancels = { src: CANCELS.start(), dst: CANCELS.start() };
 
   onEvent(e: ReplayEvent): void {
     const { ref } = e;
@@ -41,11 +54,8 @@ class Instance implements RuleInstance {
     }
     if (e.has('state')) {
       const next = e.field('state');
-      if (next) {
-        this.state[side] = next;
-        if (next === 'cancelling') this.cancelling[side] ??= ref;
-        else if (next === 'cancelled' || next === 'failed') this.cancelling[side] = null;
-      }
+      if (next) this.state[side] = next;
+      for (const row of e.rows) if (CANCELS.reads[row.signalIndex]) CANCELS.step(this.cancels[side], row.signalIndex, this.cancelling, e);
     }
     // The main thread answering QMP (a cancel, a quit) proves time went on; it is not progress.
     if (e.rows.some((r) => r.role !== 'main' && r.signal !== 'quit-cancel')) this.lastProgress[side] = ref;

@@ -29,7 +29,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace' };
     const paused = [...f.states.find('src', 'postcopy-paused'), ...f.states.find('dst', 'postcopy-paused')];
     const incoming = f.preempt.incomingPauses;
     if (paused.length === 0 && incoming.length === 0) return { kind: 'clean', note: 'no postcopy pause on either side' };

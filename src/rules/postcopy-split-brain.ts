@@ -21,8 +21,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: the guest never ran on the destination before the end' };
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
     const src = f.states.changes.src;
     const srcPostcopy = src.find((c) => c.state === 'postcopy-active');
     const srcFailed = srcPostcopy ? src.find((c) => c.state === 'failed' && (c.ref.ts ?? 0) >= (srcPostcopy.ref.ts ?? 0)) : undefined;

@@ -2,16 +2,13 @@
 // channel only after the main channel is known to work (the first PONG, or resume-prepare);
 // otherwise the destination may accept the preempt connection first and take it for the main one.
 // x-preempt-pre-7-2 compat mode keeps the old order on purpose (06064a6715): then it is expected.
-import { isWithin, parseRange } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-before-main';
-const LE_7_2 = parseRange('<=7.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const m = f.modeEvidence;
-  if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
-  if (!f.mode.preempt) return { kind: 'not-applicable', reason: 'preempt is off: there is no preempt channel' };
   if (!m.srcFirstChannel) return { kind: 'inconclusive', reason: 'the source never logged postcopy_preempt_new_channel', missing: ['postcopy_preempt_new_channel'] };
   if (!m.srcChannelBeforePong) return { kind: 'clean', note: 'the preempt channel was created after the first PONG' };
   if (f.writerModel === 'migration-thread (<=7.2)' || isWithin(f.versions.range('src'), LE_7_2)) {
@@ -46,7 +43,7 @@ export const RULE: Rule = {
     'channel-before-pong': 'channel before the first PONG, with no confirmation of compat mode',
   },
   refs: ['D.0', 'D.5', 'E #2'],
-  requires: { sides: ['src'], mode: 'postcopy-preempt', needs: [{ side: 'src', anyOf: ['preempt-channel'], when: 'preempt' }] },
+  requires: { sides: ['src'], mode: 'postcopy-preempt', modeAfter: 'with-preempt', needs: [{ side: 'src', anyOf: ['preempt-channel'], when: 'preempt' }] },
   explain: `The destination takes the first connection it accepts as the main channel. 5655aab079 (8.0) made the
 source create the preempt channel only after the first PONG on the return path (or during
 resume-prepare), so the main channel always comes first. x-preempt-pre-7-2 compat mode (machine

@@ -1,18 +1,14 @@
 // preempt-channel-not-ready-at-listen (7afbdada7e, 9.0; §E #12): a destination must have its
 // preempt channel before it processes LISTEN, or a device load in the package can fault on a page
 // that only the preempt channel can bring, before the main thread accepted it: a hang.
-import { isWithin, overlaps, parseRange } from '../model/versions.js';
+import { GE_9_0, isWithin, LE_8_2, overlaps } from '../model/versions.js';
 import type { EventRef } from '../model/threads.js';
 import { fromModel, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'preempt-channel-not-ready-at-listen';
-const GE_9_0 = parseRange('>=9.0')!;
-const LE_8_2 = parseRange('<=8.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
-  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
   if (!p.dstListen) return { kind: 'inconclusive', reason: 'the destination never logged loadvm_postcopy_handle_listen', missing: ['loadvm_postcopy_handle_listen'] };
   const range = f.versions.range('dst');
   if (isWithin(range, LE_8_2)) return { kind: 'not-applicable', reason: 'destination < 9.0 predates 7afbdada7e (8.2.x stable has it as 6983d1657d): the order was not guaranteed' };

@@ -3,18 +3,15 @@
 // postcopy_ram_incoming_cleanup_entry), and the thread, woken from its blocked read, took the
 // network-failure path (postcopy_pause_fast_load) instead of exiting. The cleanup then waits for
 // a thread that waits for a recovery that never comes.
-import { parseRange, isWithin } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-as-network-failure';
-const LE_7_2 = parseRange('<=7.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  const unmet = preemptThreadPrecondition(f);
-  if (unmet) return unmet;
   if (!p.cleanupEntry) {
     return p.exit || p.pauses.length
       ? { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry): no quit was requested' }

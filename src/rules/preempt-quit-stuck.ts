@@ -2,18 +2,15 @@
 // thread never exits, within the trace or within --stuck-after. Sub-classified with what the
 // trace shows (§D.4 a/b/c).
 import type { Finding } from '../types.js';
-import { isWithin, parseRange } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
-import { fromModel, ms, tidText, preemptThreadPrecondition, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
+import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-stuck';
-const LE_7_2 = parseRange('<=7.2')!;
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  const unmet = preemptThreadPrecondition(f);
-  if (unmet) return unmet;
   if (!p.cleanupEntry) return { kind: 'not-applicable', reason: 'the destination cleanup never started in this trace (no postcopy_ram_incoming_cleanup_entry)' };
   if (p.exit) {
     const gap = p.exit.ts !== null && p.cleanupEntry.ts !== null ? ms(p.cleanupEntry.ts, p.exit.ts) : null;

@@ -2,18 +2,15 @@
 // destination cleanup shut the preempt channel down while guest page requests were still
 // outstanding, and the preempt thread exited before the last requested page arrived: that page is
 // lost and the guest reads stale memory. The fix waits for page_requested_count == 0 first.
-import { isWithin, parseRange } from '../model/versions.js';
+import { isWithin, LE_7_2 } from '../model/versions.js';
 import { fromModel, ms, tidText, type Rule, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 import { PREEMPT_THREAD_NEEDS } from './requirements.js';
 
 export const ID = 'preempt-quit-too-early';
-const LE_7_2 = parseRange('<=7.2')!;
 const NEEDS = ['postcopy_page_req_add', 'postcopy_page_req_del'];
 
 function finish(f: RunFacts): RuleOutcome {
   const p = f.preempt;
-  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace' };
-  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace' };
   if (!p.cleanupEntry || !p.exit) return { kind: 'not-applicable', reason: 'the preempt thread did not quit after a cleanup in this trace' };
   if (isWithin(f.versions.range('dst'), LE_7_2)) return { kind: 'not-applicable', reason: 'destination <= 7.2: its preempt thread quits only on the EOS, after every page' };
   if ((p.exit.ts ?? 0) < (p.cleanupEntry.ts ?? 0)) return { kind: 'clean', note: 'the preempt thread had exited (on the EOS) before the cleanup started' };

@@ -11,6 +11,9 @@ import type { QemuFileName } from '../model/signals.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import { formatRange, overlaps } from '../model/versions.js';
 import { shownTid } from '../model/attribution.js';
+import { Automaton, type Monitor } from '../model/automaton.js';
+import { EOS_WINDOW, EOS_WINDOW_GUARDS, type EosWindowAction, type EosWindowGuard, type EosWindowState } from '../model/eos-window.js';
+import { SIGNALS } from '../model/signals.js';
 import { makeFinding, ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts } from './rule.js';
 
 export const ID = 'qemufile-concurrent-access';
@@ -53,12 +56,40 @@ function writeKind(row: CatalogRow): 'direct' | 'proxy' {
   return row.signal === 'urgent-write-proxy' ? 'proxy' : 'direct';
 }
 
+/** One event as the EOS-window table's guards and actions see it. */
+interface WindowEvent {
+  ref: EventRef;
+  row: CatalogRow;
+  /** The window's run key (file|side|tid). */
+  key: string;
+}
+
+// The reactions to the EOS-window table (model/eos-window.ts): what this rule keeps of each window.
+const WINDOWS = new Automaton<EosWindowState, EosWindowGuard, EosWindowAction, Instance, WindowEvent>(
+  EOS_WINDOW,
+  EOS_WINDOW_GUARDS,
+  {
+    openWindow: (r, e) => r.openWindow(e),
+    narrow: (r, e) => {
+      const w = r.open.get(e.key);
+      if (w) w.narrowStart = e.ref;
+    },
+    closeWindow: (r, e) => r.closeWindow(e),
+  },
+);
+const BEGIN = SIGNALS.indexOf('eos-window-begin');
+const END = SIGNALS.indexOf('eos-window-end');
+const SECTION_END = SIGNALS.indexOf('section-end');
+
 class Instance implements RuleInstance {
   private readonly windows: Window[] = [];
   private windowsDropped = 0;
-  private readonly open = new Map<string, Window>();
+  readonly open = new Map<string, Window>();
   /** The last closed window per file and side: the owner's writes after its EOS count against it until the next window opens. */
   private readonly lastClosed = new Map<string, Window>();
+  /** One run of the EOS-window table per file, side and thread. */
+  private readonly runs = new Map<string, { run: Monitor<EosWindowState>; side: Side | null; tid: number | null }>();
+  private readonly ev: WindowEvent = { ref: null as unknown as EventRef, row: null as unknown as CatalogRow, key: '' };
   private directWrites = 0;
   /** Every write so far per file and side, by kind then TID: a window's `before` is a copy of it when it opens. */
   private readonly writes = new Map<string, Map<string, Tally>>();
@@ -69,37 +100,54 @@ class Instance implements RuleInstance {
 
   onEvent(e: ReplayEvent): void {
     const { ref } = e;
+    const ev = this.ev;
+    ev.ref = ref;
     for (const row of e.rows) {
       if (!row.qemufile) continue;
-      if (row.window === 'begin' && row.signal === 'eos-window-begin') {
-        const w: Window = {
-          file: row.qemufile, side: ref.side, tid: ref.tid, begin: ref, end: null, narrowStart: null,
-          eos: true, before: copy(this.writes.get(`${row.qemufile}|${ref.side}`)), inside: new Map(), insideNarrow: new Map(), after: new Map(),
-        };
-        if (this.windows.length < MAX_WINDOWS) this.windows.push(w);
-        else this.windowsDropped++;
-        this.open.set(`${row.qemufile}|${ref.side}|${ref.tid}`, w);
-        this.lastClosed.delete(`${row.qemufile}|${ref.side}`);
-      } else if (row.window === 'end' && row.signal === 'eos-window-end') {
-        const key = `${row.qemufile}|${ref.side}|${ref.tid}`;
-        const w = this.open.get(key);
-        if (w) {
-          w.end = ref;
-          this.open.delete(key);
-          this.lastClosed.set(`${row.qemufile}|${ref.side}`, w);
-        }
+      if (row.signalIndex === BEGIN || row.signalIndex === END) {
+        ev.row = row;
+        ev.key = `${row.qemufile}|${ref.side}|${ref.tid}`;
+        let r = this.runs.get(ev.key);
+        if (!r) this.runs.set(ev.key, (r = { run: WINDOWS.start(), side: ref.side, tid: ref.tid }));
+        WINDOWS.step(r.run, row.signalIndex, this, ev);
       } else if (row.window === 'point' && row.access === 'write') {
         const kind = writeKind(row);
         if (row.signal === 'urgent-write') this.directWrites++;
         this.pointWrite(row.qemufile, ref, kind);
       }
     }
-    if (e.has('section-end')) {
+    if (e.has('section-end') && this.open.size > 0) {
       // The last to_dst_file write of the window's own thread marks where only the EOS is left.
       // Without thread ids a savevm_section_end (any role in the catalog) is not put on a thread;
       // inside the window only the migration thread saves sections, so it counts.
-      for (const w of this.open.values()) if (w.side === ref.side && (w.tid === ref.tid || shownTid(ref.tid) === null)) w.narrowStart = ref;
+      const anyThread = shownTid(ref.tid) === null;
+      for (const [key, r] of this.runs) {
+        if (r.side !== ref.side || (r.tid !== ref.tid && !anyThread) || !this.open.has(key)) continue;
+        ev.key = key;
+        WINDOWS.step(r.run, SECTION_END, this, ev);
+      }
     }
+  }
+
+  openWindow(e: WindowEvent): void {
+    const { ref, row } = e;
+    const file = row.qemufile as QemuFileName;
+    const w: Window = {
+      file, side: ref.side, tid: ref.tid, begin: ref, end: null, narrowStart: null,
+      eos: true, before: copy(this.writes.get(`${file}|${ref.side}`)), inside: new Map(), insideNarrow: new Map(), after: new Map(),
+    };
+    if (this.windows.length < MAX_WINDOWS) this.windows.push(w);
+    else this.windowsDropped++;
+    this.open.set(e.key, w);
+    this.lastClosed.delete(`${file}|${ref.side}`);
+  }
+
+  closeWindow(e: WindowEvent): void {
+    const w = this.open.get(e.key);
+    if (!w) return;
+    w.end = e.ref;
+    this.open.delete(e.key);
+    this.lastClosed.set(`${w.file}|${e.ref.side}`, w);
   }
 
   private pointWrite(file: QemuFileName, ref: EventRef, kind: string): void {
@@ -119,9 +167,6 @@ class Instance implements RuleInstance {
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace: the source QEMUFiles cannot be followed' };
-    if (!f.mode.postcopy) return { kind: 'not-applicable', reason: 'no postcopy in this trace: postcopy_qemufile_src does not exist, and the precopy channels have a single writer' };
-    if (!f.mode.preempt) return { kind: 'not-applicable', reason: 'postcopy without preempt: there is no postcopy_qemufile_src' };
     const done = this.windows.filter((w) => w.end !== null);
     if (done.length === 0) {
       const unfinished = this.windows.length > 0;

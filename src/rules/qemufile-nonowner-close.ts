@@ -4,7 +4,10 @@
 // (§C.3 S6): closes by the joiner inside migration_return_path_end_before … _end_after are the
 // return-path files; closes by the main thread after migration_cleanup are the cleanup's.
 // Kept apart from qemufile-concurrent-access because the evidence is positional, not a write.
+import { Automaton, type Monitor } from '../model/automaton.js';
 import type { CatalogRow } from '../model/catalog.js';
+import { RP_JOIN, RP_RESUME, RP_RESUME_GUARDS, SRC_CLEANUP } from '../model/return-path.js';
+import { SIGNALS } from '../model/signals.js';
 import type { EventRef, ThreadInfo } from '../model/threads.js';
 import type { Finding } from '../types.js';
 import { ms, tidText, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
@@ -20,51 +23,66 @@ interface Close {
   anchor: EventRef | null;
 }
 
+// The reactions to the return-path tables (model/return-path.ts): the anchor of each position.
+type Ev = ReplayEvent & { ref: { tid: number } };
+const JOIN = new Automaton<'outside' | 'joining', never, 'joinBegins' | 'joinEnds', Instance, Ev>(RP_JOIN, {}, {
+  joinBegins: (r, e) => void r.joins.set(e.ref.tid, e.ref),
+  joinEnds: (r, e) => void r.joins.delete(e.ref.tid),
+});
+const CLEANUP = new Automaton<'before' | 'after', never, 'cleanupStarts', Instance, Ev>(SRC_CLEANUP, {}, {
+  cleanupStarts: (r, e) => void r.cleanups.set(e.ref.tid, e.ref),
+});
+const RESUME = new Automaton<'not-paused' | 'paused' | 'reopened', 'postcopyPaused' | 'postcopyActive', 'reopens' | 'resumed', Instance, Ev>(
+  RP_RESUME,
+  RP_RESUME_GUARDS,
+  { reopens: (r, e) => void (r.reopen = e.ref), resumed: (r) => void (r.reopen = null) },
+);
+const FCLOSE = SIGNALS.indexOf('fclose');
+
 class Instance implements RuleInstance {
-  private readonly joins = new Map<number, EventRef>(); // open join windows by joiner TID
-  private readonly cleanups = new Map<number, EventRef>(); // cleanup event by main TID
-  private reopen: EventRef | null = null; // open_return_path_on_source after a postcopy pause
-  private paused = false;
+  readonly joins = new Map<number, EventRef>(); // open join windows by joiner TID
+  readonly cleanups = new Map<number, EventRef>(); // cleanup event by main TID
+  reopen: EventRef | null = null; // open_return_path_on_source after a postcopy pause
+  private readonly joinRuns = new Map<number, Monitor<string>>();
+  private readonly cleanupRuns = new Map<number, Monitor<string>>();
+  private readonly resume = RESUME.start();
   private readonly closes: Close[] = [];
   private dropped = 0;
 
   wants(row: CatalogRow): boolean {
-    return row.side !== 'dst' && (row.signal === 'fclose' || row.signal === 'rp-join-begin' || row.signal === 'rp-join-end' || row.signal === 'cleanup' || row.signal === 'state' || row.event === 'open_return_path_on_source');
+    return row.side !== 'dst' && (row.signal === 'fclose' || JOIN.signals.has(row.signal) || CLEANUP.signals.has(row.signal) || RESUME.signals.has(row.signal));
   }
 
   onEvent(e: ReplayEvent): void {
     const ref = e.ref;
     if (ref.side !== 'src' || ref.tid === null) return;
-    if (e.has('rp-join-begin')) this.joins.set(ref.tid, ref);
-    else if (e.has('rp-join-end')) this.joins.delete(ref.tid);
-    else if (e.has('cleanup')) this.cleanups.set(ref.tid, ref);
-    else if (e.has('state')) {
-      const state = e.field('state');
-      if (state === 'postcopy-paused') this.paused = true;
-      else if (state === 'postcopy-active') {
-        this.paused = false;
-        this.reopen = null;
-      }
-    } else if (ref.name === 'open_return_path_on_source') {
-      if (this.paused) this.reopen = ref;
-    } else if (e.has('fclose')) {
-      const join = this.joins.get(ref.tid);
-      const cleanup = this.cleanups.get(ref.tid);
-      const close: Close = join
-        ? { ref, context: 'join', anchor: join }
-        : cleanup
-          ? { ref, context: 'cleanup', anchor: cleanup }
-          : this.reopen
-            ? { ref, context: 'after-resume', anchor: this.reopen }
-            : { ref, context: 'other', anchor: null };
-      if (close.context === 'other') return;
-      if (this.closes.length < MAX_KEPT) this.closes.push(close);
-      else this.dropped++;
+    const ev = e as Ev;
+    for (const row of e.rows) {
+      const s = row.signalIndex;
+      if (JOIN.reads[s]) JOIN.step(runOf(this.joinRuns, ref.tid, JOIN), s, this, ev);
+      else if (CLEANUP.reads[s]) CLEANUP.step(runOf(this.cleanupRuns, ref.tid, CLEANUP), s, this, ev);
+      else if (RESUME.reads[s]) RESUME.step(this.resume, s, this, ev);
+      else if (s === FCLOSE) this.close(ref);
     }
   }
 
+  /** A close, told by where it sits: in its thread's join, after its cleanup, after a resume re-opened the return path. */
+  private close(ref: EventRef): void {
+    const join = this.joins.get(ref.tid!);
+    const cleanup = this.cleanups.get(ref.tid!);
+    const close: Close = join
+      ? { ref, context: 'join', anchor: join }
+      : cleanup
+        ? { ref, context: 'cleanup', anchor: cleanup }
+        : this.reopen
+          ? { ref, context: 'after-resume', anchor: this.reopen }
+          : { ref, context: 'other', anchor: null };
+    if (close.context === 'other') return;
+    if (this.closes.length < MAX_KEPT) this.closes.push(close);
+    else this.dropped++;
+  }
+
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
     const rps = f.threads.withRole('rp', 'src');
     if (rps.length === 0) return { kind: 'not-applicable', reason: 'no source return-path thread in this trace' };
     const findings: Finding[] = [];
@@ -105,6 +123,12 @@ class Instance implements RuleInstance {
             : 'The cleanup must not close the return-path files while that thread lives (b3b101157d, 639decf529, 7478fb0df9).');
     return makeFinding(RULE, { message, evidence, object: file, locations });
   }
+}
+
+function runOf(runs: Map<number, Monitor<string>>, tid: number, a: { start(): Monitor<string> }): Monitor<string> {
+  let r = runs.get(tid);
+  if (!r) runs.set(tid, (r = a.start()));
+  return r;
 }
 
 /** Started before `ref` and not yet ended at it. */

@@ -2,40 +2,44 @@
 // recovering (postcopy-recover) and the migration does not go back to postcopy-paused: before the
 // fix the migration thread waited on rp_sem forever.
 import type { EventRef } from '../model/threads.js';
+import { Automaton } from '../model/automaton.js';
 import type { CatalogRow } from '../model/catalog.js';
+import { POSTCOPY_RECOVERY, POSTCOPY_RECOVERY_GUARDS } from '../model/migration-states.js';
 import { ms, type ReplayEvent, type Rule, type RuleInstance, type RuleOutcome, type RunFacts, makeFinding } from './rule.js';
 
 export const ID = 'recovery-hang';
 
+// The reactions to the postcopy-recovery table (model/migration-states.ts).
+const RECOVERY = new Automaton<'watching' | 'recovering' | 'rp-failed' | 'paused-again', 'recover' | 'notRecover' | 'pausedOrFailed', 'enterRecover' | 'rpFailed' | 'pausedAgain', Instance, ReplayEvent>(
+  POSTCOPY_RECOVERY,
+  POSTCOPY_RECOVERY_GUARDS,
+  {
+    enterRecover: (r, e) => {
+      r.recovers++;
+      r.recoverState = e.ref;
+    },
+    rpFailed: (r, e) => void (r.failedInRecover = e.ref),
+    pausedAgain: (r, e) => void (r.pausedAfter = e.ref),
+  },
+);
+
 class Instance implements RuleInstance {
-  private srcState: string | null = null;
-  private failedInRecover: EventRef | null = null;
-  private pausedAfter: EventRef | null = null;
-  private recovers = 0;
-  private recoverState: EventRef | null = null;
+  failedInRecover: EventRef | null = null;
+  pausedAfter: EventRef | null = null;
+  recovers = 0;
+  recoverState: EventRef | null = null;
+  private readonly run = RECOVERY.start();
 
   wants(row: CatalogRow): boolean {
-    return row.side !== 'dst' && (row.signal === 'state' || row.signal === 'rp-bad-end');
+    return row.side !== 'dst' && RECOVERY.signals.has(row.signal);
   }
 
   onEvent(e: ReplayEvent): void {
     if (e.ref.side !== 'src') return;
-    if (e.has('state')) {
-      const state = e.field('state');
-      if (state) {
-        this.srcState = state;
-        if (this.srcState === 'postcopy-recover') {
-          this.recovers++;
-          this.recoverState = e.ref;
-        }
-        if (this.failedInRecover && !this.pausedAfter && (this.srcState === 'postcopy-paused' || this.srcState === 'failed')) this.pausedAfter = e.ref;
-      }
-    }
-    if (e.has('rp-bad-end') && this.srcState === 'postcopy-recover' && !this.failedInRecover) this.failedInRecover = e.ref;
+    for (const row of e.rows) if (RECOVERY.reads[row.signalIndex]) RECOVERY.step(this.run, row.signalIndex, this, e);
   }
 
   finish(f: RunFacts): RuleOutcome {
-    if (!f.sides.src.present) return { kind: 'not-applicable', reason: 'no source trace' };
     if (this.recovers === 0) return { kind: 'not-applicable', reason: 'no postcopy recovery in this trace' };
     if (!this.failedInRecover) return { kind: 'clean', note: 'the return path did not fail during recovery' };
     if (this.pausedAfter) return { kind: 'clean', note: 'the return path failed during recovery and the migration went back to postcopy-paused' };
@@ -72,7 +76,7 @@ export const RULE: Rule = {
   evidence: { 'no-pause-after-rp-failure': 'the return path failed in postcopy-recover and no postcopy-paused followed within --stuck-after' },
   headings: { first: 'Return path fails', second: 'Related' },
   refs: ['E #11', 'C.3 S8-S10'],
-  requires: { sides: ['src'], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
+  requires: { sides: ['src'], mode: 'postcopy', modeAfter: 'always', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy-recover the source migration thread waits for the new return path. If the return path
 fails again (source_return_path_thread_bad_end while in postcopy-recover), 8.2+ (7aa6070d09,
 f8c543e808) kicks the migration back to postcopy-paused so it can be recovered once more; before,

@@ -23,16 +23,22 @@ export type Fact =
   | 'dst-page-faults'
   | 'dst-cleanup';
 
-/** One thing that must be in the trace: any one of the listed signals, thread roles or states, on that side. */
+/**
+ * One thing that must be in the trace: any one of the listed signals, thread roles, states, or
+ * (`started:preempt`) the destination preempt thread's start in this migration, on that side.
+ */
 export interface Need {
   side: Side;
-  anyOf: Array<Signal | `role:${Role}` | `state:${string}`>;
+  anyOf: Array<Signal | `role:${Role}` | `state:${string}` | 'started:preempt'>;
   when: Fact;
+  /** Checked before the rule decides: its predicate rests on it, so it is not asked when the need is unmet. */
+  before?: true;
 }
 
-/** What every destination preempt-thread rule needs: the thread, and the cleanup that asks it to quit once the destination completed. */
+/** What every destination preempt-thread rule needs: the thread (and its start), and the cleanup that asks it to quit once the destination completed. */
 export const PREEMPT_THREAD_NEEDS: readonly Need[] = [
   { side: 'dst', anyOf: ['role:preempt'], when: 'preempt' },
+  { side: 'dst', anyOf: ['started:preempt'], when: 'preempt', before: true },
   { side: 'dst', anyOf: ['cleanup-entry'], when: 'dst-postcopy-completed' },
 ];
 
@@ -41,6 +47,13 @@ export interface Requirements {
   sides: Side[];
   /** The kind of migration the situation needs: not applicable when the trace proves it was otherwise. */
   mode?: 'postcopy' | 'postcopy-preempt';
+  /**
+   * When the mode is checked after the rule decided (its findings stand; any other outcome meets
+   * the mode check as usual) instead of before it: `always`, when the rule's own evidence shows the
+   * mode (a postcopy-recover state); `with-preempt`, when with preempt on the situation arises
+   * before postcopy too (the preempt channel exists once the capability is on).
+   */
+  modeAfter?: 'always' | 'with-preempt';
   /**
    * `roles`: the rule reads which role did what, which event names can tell without thread ids;
    * `identity`: it ties events with no role of their own to the thread that logged them (a close to
@@ -64,6 +77,24 @@ const POSTCOPY_STATES = new Set(['postcopy-active', 'postcopy-paused', 'postcopy
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /**
+ * What the requirements decide before the rule is asked: the sides it reads, the kind of migration
+ * it needs, and the needs its predicate rests on (`before`). null when the rule may decide; else
+ * the outcome (the same applyRequirements gives any outcome of the rule then), so no rule guards
+ * itself against a missing side or mode.
+ */
+export function precondition(req: Requirements, f: RunFacts, ctx: RequirementContext): RuleOutcome | null {
+  const modeAfter = req.modeAfter === 'always' || (req.modeAfter === 'with-preempt' && f.mode.preempt);
+  if (!modeAfter || req.sides.some((side) => !f.sides[side].present)) {
+    const ruledOut = modeRuledOut(req, f);
+    if (ruledOut) return { kind: 'not-applicable', reason: ruledOut };
+    const unmet = sideOrModeUnmet(req, f);
+    if (unmet) return unmet;
+  }
+  if (req.needs?.some((n) => n.before && holds(n.when, n.side, f, ctx) !== null && !met(n, f, ctx))) return unmetNeeds(req, f, ctx);
+  return null;
+}
+
+/**
  * Applies a rule's requirements to its outcome. Findings stand (the evidence that made them was
  * there); a clean, not-applicable or inconclusive outcome is replaced when a requirement is unmet.
  */
@@ -71,16 +102,8 @@ export function applyRequirements(req: Requirements, outcome: RuleOutcome, f: Ru
   if (outcome.kind === 'findings') return outcome;
   const ruledOut = modeRuledOut(req, f);
   if (ruledOut) return { kind: 'not-applicable', reason: ruledOut };
-  const modeUnknown = modeUndecided(req, f);
-  for (const side of req.sides) {
-    if (!f.sides[side].present) {
-      return {
-        kind: 'inconclusive',
-        reason: `no ${SIDE_NAME[side]} trace: this rule reads the ${SIDE_NAME[side]} process${modeUnknown ? '' : ` (the ${otherSide(side)} trace shows a ${f.mode.preempt ? 'postcopy-preempt' : f.mode.postcopy ? 'postcopy' : ''} migration)`}; give its log too`,
-      };
-    }
-  }
-  if (modeUnknown) return modeUnknown;
+  const unmet = sideOrModeUnmet(req, f);
+  if (unmet) return unmet;
   if (req.threads === 'identity') {
     for (const side of req.sides) {
       if (f.sides[side].threadsBy === 'event names (no thread ids)') {
@@ -91,6 +114,25 @@ export function applyRequirements(req: Requirements, outcome: RuleOutcome, f: Ru
       }
     }
   }
+  return unmetNeeds(req, f, ctx) ?? outcome;
+}
+
+/** Inconclusive when a side the rule reads has no trace, or whether the migration was of its kind cannot be told. */
+function sideOrModeUnmet(req: Requirements, f: RunFacts): RuleOutcome | null {
+  const modeUnknown = modeUndecided(req, f);
+  for (const side of req.sides) {
+    if (!f.sides[side].present) {
+      return {
+        kind: 'inconclusive',
+        reason: `no ${SIDE_NAME[side]} trace: this rule reads the ${SIDE_NAME[side]} process${modeUnknown ? '' : ` (the ${otherSide(side)} trace shows a ${f.mode.preempt ? 'postcopy-preempt' : f.mode.postcopy ? 'postcopy' : ''} migration)`}; give its log too`,
+      };
+    }
+  }
+  return modeUnknown;
+}
+
+/** Inconclusive, naming every need the trace proves binding and does not meet; null when all are met. */
+function unmetNeeds(req: Requirements, f: RunFacts, ctx: RequirementContext): RuleOutcome | null {
   const missing: string[] = [];
   const why: string[] = [];
   for (const need of req.needs ?? []) {
@@ -99,8 +141,7 @@ export function applyRequirements(req: Requirements, outcome: RuleOutcome, f: Ru
     missing.push(...eventsFor(need, ctx.catalog));
     why.push(`${fact ? `${fact}, so ` : ''}the ${SIDE_NAME[need.side]} trace must show ${describe(need)}`);
   }
-  if (why.length) return { kind: 'inconclusive', reason: `${why.join('; ')}: it does not (events filtered out, or the trace is incomplete)`, missing: [...new Set(missing)] };
-  return outcome;
+  return why.length ? { kind: 'inconclusive', reason: `${why.join('; ')}: it does not (events filtered out, or the trace is incomplete)`, missing: [...new Set(missing)] } : null;
 }
 
 function otherSide(side: Side): string {
@@ -182,6 +223,7 @@ function completedAfterPostcopy(f: RunFacts, side: Side): boolean {
 
 function met(need: Need, f: RunFacts, ctx: RequirementContext): boolean {
   return need.anyOf.some((what) => {
+    if (what === 'started:preempt') return f.preempt.entry !== null;
     if (what.startsWith('role:')) return f.threads.withRole(what.slice(5) as Role, need.side).length > 0;
     if (what.startsWith('state:')) return f.states.changes[need.side].some((c) => c.state === what.slice(6));
     return ctx.seen[need.side][signalIndex(what as Signal)] === 1;
@@ -194,7 +236,7 @@ function signalIndex(s: Signal): number {
 
 function describe(need: Need): string {
   return need.anyOf
-    .map((w) => (w.startsWith('role:') ? `its ${w.slice(5)} thread` : w.startsWith('state:') ? `state ${w.slice(6)}` : `a ${w} event`))
+    .map((w) => (w === 'started:preempt' ? "its preempt thread's start" : w.startsWith('role:') ? `its ${w.slice(5)} thread` : w.startsWith('state:') ? `state ${w.slice(6)}` : `a ${w} event`))
     .join(' or ');
 }
 
@@ -205,7 +247,13 @@ function eventsFor(need: Need, catalog: Catalog): string[] {
     for (const r of rows) {
       if (r.side !== 'both' && r.side !== need.side) continue;
       const hit = need.anyOf.some((w) =>
-        w.startsWith('role:') ? r.role === w.slice(5) && r.identifies === 'anchor' : w.startsWith('state:') ? r.signal === 'state' : r.signal === w,
+        w === 'started:preempt'
+          ? r.role === 'preempt' && r.signal === 'thread-start'
+          : w.startsWith('role:')
+            ? r.role === w.slice(5) && r.identifies === 'anchor'
+            : w.startsWith('state:')
+              ? r.signal === 'state'
+              : r.signal === w,
       );
       if (hit && !out.includes(event)) out.push(event);
     }

@@ -51,6 +51,7 @@ export interface RuleInstance {
   onEvent(e: ReplayEvent): void;
   /** QEMU messages (error_report lines) on the same stream, for rules that use them as evidence. */
   onMessage?(m: TraceMessage): void;
+  /** Called only where the rule's requirements let it decide (requirements.ts precondition): its sides, its mode. */
   finish(facts: RunFacts): RuleOutcome;
 }
 
@@ -128,15 +129,4 @@ export function ms(a: number, b: number): number {
  */
 export function fromModel(finish: (f: RunFacts) => RuleOutcome): RuleInstance {
   return { wants: () => false, onEvent: () => {}, finish };
-}
-
-/**
- * The preconditions every destination preempt-thread rule shares: a destination trace, a
- * postcopy-preempt migration, and a preempt thread that said it started. null when they hold.
- */
-export function preemptThreadPrecondition(f: RunFacts): RuleOutcome | null {
-  if (!f.sides.dst.present) return { kind: 'not-applicable', reason: 'no destination trace: the preempt thread lives on the destination' };
-  if (!f.mode.postcopy || !f.mode.preempt) return { kind: 'not-applicable', reason: 'no postcopy-preempt migration in this trace, so there is no destination preempt thread' };
-  if (!f.preempt.entry) return { kind: 'inconclusive', reason: 'preempt is on but the destination preempt thread never logged postcopy_preempt_thread_entry', missing: ['postcopy_preempt_thread_entry'] };
-  return null;
 }

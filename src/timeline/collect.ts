@@ -13,6 +13,7 @@
 import type { TraceRecord } from '../ingest/trace-input.js';
 import { fieldOf, type CatalogRow } from '../model/catalog.js';
 import { shownTid } from '../model/attribution.js';
+import { timelineSignals } from '../model/signals.js';
 import type { ReplayObserver, Seen } from '../replay/observer.js';
 import type { Role, RunResult, Side } from '../types.js';
 import { StreamingHistogram } from './histogram.js';
@@ -35,19 +36,10 @@ export interface CollectOptions {
 }
 
 /** Signals whose events the layout needs (states, lifecycles, window boundaries): always kept. */
-export const KEY_SIGNALS = new Set([
-  'thread-start', 'thread-exit', 'postcopy-start', 'preempt-on', 'preempt-off', 'preempt-channel', 'ping', 'pong',
-  'eos-window-begin', 'eos-window-end', 'rp-join-begin', 'rp-join-end', 'rp-shut', 'rp-bad-end', 'cleanup', 'state',
-  'fclose', 'quit-cancel', 'migrate-error', 'listen-exit', 'load-eof', 'incoming-pause', 'incoming-continue', 'resume',
-  'resume-prepared', 'send-shut', 'cleanup-entry', 'cleanup-join', 'cleanup-exit', 'preempt-eos', 'preempt-pause',
-  'preempt-continue',
-]);
+export const KEY_SIGNALS = timelineSignals('key');
 
 /** Events around which the default view zooms: the end of postcopy on both sides, pauses, failures. */
-const FOCUS_SIGNALS = new Set([
-  'eos-window-begin', 'eos-window-end', 'rp-join-end', 'cleanup-entry', 'cleanup-exit', 'preempt-eos', 'preempt-pause',
-  'incoming-pause', 'rp-bad-end', 'migrate-error',
-]);
+const FOCUS_SIGNALS = timelineSignals('focus');
 /** Migration states around which the default view zooms. */
 const FOCUS_STATES = new Set(['completed', 'failed', 'cancelled', 'postcopy-paused']);
 
