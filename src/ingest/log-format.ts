@@ -376,7 +376,7 @@ function scanIsoTime(b: Uint8Array, start: number, end: number, year: number, ou
 }
 
 /** `name args` from b[from] to the line's end, as splitEventAt reads it. */
-function scanNameArgs(b: Uint8Array, start: number, from: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
+export function scanNameArgs(b: Uint8Array, start: number, from: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
   let i = from;
   let c = i < end ? (b[i] as number) : 0;
   if (!isAlpha(c)) return false;
