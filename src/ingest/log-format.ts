@@ -282,7 +282,7 @@ export function newByteEvent(): ByteEvent {
  * (QEMU >= 10.1), of plain ASCII without escape sequences. True when it is one, with exactly what
  * parseInto would give for it (tested line for line); false sends the line to parseInto as a
  * string (anything else: other prefixes, messages, non-ASCII, ANSI, damage).
- * `asciiNoEsc`: the caller checked that b holds no byte >= 0x80 and no ESC.
+ * `asciiNoEsc`: the caller checked that b holds no byte >= 0x80, no ESC (and no CR).
  */
 export function scanEventBytes(b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc = false): boolean {
   let i = start;

@@ -100,10 +100,12 @@ function skipBlanks(b: Uint8Array, i: number, end: number): number {
  * reads that show them, convert and timeline, parse every line).
  */
 export function scanFtraceBytes(b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
-  // No CR (the regex's `.` stops there) and, unless the batch is known clean, no non-ASCII byte.
-  for (let k = start; k < end; k++) {
-    const c = b[k] as number;
-    if (c === 13 || (!asciiNoEsc && c >= 0x80)) return false;
+  // No CR (the regex's `.` stops there) and no non-ASCII byte, unless the batch is known to have none.
+  if (!asciiNoEsc) {
+    for (let k = start; k < end; k++) {
+      const c = b[k] as number;
+      if (c === 13 || c >= 0x80) return false;
+    }
   }
   let i = skipBlanks(b, start, end);
   if (i < 0 || i >= end || b[i] === 45 /* - */ || b[i] === 35 /* # */) return false;

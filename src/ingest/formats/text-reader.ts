@@ -183,7 +183,8 @@ class LineAccounting<B> {
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.
-    const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0;
+    // (And no CR, which ftrace's regex stops at: a batch with one has each line checked.)
+    const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0 && lb.bytes.indexOf(13) < 0;
     for (let j = 0; j < batch.count; j++, lineNo++) {
       counters.lines++;
       if (batch.overlong[overlongIdx] === lineNo) {
