@@ -174,6 +174,7 @@ const CONVS: Array<[type: string, conv: string]> = [
   ['uint64_t', '%016" PRIx64 "'],
   ['unsigned', '%02u'],
   ['uint64_t', '%04" PRIu64 "'],
+  ['unsigned', '%0200x'], // wider than the record's bytes allow for without the padding counted
   ['void *', '%p'],
   ['const char *', '%s'],
   ['int', '%5d'], // not compiled: formatPrintf prints it, the same way as before
@@ -181,6 +182,20 @@ const CONVS: Array<[type: string, conv: string]> = [
 ];
 
 describe('simple reader: the compiled printer prints what formatPrintf prints', () => {
+  it('text longer than the records (wide zero padding) fits: the batch text grows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migtrace-simple-wide-'));
+    writeFileSync(join(dir, 'trace-events-all'), 'ev(unsigned a) "a=%0200x"\n');
+    const n = 3000;
+    writeFileSync(join(dir, 't.simple'), trace([{ type: 'unsigned' }], Array.from({ length: n }, (_, i) => [BigInt(i)])));
+    const want = Array.from({ length: n }, (_, i) => `ev a=${i.toString(16).padStart(200, '0')}`);
+    for (const r of [await readInline(join(dir, 't.simple')), await readThread(join(dir, 't.simple'))]) {
+      assert.deepEqual(
+        r.records.map((e) => (e.kind === 'event' ? e.raw : '')),
+        want,
+      );
+    }
+  });
+
   it('every conversion, random 64-bit values and strings (empty is NULL), in this thread and on a reader thread', async () => {
     const value = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, 1n, 0xffffffffn, 0x80000000n, 0x1fffffffffffffn, 0x20000000000000n, (1n << 64n) - 1n, 1n << 63n));
     const text = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 12 }), fc.constantFrom('', 'pc.ram', 'é✓', 'a  '));

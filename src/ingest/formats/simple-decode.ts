@@ -242,14 +242,15 @@ export interface MappedEvent {
   nameBytes: Buffer;
   def: TraceEventDef | undefined;
   ops: Op[] | null;
-  /** Bytes of the format's literals (for the text buffer's headroom). */
+  /** Bytes of the format's literals and zero padding (for the text buffer's headroom). */
   litBytes: number;
   sinkName: SinkName;
 }
 
 export function mapEvent(name: string, def: TraceEventDef | undefined, sink: RenderedSink<unknown>): MappedEvent {
   const ops = def ? compileOps(def) : null;
-  const litBytes = ops ? ops.reduce((n, o) => n + (o.lit?.length ?? 0), 0) : 0;
+  // Headroom beyond 3 text bytes per record byte: the literals, and zero padding (%030x).
+  const litBytes = ops ? ops.reduce((n, o) => n + (o.lit?.length ?? 0) + o.zeroWidth, 0) : 0;
   return { name, nameBytes: Buffer.from(name, 'latin1'), def, ops, litBytes, sinkName: sink.nameRef(name) };
 }
 
