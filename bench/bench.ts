@@ -10,12 +10,17 @@
 // stretched to a quarter of the size and to all of it (bench/make-trace.ts makeLongMigration).
 // The ISO variant: the same trace written as QEMU >= 10.1 writes it (ISO prefix, no TIDs), (b) with
 // the ISO form's regex against (c), rounds interleaved; `--iso-only` measures just that.
+// The simple variant: a binary pair of --simple-size MiB (default 256) built from the real .simple
+// files (bench/make-simple.ts), QEMU's simpletrace.py against (c), rounds interleaved. babeltrace2
+// is noted where installed (no LTTng trace to time here). `--simple-only`, `--other-only` (gzip,
+// ftrace) and `--batch-only` measure just that part.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeLongMigration, makeTrace } from './make-trace.js';
+import { makeSimpleTrace } from './make-simple.js';
 import { ftraceFile, gzipFile } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +35,8 @@ function arg(name: string, dflt: number): number {
 
 interface PassResult {
   ms: number;
+  /** CPU time of the pass's child processes (simpletrace.py); null off Linux. */
+  childCpuMs?: number | null;
   /** CPU time of all the pass's threads, and of its main (replay) thread alone (null off Linux). */
   cpuMs: number;
   mainCpuMs: number | null;
@@ -91,6 +98,79 @@ async function isoVariant(dir: string, sizeMiB: number, rounds: number): Promise
   ];
 }
 
+/** The self-built QEMU 10.0.13 run with .simple traces of both processes. */
+const SIMPLE_RUN = 'traces/10.0.13-selfbuilt/c-postcopy-preempt-compat-simple-1';
+
+/**
+ * QEMU's scripts/simpletrace.py: --simpletrace PATH, else a QEMU source tree under /usr/src or in
+ * a capture chroot (capture/setup-chroot.sh puts the Debian source there). The script and its
+ * tracetool package are copied to `dir`, so the host's python3 runs them; null when none is found.
+ */
+function findSimpletrace(dir: string): string | null {
+  const i = process.argv.indexOf('--simpletrace');
+  const roots = ['/usr/src', ...(existsSync('/var/lib/migtrace') ? readdirSync('/var/lib/migtrace').map((c) => join('/var/lib/migtrace', c, 'usr/src')) : [])];
+  const candidates = i >= 0 ? [process.argv[i + 1]!] : roots.flatMap((r) => qemuTrees(r).map((t) => join(t, 'scripts/simpletrace.py')));
+  const found = candidates.find((c) => existsSync(c) && existsSync(join(c, '../tracetool')));
+  if (!found) return null;
+  const to = join(dir, 'simpletrace');
+  mkdirSync(to);
+  cpSync(found, join(to, 'simpletrace.py'));
+  cpSync(join(found, '../tracetool'), join(to, 'tracetool'), { recursive: true });
+  process.stderr.write(`simpletrace.py from ${found}\n`);
+  return join(to, 'simpletrace.py');
+}
+
+/** QEMU source trees directly under r or one level down (/usr/src/qemu/qemu-10.0.13+ds). */
+function qemuTrees(r: string): string[] {
+  if (!existsSync(r)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(r, { withFileTypes: true })) {
+    if (!e.isDirectory() || !e.name.startsWith('qemu')) continue;
+    out.push(join(r, e.name));
+    for (const f of readdirSync(join(r, e.name), { withFileTypes: true })) if (f.isDirectory() && f.name.startsWith('qemu')) out.push(join(r, e.name, f.name));
+  }
+  return out;
+}
+
+/**
+ * The binary simple backend: a pair built from the real .simple files (bench/make-simple.ts),
+ * QEMU's simpletrace.py printing each file against migtrace check of the pair, rounds interleaved.
+ */
+async function simpleVariant(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
+  const d = join(dir, 'simple');
+  mkdirSync(d);
+  process.stderr.write(`building a ${sizeMiB} MiB simple trace pair from ${SIMPLE_RUN} in ${d} ...\n`);
+  const made = await makeSimpleTrace(join(ROOT, SIMPLE_RUN), d, sizeMiB * 1048576);
+  const files = [made.src, made.dst];
+  const mib = files.reduce((a, f) => a + statSync(f).size, 0) / 1048576;
+  const head = `simple binary: ${mib.toFixed(0)} MiB (src.simple + dst.simple), ${made.events} events, ${made.mappings} mapping records, ${made.repetitions} migrations, ${rounds} rounds, median`;
+  const script = findSimpletrace(dir);
+  const passes: Record<string, string[]> = { migtrace: ['migtrace', ...files] };
+  if (script) passes.simpletrace = ['simpletrace', script, join(d, 'trace-events-all'), ...files];
+  const r = measure(passes, rounds);
+  const c = r.migtrace!;
+  const out = [head, `(c) migtrace check          ${(mib / (c.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(c.events / (c.ms / 1000) / 1e6).toFixed(2)} M events/s  peak RSS ${c.rss.toFixed(0)} MiB (target <= 256 MiB; per round ${c.all.map((x) => (x.maxRssKiB / 1024).toFixed(0)).join(' ')})`];
+  if (!script) out.push('simpletrace.py: no QEMU source tree found (give --simpletrace PATH/scripts/simpletrace.py): no peer figure');
+  else {
+    const p = r.simpletrace!;
+    const perRound = p.all.map((x, i) => x.ms / c.all[i]!.ms);
+    const cpu = (ms: number | null | undefined) => (ms == null ? '?' : (ms / 1000).toFixed(1));
+    out.push(
+      `(p) simpletrace.py (QEMU)   ${(mib / (p.ms / 1000)).toFixed(0).padStart(6)} MiB/s  ${(c.events / (p.ms / 1000) / 1e6).toFixed(2)} M events/s  (python3, output discarded)`,
+      `ratio (c)/(p) throughput    ${(p.ms / c.ms).toFixed(2)}   (target >= 6; per round ${perRound.map((x) => x.toFixed(2)).join(' ')}, their median ${median(perRound).toFixed(2)})`,
+      `CPU s (p)/(c) per round: ${p.all.map((x, i) => `${cpu(x.childCpuMs)}/${cpu(c.all[i]!.cpuMs)}`).join('  ')}`,
+    );
+  }
+  rmSync(d, { recursive: true, force: true });
+  return out;
+}
+
+/** babeltrace2's text output rate on this machine, where it is installed (LTTng traces have no writer here). */
+function babeltraceNote(): string {
+  const r = spawnSync('babeltrace2', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? `babeltrace2 ${r.stdout.split('\n')[0]}: installed, but the bench has no LTTng trace to time it on (no CTF writer here): no peer figure` : 'babeltrace2: not installed: no peer figure for the babeltrace text format';
+}
+
 /** --long: one migration whose postcopy phase fills a quarter of the size, then all of it: peak RSS must not follow. */
 async function longMigration(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
   const out: string[] = [];
@@ -128,8 +208,10 @@ async function otherInputs(dir: string, sizeMiB: number, rounds: number): Promis
     rounds,
   );
   const b = r['readline-regex']!;
-  const row = (k: string) => `  ${k.padEnd(8)} ${(r[k]!.events / (r[k]!.ms / 1000) / 1e6).toFixed(2)} M events/s  ratio to (b) ${(b.ms / r[k]!.ms).toFixed(2)}  peak RSS ${r[k]!.rss.toFixed(0)} MiB`;
-  return [`other inputs, ${sliceMiB} MiB slice (${made.lines} lines); (b) on its log: ${(b.events / (b.ms / 1000) / 1e6).toFixed(2)} M lines/s`, row('log'), row('gzip'), row('ftrace')];
+  // CPU seconds beside wall time: on a busy machine they are the steadier figure.
+  const cpu = (k: string) => (median(r[k]!.all.map((x) => x.cpuMs)) / 1000).toFixed(2);
+  const row = (k: string) => `  ${k.padEnd(8)} ${(r[k]!.events / (r[k]!.ms / 1000) / 1e6).toFixed(2)} M events/s  ratio to (b) ${(b.ms / r[k]!.ms).toFixed(2)}  peak RSS ${r[k]!.rss.toFixed(0)} MiB  CPU s ${cpu(k)}`;
+  return [`other inputs, ${sliceMiB} MiB slice (${made.lines} lines); (b) on its log: ${(b.events / (b.ms / 1000) / 1e6).toFixed(2)} M lines/s, CPU s ${cpu('readline-regex')}`, row('log'), row('gzip'), row('ftrace')];
 }
 
 /** \`check DIR...\` over four runs on one worker thread, then on one per core. */
@@ -154,6 +236,18 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 3);
   const dir = mkdtempSync(join(tmpdir(), 'migtrace-bench-'));
   try {
+    if (process.argv.includes('--other-only')) {
+      process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
+      return;
+    }
+    if (process.argv.includes('--batch-only')) {
+      process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);
+      return;
+    }
+    if (process.argv.includes('--simple-only')) {
+      process.stdout.write(`${(await simpleVariant(dir, arg('simple-size', 256), rounds)).join('\n')}\n`);
+      return;
+    }
     if (process.argv.includes('--iso-only')) {
       process.stdout.write(`${(await isoVariant(dir, sizeMiB, rounds)).join('\n')}\n`);
       return;
@@ -193,6 +287,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${(await isoVariant(dir, sizeMiB, rounds)).join('\n')}\n`);
     if (process.argv.includes('--long')) process.stdout.write(`${(await longMigration(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
+    process.stdout.write(`${(await simpleVariant(dir, arg('simple-size', Math.min(256, sizeMiB)), rounds)).join('\n')}\n${babeltraceNote()}\n`);
     process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 // One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
+import { spawnSync } from 'node:child_process';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -56,9 +57,23 @@ async function batch(args: string[]): Promise<{ lines: number; events: number }>
   return { lines: results.reduce((a, r) => a + r.stats.lines, 0), events: results.reduce((a, r) => a + r.stats.events, 0) };
 }
 
+/**
+ * QEMU's own printer of simple traces (scripts/simpletrace.py of the QEMU source, with its
+ * tracetool package) over each file in turn, output discarded: `files` are the script, the
+ * trace-events file, then the traces. Events are counted by the migtrace pass; here, records.
+ */
+async function simpletrace(args: string[]): Promise<{ lines: number; events: number }> {
+  const [script, events, ...traces] = args;
+  for (const t of traces) {
+    const r = spawnSync(process.env.PYTHON ?? 'python3', [script!, events!, t], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`simpletrace.py ${t}: exit ${r.status}: ${r.stderr.slice(0, 500)}`);
+  }
+  return { lines: 0, events: 0 };
+}
+
 const [kind, ...files] = process.argv.slice(2);
 const readlineIso = (files: string[]) => readlineRegex(files, ISO_LINE);
-const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : null;
+const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'simpletrace' ? simpletrace : null;
 if (!fn) throw new Error(`unknown pass ${kind}`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();
@@ -66,7 +81,18 @@ const r = await fn(files);
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
 // CPU time (user + system) is reported beside wall time: on a busy machine it is the steadier measure.
-process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainThreadCpuMs(), ...r, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainThreadCpuMs(), childCpuMs: childrenCpuMs(), ...r, maxRssKiB: process.resourceUsage().maxRSS }));
+
+/** CPU time of the waited-for child processes (simpletrace.py), from /proc (Linux; null elsewhere). */
+function childrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100; // cutime + cstime
+  } catch {
+    return null;
+  }
+}
 
 /** CPU time of this (the replay) thread alone, from /proc (Linux; null elsewhere): reader threads excluded. */
 function mainThreadCpuMs(): number | null {

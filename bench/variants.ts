@@ -3,8 +3,8 @@
 //   ftrace  — each event as the kernel renders QEMU's ftrace backend (a trace_marker write) in
 //             tracefs `trace`: `comm-TID (PID) [CPU] flags sec.usec: tracing_mark_write: name args`,
 //             after the tracefs header; TGID column on, timestamps kept.
-// (The binary `simple` format has no writer here: the self-built run's real .simple files are
-// checked for equal results in the tests, not timed.)
+// (The binary `simple` format is built from the self-built run's real .simple files instead:
+// bench/make-simple.ts.)
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';

@@ -263,17 +263,21 @@ export async function readHead(path: string, n = HEAD_BYTES): Promise<Buffer> {
 
 /**
  * Roughly how many bytes of trace an input holds, to decide whether it is worth a reader thread:
- * its size, or for gzip four times its size (trace text compresses 6-10x; four is the safe side).
- * 0 for standard input (it is read here).
+ * its size; for gzip the size its trailer gives (ISIZE: the uncompressed size mod 2^32, of the
+ * last member), but at least four times its size (trace text compresses 6-12x; a wrapped or
+ * multi-member ISIZE falls back to that). 0 for standard input (it is read here).
  */
 export async function traceBytesEstimate(path: string, size: number): Promise<number> {
   if (path === STDIN || size < 2) return path === STDIN ? 0 : size;
   let fh;
   try {
     fh = await open(path, 'r');
-    const b = Buffer.alloc(2);
+    const b = Buffer.alloc(4);
     await fh.read(b, 0, 2, 0);
-    return isGzip(b) ? size * 4 : size;
+    if (!isGzip(b)) return size;
+    if (size < 18) return size * 4; // header and trailer alone take 18 bytes
+    await fh.read(b, 0, 4, size - 4);
+    return Math.max(size * 4, b.readUInt32LE(0));
   } catch {
     return size; // the reader will say what is wrong with it
   } finally {

@@ -282,7 +282,7 @@ export function newByteEvent(): ByteEvent {
  * (QEMU >= 10.1), of plain ASCII without escape sequences. True when it is one, with exactly what
  * parseInto would give for it (tested line for line); false sends the line to parseInto as a
  * string (anything else: other prefixes, messages, non-ASCII, ANSI, damage).
- * `asciiNoEsc`: the caller checked that b holds no byte >= 0x80 and no ESC.
+ * `asciiNoEsc`: the caller checked that b holds no byte >= 0x80, no ESC (and no CR).
  */
 export function scanEventBytes(b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc = false): boolean {
   let i = start;
@@ -376,7 +376,7 @@ function scanIsoTime(b: Uint8Array, start: number, end: number, year: number, ou
 }
 
 /** `name args` from b[from] to the line's end, as splitEventAt reads it. */
-function scanNameArgs(b: Uint8Array, start: number, from: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
+export function scanNameArgs(b: Uint8Array, start: number, from: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
   let i = from;
   let c = i < end ? (b[i] as number) : 0;
   if (!isAlpha(c)) return false;

@@ -16,6 +16,7 @@ import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
 import type { TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
 import type { LineSink } from './formats/text-reader.js';
+import type { RenderedSink, RenderedText, SinkName } from './formats/simple-decode.js';
 
 /** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
 const STRIDE = 9;
@@ -47,7 +48,7 @@ export interface EncodedBatch {
  * reader fills on a reader thread (text-reader.ts readTextLines): records one by one, or events
  * scanned from the line's bytes, which never become strings or objects here.
  */
-export class RecordEncoder implements LineSink<EncodedBatch> {
+export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<EncodedBatch> {
   readonly bytesOnly = true;
   private readonly ids = new Map<string, number>();
   private readonly byteNames = new ByteNames();
@@ -82,7 +83,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
   private start(capacity: number, lines: (LineBytes & { firstLine: number }) | undefined): void {
     this.meta = new Float64Array(capacity * STRIDE);
     this.strs = [];
-    this.names = [];
+    // names: kept until a batch carries them (end()), so a batch with none to send loses none.
     this.o = 0;
     this.count = 0;
     this.lines = lines;
@@ -100,6 +101,7 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
   }
 
   add(r: TraceRecord): void {
+    if (this.o + STRIDE > this.meta.length) this.grow();
     const { meta, strs, o } = this;
     let flags = 0;
     if (r.kind === 'message') {
@@ -174,8 +176,54 @@ export class RecordEncoder implements LineSink<EncodedBatch> {
     this.count++;
   }
 
+  private grow(): void {
+    const m = new Float64Array(Math.max(this.meta.length * 2, 64 * STRIDE));
+    m.set(this.meta);
+    this.meta = m;
+  }
+
+  // ---- the simple reader's sink (formats/simple-decode.ts): events it rendered as ASCII text ----
+
+  /** Once per mapping record: the name's id (sent with the next batch) and its catalog rows. */
+  nameRef(name: string): SinkName {
+    return { name, id: this.idOf(name), rows: this.matchers.get(name) };
+  }
+
+  beginRendered(maxRecords: number): void {
+    this.start(maxRecords, undefined);
+  }
+
+  renderedEvent(n: SinkName, text: Buffer, start: number, argsAt: number, end: number, ts: number, pid: number, side: Side | null, line: number): void {
+    if (this.o + STRIDE > this.meta.length) this.grow();
+    const { meta, o } = this;
+    let flags = RAW_LINE | PID | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
+    if (n.rows) {
+      flags |= ROWS_MASK;
+      meta[o + 8] = matchMaskBytes(n.rows, text, argsAt, argsAt < end ? end : argsAt);
+    }
+    meta[o] = flags;
+    meta[o + 1] = n.id;
+    meta[o + 2] = NaN;
+    meta[o + 3] = ts;
+    meta[o + 4] = line;
+    meta[o + 5] = argsAt - start;
+    meta[o + 6] = end - start;
+    meta[o + 7] = pid;
+    this.o += STRIDE;
+    this.count++;
+  }
+
+  /** The batch, with the text as its line bytes; null when it has neither records nor new names. */
+  endRendered(text: RenderedText): EncodedBatch | null {
+    if (this.count === 0 && this.names.length === 0) return null;
+    const out = this.end();
+    out.lineBytes = { bytes: text.bytes, starts: text.starts, ends: text.ends, firstLine: text.firstLine };
+    return out;
+  }
+
   end(): EncodedBatch {
     const out: EncodedBatch = { meta: this.meta, strs: this.strs, names: this.names, count: this.count };
+    this.names = [];
     const lines = this.lines;
     if (lines) {
       out.lineBytes = { bytes: lines.bytes, starts: lines.starts, ends: lines.ends, firstLine: lines.firstLine };

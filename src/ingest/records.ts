@@ -33,8 +33,9 @@ export interface InputReadOptions {
   onUnparsed?: (s: UnparsedSample) => void;
   /**
    * Events of a plain file may come without their line's text (raw '', TraceEvent.at set): the
-   * caller reads back the lines it reports (read-back.ts). The replay asks it; tools that show
-   * every line (timeline, convert) do not.
+   * caller reads back the lines it reports (read-back.ts); and events a reader scans as bytes
+   * (log, ftrace) come without the thread name and process id (the replay uses neither). The
+   * replay asks it; tools that show every field (timeline, convert) do not.
    */
   textLater?: boolean;
   /** A QEMU trace-events file (trace-events-all of the build) for binary and typed formats. */

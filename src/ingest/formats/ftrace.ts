@@ -8,7 +8,7 @@
 // absent (irq-info=0, trace-cmd). Timestamps are kernel trace-clock seconds. Kernel events in the
 // same buffer (kvm_*, sched_*) are kept as context: messages, not errors. `[LOST n EVENTS]` lines
 // are the ring buffer overwriting events: counted as dropped.
-import { newScratch, parseInto, type LineKind } from '../log-format.js';
+import { newScratch, parseInto, scanNameArgs, type ByteEvent, type LineKind } from '../log-format.js';
 import type { InputCounters, TraceFormat } from '../records.js';
 import { textReads, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
@@ -74,6 +74,122 @@ function ftraceParser(counters: InputCounters): LineParser & { kernel: number } 
   return self;
 }
 
+const MARK = Buffer.from('tracing_mark_write:');
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Spaces and tabs from i; -1 when another whitespace byte (\v \f \r) is there (the regex decides). */
+function skipBlanks(b: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = b[i] as number;
+    if (c === 32 || c === 9) continue;
+    return c === 11 || c === 12 || c === 13 ? -1 : i;
+  }
+  return i;
+}
+
+/**
+ * The common line of the replay's reads as bytes: a tracefs `tracing_mark_write:` line whose
+ * payload is QEMU's bare `name args`, of plain ASCII. True only where LINE and parseInto would give
+ * the same event (thread id, time, name, arguments; tested line for line against them): each
+ * choice below is the one the regex tries first, and anything it would have to backtrack over
+ * (or any other shape: print:, kernel events, LOST) returns false, and the line goes to the
+ * parser as a string. The thread name and TGID are not taken: the replay does not use them (the
+ * reads that show them, convert and timeline, parse every line).
+ */
+export function scanFtraceBytes(b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc: boolean): boolean {
+  // No CR (the regex's `.` stops there) and no non-ASCII byte, unless the batch is known to have none.
+  if (!asciiNoEsc) {
+    for (let k = start; k < end; k++) {
+      const c = b[k] as number;
+      if (c === 13 || c >= 0x80) return false;
+    }
+  }
+  let i = skipBlanks(b, start, end);
+  if (i < 0 || i >= end || b[i] === 45 /* - */ || b[i] === 35 /* # */) return false;
+  // comm-TID: the first '-digits' followed by whitespace (the lazy comm's first candidate).
+  let tid = -1;
+  for (let k = i + 1; k < end; k++) {
+    if (b[k] !== 45 || !isDigit(b[k + 1] as number)) continue;
+    let j = k + 1;
+    let v = 0;
+    while (j < end && isDigit(b[j] as number)) v = v * 10 + ((b[j++] as number) - 48);
+    const c = b[j] as number;
+    if (j < end && (c === 32 || c === 9 || c === 11 || c === 12)) {
+      if (c !== 32 && c !== 9) return false;
+      if (j - k - 1 > 15) return false; // beyond exact integers: as Number() rounds
+      tid = v;
+      i = j;
+      break;
+    }
+  }
+  if (tid < 0) return false;
+  i = skipBlanks(b, i, end);
+  if (i < 0 || i >= end) return false;
+  if (b[i] === 40 /* ( */) {
+    // (TGID): digits or dashes, blanks inside.
+    i = skipBlanks(b, i + 1, end);
+    if (i < 0) return false;
+    const from = i;
+    const dash = b[i] === 45;
+    while (i < end && (dash ? b[i] === 45 : isDigit(b[i] as number))) i++;
+    if (i === from) return false;
+    i = skipBlanks(b, i, end);
+    if (i < 0 || b[i] !== 41 /* ) */) return false;
+    const after = skipBlanks(b, i + 1, end);
+    if (after < 0 || after === i + 1) return false;
+    i = after;
+  }
+  // [CPU]
+  if (b[i] !== 91 /* [ */ || !isDigit(b[i + 1] as number)) return false;
+  i++;
+  while (i < end && isDigit(b[i] as number)) i++;
+  if (b[i] !== 93 /* ] */) return false;
+  let after = skipBlanks(b, i + 1, end);
+  if (after < 0 || after === i + 1) return false;
+  i = after;
+  // Flags: a token of 4 or 5 characters followed by whitespace (else there are none).
+  let t = i;
+  while (t < end && b[t] !== 32 && b[t] !== 9 && (b[t] as number) > 13) t++;
+  if ((t - i === 4 || t - i === 5) && t < end && (b[t] === 32 || b[t] === 9)) {
+    for (let k = i; k < t; k++) if (b[k] === 91 || b[k] === 93 || (b[k] as number) <= 32) return false;
+    after = skipBlanks(b, t, end);
+    if (after < 0) return false;
+    i = after;
+  }
+  // sec.frac: as secondsTextToMicros reads it.
+  const intStart = i;
+  let whole = 0;
+  while (i < end && isDigit(b[i] as number)) whole = whole * 10 + ((b[i++] as number) - 48);
+  if (i === intStart || i - intStart > 15 || b[i] !== 46 /* . */) return false;
+  const fracStart = ++i;
+  let f = 0;
+  let digits = 0;
+  while (i < end && isDigit(b[i] as number)) {
+    if (digits < 9) {
+      f = f * 10 + ((b[i] as number) - 48);
+      digits++;
+    }
+    i++;
+  }
+  if (i === fracStart || b[i] !== 58 /* : */) return false;
+  for (; digits < 9; digits++) f *= 10;
+  after = skipBlanks(b, i + 1, end);
+  if (after < 0 || after === i + 1) return false;
+  i = after;
+  // The event: tracing_mark_write, then one optional blank, then QEMU's `name args`.
+  if (end - i < MARK.length) return false;
+  for (let k = 0; k < MARK.length; k++) if (b[i + k] !== MARK[k]) return false;
+  i += MARK.length;
+  if (i < end && (b[i] === 32 || b[i] === 9 || b[i] === 11 || b[i] === 12)) i++;
+  if (!scanNameArgs(b, start, i, end, out, asciiNoEsc)) return false;
+  out.tid = tid;
+  out.ts = whole * 1e6 + f / 1000;
+  return true;
+}
+
 export const FTRACE_FORMAT: TraceFormat = {
   name: 'ftrace',
   describe: "QEMU 'ftrace' trace backend as text from tracefs trace/trace_pipe or `trace-cmd report` (--enable-trace-backends=ftrace): task comm-TID [CPU] seconds: tracing_mark_write: event args",
@@ -92,5 +208,6 @@ export const FTRACE_FORMAT: TraceFormat = {
     if (n === 0) return header ? 0.9 : 0;
     return Math.min(1, hits / n + (header ? 0.1 : 0));
   },
-  ...textReads((counters) => ftraceParser(counters)),
+  // Its common line is scanned as bytes in the replay's reads; the line keeps its text (read back by parseInto it would not be the event).
+  ...textReads((counters) => ftraceParser(counters), scanFtraceBytes, false),
 };

@@ -96,11 +96,15 @@ class RecordListSink implements LineSink<TraceRecord[]> {
 /** A format's byte fast path (log-format.ts scanEventBytes). */
 export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteEvent, asciiNoEsc: boolean) => boolean;
 
-/** A line-based format's two reads (TraceFormat read and readEncoded) from its line parser. */
-export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner): Pick<TraceFormat, 'read' | 'readEncoded'> {
+/**
+ * A line-based format's two reads (TraceFormat read and readEncoded) from its line parser.
+ * `leaveInFile`: a plain file's scanned lines may stay in the file (read back by parseInto, so only
+ * for lines it reads as the same event: the log format's). Other formats' scanned lines keep their text.
+ */
+export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner, leaveInFile = true): Pick<TraceFormat, 'read' | 'readEncoded'> {
   return {
-    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input), scanBytes),
-    readEncoded: (path, input, side, counters, opts, enc) => readTextLines(path, input, side, counters, opts, parser(counters), enc, scanBytes),
+    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input), scanBytes, leaveInFile),
+    readEncoded: (path, input, side, counters, opts, enc) => readTextLines(path, input, side, counters, opts, parser(counters), enc, scanBytes, leaveInFile),
   };
 }
 
@@ -122,13 +126,14 @@ export async function* readTextLines<B>(
   parser: LineParser,
   sink: LineSink<B>,
   scanBytes?: ByteScanner,
+  leaveInFile = true,
 ): AsyncGenerator<B> {
   counters.totalBytes = await fileSize(path);
   const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true });
   const lines = new LineAccounting(path, input, side, counters, opts, parser, sink, sink.bytesOnly && sink.byteEvent ? scanBytes : undefined);
   try {
     for await (const batch of splitLines(src.chunks, { strings: !sink.bytesOnly })) {
-      sink.begin(batch, src.rereadable());
+      sink.begin(batch, leaveInFile && src.rereadable());
       lines.batch(batch);
       counters.bytes = src.rawBytes();
       yield sink.end();
@@ -178,7 +183,8 @@ class LineAccounting<B> {
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.
-    const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0;
+    // (And no CR, which ftrace's regex stops at: a batch with one has each line checked.)
+    const asciiNoEsc = scan !== undefined && lb !== undefined && isAscii(lb.bytes) && lb.bytes.indexOf(0x1b) < 0 && lb.bytes.indexOf(13) < 0;
     for (let j = 0; j < batch.count; j++, lineNo++) {
       counters.lines++;
       if (batch.overlong[overlongIdx] === lineNo) {

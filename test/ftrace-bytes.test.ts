@@ -1,0 +1,100 @@
+// ftrace lines scanned as bytes (formats/ftrace.ts scanFtraceBytes, the replay's reads) give the
+// same events as the regex and parseInto (the reads that show every field): real QEMU runs written
+// as tracefs prints them, the shapes of the format's own tests, and those lines with random bytes
+// put in at random places (spaces, dashes, digits, brackets, CR, vertical tab, ESC, non-ASCII).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { formatByName, newCounters, type InputCounters, type TraceRecord } from '../src/ingest/trace-input.js';
+import { readInWorker } from '../src/ingest/worker-read.js';
+import { ftraceFile } from '../bench/variants.js';
+import { ROOT } from './helpers.js';
+
+type Ev = Extract<TraceRecord, { kind: 'event' }>;
+
+async function readAll(path: string, textLater: boolean): Promise<{ records: TraceRecord[]; counters: InputCounters }> {
+  const counters = newCounters(path);
+  const records: TraceRecord[] = [];
+  for await (const b of formatByName('ftrace').read(path, 0, 'src', counters, { maxSamples: 1000, textLater })) records.push(...b);
+  return { records, counters };
+}
+
+async function readThread(path: string): Promise<{ records: TraceRecord[]; counters: InputCounters }> {
+  const counters = newCounters(path);
+  const records: TraceRecord[] = [];
+  for await (const b of readInWorker({ path, input: 0, side: 'src', format: 'ftrace', patterns: [] }, counters, { maxSamples: 1000 })) records.push(...b);
+  return { records, counters };
+}
+
+/** What the replay uses of a record (the thread name and TGID it does not). */
+const key = (r: TraceRecord) => (r.kind === 'event' ? ['event', r.name, r.args, r.tid, r.ts, r.line, r.raw, r.side] : ['message', r.text, r.program, r.ts, r.line, r.dropped ?? 0]);
+
+async function assertSame(path: string, what: string): Promise<number> {
+  const full = await readAll(path, false);
+  for (const other of [await readAll(path, true), await readThread(path)]) {
+    assert.deepEqual(other.records.map(key), full.records.map(key), what);
+    const { notes: n1, bytes: _b1, ...c1 } = other.counters;
+    const { notes: n2, bytes: _b2, ...c2 } = full.counters;
+    assert.deepEqual([c1, n1], [c2, n2], `${what}: counters`);
+  }
+  return full.records.filter((r): r is Ev => r.kind === 'event').length;
+}
+
+const SHAPES = [
+  '# tracer: nop',
+  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
+  '  mig/src/return-40123   [005] .....  8123.456789: tracing_mark_write: postcopy_preempt_send_host_page ramblock pc.ram offset 0x3a7',
+  '    mig/src/main-40120   (  40001) [002] d..1.  8123.457001: tracing_mark_write: migration_completion_postcopy_end ',
+  ' qemu-system-x86-40001   (-------) [000] ....  8123.460000: tracing_mark_write: migration_cleanup ',
+  '       CPU 0/KVM-40130   [001] .....  8123.460100: kvm_exit: reason EPT_VIOLATION rip 0xffffffff',
+  '  qemu-system-x86-40001 [000]  8123.470000: print:                tracing_mark_write: migrate_set_state new state completed',
+  'CPU:1 [LOST 17 EVENTS]',
+  '  this is not an ftrace line',
+  '    worker-1-2-777   [000] ..s.  8123.480000: tracing_mark_write: qemu_file_fclose ',
+  'a-1-2 [000] 1.2: tracing_mark_write: x_y a',
+  'a-1 [000] 1.23 456.789: tracing_mark_write: x_y a',
+  'a-1 [000] ..... 12345678901234567.5: tracing_mark_write: x_y a',
+  'a-1 [000] .....\t1.000000001:\ttracing_mark_write:\tx_y\targs\t',
+  'a-1 [000] ..... 1.5: tracing_mark_write:  x_y two spaces',
+  'a-1 [000] ..... 1.5: tracing_mark_write:x_y no space',
+  'a-1 [000] ..... 1.5: tracing_mark_write: xy no underscore',
+  'é-1 [000] ..... 1.5: tracing_mark_write: x_y comm not ascii',
+];
+
+describe('ftrace: the byte path gives what the regex gives', () => {
+  it('real QEMU 10.0.13 runs as tracefs prints them (both processes)', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'migtrace-ftrace-bytes-'));
+    let events = 0;
+    for (const side of ['src', 'dst']) {
+      const out = join(d, `${side}.ftrace`);
+      await ftraceFile(join(ROOT, `traces/10.0.13/c-postcopy-preempt-pre72-2/${side}.log`), out, 4242);
+      events += await assertSame(out, side);
+    }
+    assert.ok(events > 5000);
+  });
+
+  it('the format’s shapes, and random bytes put into them', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'migtrace-ftrace-bytes-'));
+    const real = readFileSync(join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2/src.log'), 'utf8').split('\n').slice(0, 40);
+    const marked = real.map((l, i) => l.replace(/^(\d+)@(\d+\.\d+):/, (_, tid: string, ts: string) => `${`qemu-${tid}`.padStart(22)} (   4242) [00${i % 2}] ..... ${ts}: tracing_mark_write: `));
+    const base = [...SHAPES, ...marked];
+    const junk = fc.constantFrom(' ', '\t', '-', '7', '[', ']', '(', ')', ':', '.', '#', 'x', '_', '\v', '\r', '\x1b', 'é', '-12 ');
+    const edits = fc.sample(fc.array(fc.tuple(fc.nat(base.length - 1), fc.nat(200), junk), { minLength: 1, maxLength: 3 }), { numRuns: 300, seed: 6 });
+    const lines = [...base];
+    for (const e of edits) {
+      let l = base[e[0]![0]]!;
+      for (const [, at, s] of e) {
+        const p = at % (l.length + 1);
+        l = l.slice(0, p) + s + l.slice(p);
+      }
+      lines.push(l);
+    }
+    const p = join(d, 'mixed.ftrace');
+    writeFileSync(p, `${lines.join('\n')}\n`);
+    const events = await assertSame(p, 'mixed');
+    assert.ok(events > 100, `${events} events`);
+  });
+});
