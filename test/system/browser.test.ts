@@ -127,7 +127,8 @@ describe('HTML report in headless Chromium', () => {
       // The opening view is the end of postcopy: every location of the race finding is on screen.
       const f = await findingIndex(page, 'qemufile-concurrent-access');
       const markers = page.locator(`svg.tl .finding-marker[data-f="${f}"]`);
-      assert.equal(await markers.count(), 5);
+      // One marker per location: the EOS access, the owner's nearest writes before and after it, context.
+      assert.equal(await markers.count(), 6);
       const eos = `svg.tl .finding-marker[data-f="${f}"][data-l="0"]`;
       await hoverVisible(page, eos);
       const tip = page.locator('#tip');
