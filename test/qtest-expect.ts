@@ -17,6 +17,7 @@ export interface MetaTest {
 export interface Meta {
   tests: MetaTest[];
   expect_run?: { exitCode: number | null };
+  torn_lines?: string;
 }
 
 /**

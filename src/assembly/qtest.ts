@@ -83,8 +83,8 @@ const TID_LINE = /^(\d+)@\d+\.\d+:[A-Za-z_]/;
 const ISO = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d+)?Z';
 const ISO_LINE = new RegExp(`^${ISO} `);
 const TWO_STAMPS = new RegExp(`^${ISO} ${ISO}`);
-/** A trace body that lost its ISO prefix: `event_name args`. */
-const BARE_BODY = /^[a-z_][a-z0-9_]*(?: |$)/;
+/** Lines of the test runner, not of a QEMU. */
+const RUNNER_LINE = /^(?:#|TAP version|Bail out!|qemu-system)/;
 /** Warnings every QEMU prints once at start with such an events file or command line. */
 const START_WARNING = /^(?:\S+ )?qemu-system-[\w-]+:(.*(?:warning: trace event '[^']*' does not exist|warning: '-mon' is deprecated).*)$/;
 
@@ -151,6 +151,8 @@ export class Planner {
     this.lastStart = null;
     this.current = null;
     this.pendingPid = [];
+    // A process never outlives its test: a TID seen before is a new thread here (PIDs wrap).
+    this.pidOf.clear();
   }
 
   private closeTest(n: number, result: QtestResult, name: string): void {
@@ -197,7 +199,8 @@ export class Planner {
     } else if (ISO_LINE.test(text)) {
       this.form ??= 'iso';
       if (TWO_STAMPS.test(text)) this.torn.twoStamps.push(n);
-    } else if (this.form === 'iso' && BARE_BODY.test(text)) {
+    } else if (this.form === 'iso' && text.trim() !== '' && !RUNNER_LINE.test(text)) {
+      // A body whose timestamp landed on another line (a trace line, or a message: `KVM: …`).
       this.torn.noStamp.push(n);
     } else return; // not a trace line (the runner's own output): counted by the reader
     const proc = this.processOf(tid);

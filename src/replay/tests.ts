@@ -21,7 +21,23 @@ export async function analyzeSpec(spec: RunSpec, opts: AnalyzeOptions): Promise<
       if (plan && plan.tests.length > 0) return analyzeStream(spec, plan, format, opts);
     }
   }
+  if (only && only.path === STDIN && only.side === undefined && (await looksLikeQtestStream(STDIN))) return notSplit(await analyzeRun(spec, opts));
   return analyzeRun(spec, opts);
+}
+
+/**
+ * A suite's log on standard input is read once, as one migration (the split needs the log twice):
+ * its findings may span tests, and a clean result would be a pass nobody earned, so it is said.
+ */
+function notSplit(r: RunResult): RunResult {
+  const why = "standard input holds a test suite's log (TAP markers, QEMU start lines): read as one migration, not split into tests; give the file itself (plain or .gz) to have each test analysed on its own";
+  r.dataQuality.notes.unshift(why);
+  if (r.verdict === 'clean') {
+    r.verdict = 'inconclusive';
+    r.verdictReasons = [why];
+    r.inconclusive.push({ rule: 'run-assembly', reason: why });
+  }
+  return r;
 }
 
 /** One test's part of a stream, read already. */
@@ -83,6 +99,11 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
     parts.push({ test: t, result, from: from === Infinity ? null : from / 1e6, to: to === -Infinity ? null : to / 1e6 });
   }
   const notes = streamNotes(plan);
+  // Tests run one after another: a test whose lines start before the previous one's end was split wrong, or the stream was.
+  const timed = parts.filter((p) => p.from !== null && p.to !== null);
+  for (let i = 1; i < timed.length; i++) {
+    if (timed[i]!.from! < timed[i - 1]!.to!) notes.push(`${path}: tests ${timed[i - 1]!.test.name} and ${timed[i]!.test.name} overlap in time (${timed[i - 1]!.to!.toFixed(6)} > ${timed[i]!.from!.toFixed(6)}): their split may be wrong`);
+  }
   return combine(spec, parts, { inputs: [{ path, side: null, sideEvidence: `a test suite's log: ${plan.tests.length} tests by ${plan.by === 'tap' ? 'their TAP markers' : 'the start markers of their QEMUs'}; each test's source and target told apart by ${plan.form === 'tid' ? 'thread ids' : 'event names (no thread ids)'}`, format: format.name, mixed: true }], perInput: [counters], samples, notes, lineOf: (t) => [t.from, t.to] });
 }
 
