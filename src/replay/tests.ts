@@ -2,6 +2,13 @@
 // QEMUs in one stream) is split into its tests by the assembly stage (assembly/qtest.ts), each
 // test's source and target replayed as a migration of its own, and the results put back together
 // as one run whose episodes are the tests; anything else is one run as before (run.ts).
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { openBytes } from '../ingest/bytes.js';
 import { looksLikeQtestStream, scanStream, type QtestTest, type StreamPlan } from '../assembly/qtest.js';
 import { groupThreadFiles, type ThreadGrouping } from '../assembly/qtest-threads.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
@@ -21,23 +28,25 @@ export async function analyzeSpec(spec: RunSpec, opts: AnalyzeOptions): Promise<
       if (plan && plan.tests.length > 0) return analyzeStream(spec, plan, format, opts);
     }
   }
-  if (only && only.path === STDIN && only.side === undefined && (await looksLikeQtestStream(STDIN))) return notSplit(await analyzeRun(spec, opts));
+  if (only && only.path === STDIN && only.side === undefined && only.format === undefined && (await looksLikeQtestStream(STDIN))) return fromSpool(spec, opts);
   return analyzeRun(spec, opts);
 }
 
 /**
- * A suite's log on standard input is read once, as one migration (the split needs the log twice):
- * its findings may span tests, and a clean result would be a pass nobody earned, so it is said.
+ * A suite's log on standard input (`zcat job.log.gz | migtrace check -`): the split reads the log
+ * twice (markers, then records), and standard input can be read once, so it is kept in a temporary
+ * file first; the report names standard input (`-`), as for any other input read from it.
  */
-function notSplit(r: RunResult): RunResult {
-  const why = "standard input holds a test suite's log (TAP markers, QEMU start lines): read as one migration, not split into tests; give the file itself (plain or .gz) to have each test analysed on its own";
-  r.dataQuality.notes.unshift(why);
-  if (r.verdict === 'clean') {
-    r.verdict = 'inconclusive';
-    r.verdictReasons = [why];
-    r.inconclusive.push({ rule: 'run-assembly', reason: why });
+async function fromSpool(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'migtrace-stdin-'));
+  const file = join(dir, 'stdin.log');
+  try {
+    await pipeline(Readable.from(openBytes(STDIN).chunks), createWriteStream(file));
+    const r = await analyzeSpec({ ...spec, inputs: [{ path: file }] }, opts);
+    return JSON.parse(JSON.stringify(r).split(JSON.stringify(file).slice(1, -1)).join(STDIN)) as RunResult;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return r;
 }
 
 /** One test's part of a stream, read already. */

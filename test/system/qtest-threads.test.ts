@@ -15,3 +15,16 @@ for (const dir of ['qtest/10.0.13-postcopy-compat-threads', 'qtest/11.1.3-postco
     it('exit code and JUnit cases', () => checkWhole(dir, got.code, got.report, meta));
   });
 }
+
+describe('a suite log on standard input (gzip), split as the file is', () => {
+  it('qtest/10.0.13-postcopy-compat through check -', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { bin, ROOT } = await import('../helpers.js');
+    const { join } = await import('node:path');
+    const r = bin(['check', '-', '-f', 'json', '-q'], readFileSync(join(ROOT, 'traces/qtest/10.0.13-postcopy-compat/qtest.log.gz')));
+    const run = (JSON.parse(r.stdout) as Report).runs[0]!;
+    const meta = readMeta('qtest/10.0.13-postcopy-compat');
+    for (const t of meta.tests) checkRow('qtest/10.0.13-postcopy-compat', run, t, true);
+    for (const f of run.findings) for (const l of f.locations) if (l.file !== '-') throw new Error(`a location names ${l.file}, not standard input`);
+  });
+});
