@@ -65,22 +65,25 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
   // A QEMU message (error_report) belongs to the test whose pair was running when it was written.
   const pairFrom = plan.tests.map((t) => t.processes.find((p) => p.kind !== 'probe')?.line ?? Infinity);
   const messageOwner = (line: number) => plan.tests.findIndex((t, i) => pairFrom[i]! <= line && line <= t.to);
+  const parts: TestPart[] = [];
   // Read once; each record goes to the test whose source or target wrote it (the plan's owner).
+  // A test is analysed as soon as the read is past its last line: one test's records in memory at a time.
+  let next = 0;
   for await (const batch of readTraceRecords(path, 0, null, counters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }, format)) {
     for (const rec of batch) {
       const k = rec.kind === 'event' ? plan.owner[rec.line]! : START_NOISE.test(rec.text) ? -1 : messageOwner(rec.line);
       if (k >= 0) byTest[k]!.push(rec);
     }
+    const last = batch.length ? batch[batch.length - 1]!.line : 0;
+    while (next < plan.tests.length - 1 && last > plan.tests[next]!.to) parts.push(await analyzeTest(plan.tests[next++]!));
     opts.onProgress?.(counters.bytes, counters.totalBytes);
   }
-  const parts: TestPart[] = [];
-  for (const t of plan.tests) {
+  while (next < plan.tests.length) parts.push(await analyzeTest(plan.tests[next++]!));
+
+  async function analyzeTest(t: QtestTest): Promise<TestPart> {
     const recs = byTest[t.index]!;
     byTest[t.index] = [];
-    if (!recs.some((r) => r.kind === 'event')) {
-      parts.push({ test: t, result: null, from: null, to: null });
-      continue;
-    }
+    if (!recs.some((r) => r.kind === 'event')) return { test: t, result: null, from: null, to: null };
     const c = newCounters(path);
     for (const r of recs) {
       if (r.kind === 'message') c.messages++;
@@ -105,7 +108,7 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
       { name: `${spec.name} ${t.name}`, inputs: [{ path }] },
       { ...opts, observers: undefined, readers: 'inline', onProgress: undefined, prepared: { assembled, sources: [batches(recs)], counters: [c] } },
     );
-    parts.push({ test: t, result, from: from === Infinity ? null : from / 1e6, to: to === -Infinity ? null : to / 1e6 });
+    return { test: t, result, from: from === Infinity ? null : from / 1e6, to: to === -Infinity ? null : to / 1e6 };
   }
   const notes = streamNotes(plan);
   // Tests run one after another: a test whose lines start before the previous one's end was split wrong, or the stream was.
