@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { openBytes } from '../ingest/bytes.js';
+import { cutReason } from '../ingest/input-end.js';
 import { looksLikeQtestStream, scanStream, type QtestTest, type StreamPlan } from '../assembly/qtest.js';
 import { groupThreadFiles, type ThreadGrouping } from '../assembly/qtest-threads.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
@@ -94,7 +95,10 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
       }
     }
     c.lines = c.events + c.messages;
-    if (t === plan.tests[plan.tests.length - 1]) c.notes = [...counters.notes]; // a cut stream cuts its last test
+    // A cut log cuts its last test only.
+    const lastTest = t === plan.tests[plan.tests.length - 1];
+    if (lastTest) c.notes = [...counters.notes];
+    const cuts = [lastTest ? await cutReason(path, format.name, counters, false) : null];
     const assembled: AssembledRun = {
       inputs: [{ path, side: null, sideEvidence: pairEvidence(t, plan), format: format.name, mixed: true }],
       formats: [format],
@@ -106,7 +110,7 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
     for (const r of recs) if (r.ts !== null) [from, to] = [Math.min(from, r.ts), Math.max(to, r.ts)];
     const result = await analyzeRun(
       { name: `${spec.name} ${t.name}`, inputs: [{ path }] },
-      { ...opts, observers: undefined, readers: 'inline', onProgress: undefined, prepared: { assembled, sources: [batches(recs)], counters: [c] } },
+      { ...opts, observers: undefined, readers: 'inline', onProgress: undefined, prepared: { assembled, sources: [batches(recs)], counters: [c], cuts } },
     );
     return { test: t, result, from: from === Infinity ? null : from / 1e6, to: to === -Infinity ? null : to / 1e6 };
   }
