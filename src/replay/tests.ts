@@ -130,7 +130,7 @@ async function* batches(recs: TraceRecord[]): AsyncGenerator<TraceRecord[]> {
   for (let i = 0; i < recs.length; i += 4096) yield recs.slice(i, i + 4096);
 }
 
-/** Each thread's side in one test: its main thread by the PID of its start, the others by the events only one side logs. */
+/** Each thread's side in one test: by the events only one side logs, else (a main thread) by the PID of its process's start. */
 function sidesByTid(recs: TraceRecord[], t: QtestTest, catalog: Catalog): Map<number, Side> {
   const count = new Map<number, { src: number; dst: number }>();
   for (const r of recs) {
@@ -146,7 +146,9 @@ function sidesByTid(recs: TraceRecord[], t: QtestTest, catalog: Catalog): Map<nu
     if (c.src > 0 && c.dst === 0) sides.set(tid, 'src');
     else if (c.dst > 0 && c.src === 0) sides.set(tid, 'dst');
   }
-  for (const p of t.processes) if (p.pid !== null && p.kind !== 'probe') sides.set(p.pid, p.kind === 'source' ? 'src' : 'dst');
+  // The PID (first new TID after a start) places a main thread that logs nothing side-specific;
+  // the events a thread logs are stronger (another thread can log first on a busy machine).
+  for (const p of t.processes) if (p.pid !== null && p.kind !== 'probe' && !sides.has(p.pid)) sides.set(p.pid, p.kind === 'source' ? 'src' : 'dst');
   return sides;
 }
 
