@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { evidenceText } from '../src/report/evidence.js';
 import { renderJunit } from '../src/report/junit.js';
 import type { Report, RunResult } from '../src/types.js';
 import { checkJson, ROOT } from './helpers.js';
@@ -67,7 +68,7 @@ export function checkRow(dir: string, run: RunResult, want: MetaTest, stream: bo
     want.expect.findings.map((f) => f.rule).sort(),
     `${dir} ${want.path}: findings ${JSON.stringify(mine.map((f) => [f.rule, f.evidence]))}`,
   );
-  for (const w of want.expect.findings) if (w.evidence) assert.equal(mine.find((f) => f.rule === w.rule)?.evidence, w.evidence, `${dir} ${want.path}: evidence of ${w.rule}`);
+  for (const w of want.expect.findings) if (w.evidence) assert.equal(evidenceText(mine.find((f) => f.rule === w.rule)!.evidence), w.evidence, `${dir} ${want.path}: evidence of ${w.rule}`);
   // Every finding's locations lie in its own test's part of the stream.
   if (stream) for (const f of mine) for (const l of f.locations) assert.ok(l.line >= t.lines[0] && l.line <= t.lines[1], `${dir} ${want.path}: ${f.rule} location line ${l.line} outside ${t.lines.join('-')}`);
 }
