@@ -87,6 +87,8 @@ export interface Finding {
   details?: Record<string, number | string | boolean | null>;
   /** Which migration of the run (1-based) when the trace holds several (see RunResult.episodes). */
   episode?: number;
+  /** The test-suite test whose migration this is (a qtest log: its TAP path; see RunResult.tests). */
+  test?: string;
   /** Stable key across runs of the same scenario (src/report/fingerprint.ts); set by `check`. */
   fingerprint?: string;
   /** With --baseline/--write-baseline: whether the fingerprint is in the baseline. */
@@ -263,6 +265,31 @@ export interface RunResult {
    * then sum them up: the worst verdict, every finding (tagged with its episode).
    */
   episodes?: EpisodeResult[];
+  /**
+   * A test suite's log (QEMU's qtest migration-test, a CI job): every test it ran, in order, each
+   * test's source and target analysed as its own migration (one episode per traced test).
+   */
+  tests?: TestResult[];
+}
+
+export interface TestResult {
+  /** The TAP test path (or `migration N` when the log has no TAP markers). */
+  name: string;
+  /** The TAP result line (`ok 6 /path`, `not ok …`), or null: no result (hung or killed), or no TAP. */
+  tap: string | null;
+  /** Lines of the log (or, for per-thread files, of the qtest log) it spans. */
+  lines: [number, number];
+  /** Whether its source and target wrote trace lines (some tests hide their QEMUs' stderr). */
+  traced: boolean;
+  /** Its verdict, or null when its migration is not in the log (no verdict of its own). */
+  verdict: Verdict | null;
+  verdictReasons: string[];
+  /** The episode (RunResult.episodes index) that holds its migration. */
+  episode: number | null;
+  /** Probe QEMUs it started (no migration), left out of its migration. */
+  probes: number;
+  /** How its processes were found, and anything left out. */
+  notes: string[];
 }
 
 export interface EpisodeResult {
@@ -278,6 +305,8 @@ export interface EpisodeResult {
   notApplicable: NotApplicable[];
   threads: ThreadSummary[];
   mode: ModeInference;
+  /** The test whose migration this is (RunResult.tests). */
+  test?: string;
 }
 
 export interface Report {

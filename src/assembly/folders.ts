@@ -9,11 +9,13 @@
 //   - a folder of such folders is many runs (walked in name order), and so are folders inside a run;
 //   - files given together, `--src`/`--dst` (each repeatable), and `-` for standard input are one run.
 import { readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { tidFromFileName } from '../ingest/formats/per-thread.js';
 import { detectFormat, InputError, STDIN } from '../ingest/trace-input.js';
 import type { Side } from '../types.js';
 import { formatRank, isNotTrace, isNumberedProcess, sideFromName, stemOf } from './names.js';
+import { looksLikeQtestStream } from './qtest.js';
 import type { RunSpec, RunSpecInput } from './types.js';
 
 /** The command line's mistakes (a path that does not exist, nothing to check): exit 2. */
@@ -101,13 +103,32 @@ function describeStem(stem: string): string {
 
 async function runsUnder(dir: string, root: string): Promise<RunSpec[]> {
   const entries = await readdir(dir, { withFileTypes: true });
+  const name = relative(root, dir) ? join(basename(root), relative(root, dir)) : dir;
+  const suite = await suiteWithThreads(dir, entries);
+  if (suite) return [{ name, ...suite }];
   const found = await folderRun(dir, entries.filter((e) => e.isFile()).map((e) => e.name));
   const out: RunSpec[] = [];
-  if (found) out.push({ name: relative(root, dir) ? join(basename(root), relative(root, dir)) : dir, ...found });
+  if (found) out.push({ name, ...found });
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
     if (e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.')) out.push(...(await runsUnder(join(dir, e.name), root)));
   }
   return out;
+}
+
+/**
+ * A test suite's log (TAP markers, QEMU start lines, no trace lines of its own) beside a folder of
+ * its QEMUs' per-thread files (`-d tid -D threads/t-%d.log`): one run, the log naming the tests.
+ */
+async function suiteWithThreads(dir: string, entries: Dirent[]): Promise<Pick<RunSpec, 'inputs' | 'qtestLog'> | null> {
+  const logs = entries.filter((e) => e.isFile() && !isNotTrace(e.name));
+  const sub = entries.filter((e) => e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.'));
+  if (logs.length !== 1 || sub.length !== 1) return null;
+  const log = join(dir, logs[0]!.name);
+  if (!(await looksLikeQtestStream(log))) return null;
+  const inner = join(dir, sub[0]!.name);
+  const threads = perThreadFiles((await readdir(inner)).filter((n) => !isNotTrace(n)).map((n) => join(inner, n)));
+  if (threads.size < 2) return null;
+  return { inputs: [...threads.values()], qtestLog: log };
 }
 
 export interface NamedSides {

@@ -20,6 +20,8 @@ export interface RunSpec {
   inputs: RunSpecInput[];
   /** What the caller wants said about how the inputs were chosen (files left out, and why). */
   notes?: string[];
+  /** Per-thread files of a test suite's QEMUs: the suite's own log, with the TAP markers that name the tests. */
+  qtestLog?: string;
 }
 
 /** The inputs of one run, ready to replay; index for index the spec's inputs. */

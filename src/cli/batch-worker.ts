@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../model/catalog.js';
 import type { RunSpec } from '../assembly/types.js';
-import { analyzeRun } from '../replay/run.js';
+import { analyzeSpec } from '../replay/tests.js';
 import { selectRules } from '../rules/select.js';
 import { htmlCollector } from '../timeline/limits.js';
 
@@ -23,7 +23,7 @@ const catalog = loadCatalog(setup.catalog);
 parentPort!.on('message', async (msg: { index: number; spec: RunSpec }) => {
   try {
     const collector = setup.timelineRules ? htmlCollector(true) : undefined; // a batch is several runs
-    const result = await analyzeRun(msg.spec, {
+    const result = await analyzeSpec(msg.spec, {
       catalog,
       ...(collector ? { observers: [collector] } : {}),
       stuckAfterMs: setup.stuckAfterMs,

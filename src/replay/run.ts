@@ -13,6 +13,7 @@ import type { ReplayObserver } from './observer.js';
 import { readBackTexts } from './read-back.js';
 import { buildResult } from './result.js';
 import { openInputs, replayStream, type OpenedInputs } from './stream.js';
+import type { InputCounters, TraceRecord } from '../ingest/trace-input.js';
 
 export type { RunSpec } from '../assembly/types.js';
 export type { ReplayObserver, Seen } from './observer.js';
@@ -46,16 +47,28 @@ export interface AnalyzeOptions {
    * model and its rules, so nothing needs to read the inputs again.
    */
   observers?: readonly ReplayObserver[];
+  /** Inputs already read and assembled (one test of a stream that holds many: replay/tests.ts). */
+  prepared?: PreparedRun;
+}
+
+/** A run whose records were read already: its assembly, each input's records, counts and cut. */
+export interface PreparedRun {
+  assembled: AssembledRun;
+  sources: AsyncIterable<TraceRecord[]>[];
+  counters: InputCounters[];
+  /** Per input: why it ends early (the part of a cut log that holds its end), else null. */
+  cuts: Array<string | null>;
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
-  const assembled = await assembleRun(spec, opts.catalog, opts.traceEvents);
+  const prepared = opts.prepared;
+  const assembled = prepared?.assembled ?? (await assembleRun(spec, opts.catalog, opts.traceEvents));
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   const others = opts.observers ?? [];
   const model = new RunModel(spec, assembled, { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)) });
-  const opened = await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText) });
+  const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText) });
   await replayStream(opened, [model, ...others], opts.onProgress);
-  const cuts = await inputCuts(assembled, opened);
+  const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));
   model.cutOf = cutOfSide(assembled, cuts);
   const judged = model.judgeRest();
   await readBackTexts(model.leftInFile, model.fileOf);

@@ -36,10 +36,12 @@ function actor(l: Location | undefined): string {
  * rule|object|mode|evidence-class|first access|second access, e.g.
  * `qemufile-concurrent-access|postcopy_qemufile_src|compat|owner-write|src:migration@migration_completion_postcopy_end_after_complete|src:rp@postcopy_preempt_send_host_page`.
  * Only the first two locations count: the rest is context that varies with what the trace shows.
+ * A finding of a test suite's log ends with its test's path: the same race in two tests is two
+ * entries of a baseline.
  */
 export function fingerprint(f: Finding): string {
   const [a, b] = f.locations;
-  return [clean(f.rule), f.object ? clean(f.object) : '-', f.mode ?? '-', evidenceClass(f.evidence), actor(a), actor(b)].join('|');
+  return [clean(f.rule), f.object ? clean(f.object) : '-', f.mode ?? '-', evidenceClass(f.evidence), actor(a), actor(b), ...(f.test ? [clean(f.test)] : [])].join('|');
 }
 
 /** A one-line description built from the same stable parts (for baselines and listings). */

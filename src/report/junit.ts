@@ -2,7 +2,8 @@
 // run and one <testcase classname="<run>" name="<rule>"> per rule, so a clean run lists what was
 // checked and classname+name is unique (GitLab keeps only the first of duplicates). A case fails
 // on an error or warning finding nobody accepted; info and accepted findings pass with the
-// evidence in <system-out>; inconclusive and not-applicable rules are <skipped>.
+// evidence in <system-out>; inconclusive and not-applicable rules are <skipped>. A test suite's log
+// (qtest) has one case per test it ran instead.
 import { threadLabel } from './thread-label.js';
 import { RULES } from '../rules/index.js';
 import { evidenceText, headings } from './evidence.js';
@@ -104,8 +105,31 @@ function testCase(r: RunResult, id: string, cwd: string | undefined): Case {
   return { xml: out ? `${head}>\n${out}    </testcase>` : `${head}/>`, failed: false, skipped: false };
 }
 
+/**
+ * A test suite's log: one case per test it ran (classname the run, name the test path), failed by
+ * its findings, skipped when it could not be decided or its migration is not in the log.
+ */
+function suiteTestCases(r: RunResult, cwd: string | undefined): Case[] {
+  return (r.tests ?? []).map((t) => {
+    const fs = r.findings.filter((f) => f.test === t.name);
+    const failing = fs.filter((f) => f.severity !== 'info' && !isAccepted(f));
+    const passing = fs.filter((f) => !failing.includes(f));
+    const head = `    <testcase${attrs({ classname: r.name, name: t.name, time: 0 })}`;
+    const out = passing.length ? `      <system-out>${escapeText(passing.map((f) => findingBody(f, cwd)).join('\n\n'))}</system-out>\n` : '';
+    if (failing.length) {
+      const message = `${t.tap ?? 'no TAP result'}: ${failing.map((f) => `${f.rule} [${evidenceText(f.evidence)}]`).join(', ')}`;
+      return { xml: `${head}>\n      <failure${attrs({ message, type: failing[0]!.rule })}>${escapeText(failing.map((f) => findingBody(f, cwd)).join('\n\n'))}</failure>\n${out}    </testcase>`, failed: true, skipped: false };
+    }
+    if (t.verdict !== 'clean') {
+      const message = t.verdict === null ? `not in the log: ${t.notes[t.notes.length - 1] ?? ''}` : `inconclusive: ${t.verdictReasons.join('; ')}`;
+      return { xml: `${head}>\n      <skipped${attrs({ message })}/>\n${out}    </testcase>`, failed: false, skipped: true };
+    }
+    return { xml: out ? `${head}>\n${out}    </testcase>` : `${head}/>`, failed: false, skipped: false };
+  });
+}
+
 function suite(r: RunResult, cwd: string | undefined): { xml: string; tests: number; failures: number; skipped: number } {
-  const cases = ruleIds(r).map((id) => testCase(r, id, cwd));
+  const cases = r.tests ? suiteTestCases(r, cwd) : ruleIds(r).map((id) => testCase(r, id, cwd));
   const failures = cases.filter((c) => c.failed).length;
   const skipped = cases.filter((c) => c.skipped).length;
   const props = [

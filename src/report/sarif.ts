@@ -93,6 +93,7 @@ function result(f: Finding, run: RunResult, ruleIndex: number, cwd: string | und
       : {}),
     properties: {
       run: run.name,
+      ...(f.test ? { test: f.test } : {}),
       evidence: f.evidence,
       ...(f.threads ? { threadsBy: f.threads } : {}),
       ...(f.object ? { object: f.object } : {}),
@@ -146,7 +147,7 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
         columnKind: 'unicodeCodePoints',
         results: report.runs.flatMap((run) => run.findings.map((f) => result(f, run, ruleIds.indexOf(f.rule), cwd))),
         properties: {
-          runs: report.runs.map((r) => ({ name: r.name, verdict: r.verdict, verdictReasons: r.verdictReasons, inputs: r.inputs.map((i) => repoPath(i.path, cwd)) })),
+          runs: report.runs.map((r) => ({ name: r.name, verdict: r.verdict, verdictReasons: r.verdictReasons, inputs: r.inputs.map((i) => repoPath(i.path, cwd)), ...(r.tests ? { tests: r.tests.map((t) => ({ name: t.name, tap: t.tap, verdict: t.verdict })) } : {}) })),
           ...(report.baselineGone ? { baselineGone: report.baselineGone } : {}),
           ...(report.unusable ? { unusable: report.unusable } : {}),
         },

@@ -35,7 +35,7 @@ function locLine(l: Location, indent: string, binary: ReadonlySet<string>): stri
 
 function renderFinding(f: Finding, binary: ReadonlySet<string>): string[] {
   const accepted = f.suppressed ? chalk.dim(` — suppressed: ${f.suppressed.reason ?? ''}`) : f.baseline === 'known' ? chalk.dim(' — known (in the baseline)') : f.baseline === 'new' ? chalk.bold(' — new') : '';
-  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}${f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
+  const head = `${SEV[f.severity](f.severity.toUpperCase())} ${chalk.bold(f.rule)} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}${f.test ? chalk.dim(` (test ${f.test})`) : f.episode ? chalk.dim(` (migration ${f.episode})`) : ''}${accepted}`;
   const out = [head, ...wrap(f.message, 100).map((l) => `  ${l}`)];
   if (f.threads && f.threads !== 'thread ids') out.push(chalk.dim(`  threads told apart by ${f.threads}`));
   out.push('');
@@ -94,7 +94,8 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
     for (const t of r.threads) out.push(chalk.dim(`  thread ${t.side}:${t.tid} ${t.role} — ${t.how}, ${t.events} events`));
   }
   out.push('');
-  if (r.episodes) {
+  if (r.tests) out.push(...renderTests(r), '');
+  else if (r.episodes) {
     out.push(`  ${chalk.underline('Migrations in this trace')}:`);
     for (const e of r.episodes) {
       const states = [e.states.src.length ? `src ${e.states.src.join('→')}` : '', e.states.dst.length ? `dst ${e.states.dst.join('→')}` : ''].filter(Boolean).join('; ');
@@ -104,7 +105,12 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
     out.push('');
   }
   const binary = new Set(r.inputs.filter((i) => i.format === 'simple').map((i) => i.path));
-  for (const f of r.findings) out.push(...renderFinding(f, binary), '');
+  if (r.tests) {
+    for (const t of r.tests.filter((x) => r.findings.some((f) => f.test === x.name))) {
+      out.push(chalk.bold(`  ── test ${t.name}${t.tap ? ` (${t.tap.split(' ').slice(0, -1).join(' ')})` : ''}`), '');
+      for (const f of r.findings.filter((x) => x.test === t.name)) out.push(...renderFinding(f, binary), '');
+    }
+  } else for (const f of r.findings) out.push(...renderFinding(f, binary), '');
   out.push(`  ${chalk.underline('Rules')}:`);
   const idWidth = Math.max(0, ...r.rulesChecked.map((id) => id.length)) + 2;
   for (const id of r.rulesChecked) {
@@ -130,6 +136,18 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
   }
   for (const why of r.verdictReasons) out.push(`  ${chalk.yellow('inconclusive because')} ${why}`);
   out.push('');
+  return out;
+}
+
+/** A test suite's log: each test, its TAP result and verdict (or why it has none). */
+function renderTests(r: RunResult): string[] {
+  const out = [`  ${chalk.underline('Tests in this log')}:`];
+  for (const t of r.tests ?? []) {
+    const word = t.verdict === 'findings' ? chalk.red('findings') : t.verdict === 'inconclusive' ? chalk.yellow('inconclusive') : t.verdict === 'clean' ? chalk.green('clean') : chalk.dim('not in the log');
+    const fs = r.findings.filter((f) => f.test === t.name);
+    const tap = t.tap ? t.tap.split(' ').slice(0, -1).join(' ') : 'no TAP result';
+    out.push(`    ${word}${fs.length ? ` (${fs.map((f) => f.rule).join(', ')})` : ''}  ${t.name}  ${chalk.dim(`${tap}; lines ${t.lines[0]}-${t.lines[1]}; ${t.notes.join('; ')}`)}`);
+  }
   return out;
 }
 
@@ -161,6 +179,7 @@ export function summaryTable(runs: readonly RunResult[]): string[] {
 /** A finding as one summary names it: severity, rule, evidence (and migration, known/suppressed). */
 function findingTag(f: Finding): string {
   const accepted = f.suppressed ? ', suppressed' : f.baseline === 'known' ? ', known' : '';
+  if (f.test) return `${f.severity} ${f.rule} [${evidenceText(f.evidence)}] (${f.test}${accepted})`;
   return `${f.severity} ${f.rule} [${evidenceText(f.evidence)}]${f.episode ? ` (migration ${f.episode}${accepted})` : accepted ? ` (${accepted.slice(2)})` : ''}`;
 }
 

@@ -9,7 +9,7 @@ import { applySuppressions, parseSuppressions, SuppressionError } from '../../ba
 import { loadCatalog } from '../../model/catalog.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import type { RunSpec } from '../../assembly/types.js';
-import { analyzeRun } from '../../replay/run.js';
+import { analyzeSpec } from '../../replay/tests.js';
 import { fingerprint } from '../../report/fingerprint.js';
 import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
 import { renderSummary } from '../../report/text.js';
@@ -170,7 +170,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     for (const spec of specs) {
       try {
         const collector = args.html ? htmlCollector(specs.length > 1) : undefined;
-        const r = await analyzeRun(spec, { ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
+        const r = await analyzeSpec(spec, { ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
         keep(spec, r, collector);
       } catch (e) {
         // One run alone: its input error is the outcome (exit 2, no report).

@@ -1,0 +1,29 @@
+// QEMU's migration-test logs (traces/qtest, one stream of TAP, markers and every QEMU's trace
+// lines): each test's verdict against `tests[].expect` of its meta.json, each log checked once.
+// The per-thread folders (slower: ~90 files each) are in test/system/qtest-threads.test.ts.
+import assert from 'node:assert/strict';
+import { describe, it, before } from 'node:test';
+import type { Report, RunResult } from '../src/types.js';
+import { checkRow, checkSuite, checkWhole, readMeta } from './qtest-expect.js';
+
+const STREAMS = ['qtest/10.0.13-postcopy', 'qtest/10.0.13-postcopy-compat', 'qtest/10.0.13-postcopy-revert-6621883f93', 'qtest/10.0.13-postcopy-revert-6621883f93-t7', 'qtest/11.1.3-postcopy'];
+
+for (const dir of STREAMS) {
+  describe(dir, () => {
+    const meta = readMeta(dir);
+    let got: { code: number; report: Report; run: RunResult };
+    before(async () => {
+      got = await checkSuite(dir);
+    });
+    for (const t of meta.tests) it(`${t.path}: ${t.expect.verdict ?? 'not in the log'}`, () => checkRow(dir, got.run, t, true));
+    it('exit code and JUnit cases', () => checkWhole(dir, got.code, got.report, meta));
+    it('tests in time order, torn lines counted as the capture counted them', () => {
+      assert.ok(!got.run.dataQuality.notes.some((n) => /overlap in time/.test(n)), 'no two tests overlap');
+      const torn = /(\d+) lines start with two timestamps[^]*?(\d+) lines have no prefix/.exec(meta.torn_lines ?? '');
+      const note = got.run.dataQuality.notes.find((n) => /torn lines/.test(n));
+      if (!torn) return assert.equal(note, undefined, 'a 10.0 log has no torn lines');
+      const m = /: (\d+) \(first at [^)]*\) start with two timestamps; (\d+) \(first at [^)]*\) have none/.exec(note ?? '');
+      assert.deepEqual([m?.[1], m?.[2]], [torn[1], torn[2]], note);
+    });
+  });
+}
