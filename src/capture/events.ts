@@ -103,8 +103,9 @@ export interface EventSetOptions {
   srcVersion: QemuVersion | null;
   /** Source is < 8.0 with postcopy-preempt and a max-postcopy-bandwidth: see above. */
   rateLimitLoop?: boolean;
-  /** Who wrote the file, for its header comment (default: migtrace capture). */
+  /** Who wrote the file and for which QEMU, for its header comment (default: migtrace capture, for the source's version). */
   writtenBy?: string;
+  writtenFor?: string;
   /**
    * Write an excluded name as `-*name`. QEMU warns "trace event 'X' does not exist" for an exact
    * name its build lacks, and firehoses come and go (7.2.22 has no migration_transferred_bytes,
@@ -142,7 +143,7 @@ export function deriveEventSet(opts: EventSetOptions): EventSet {
   const lines = [
     "# QEMU trace event patterns (one per line, '*' wildcard, '-' prefix disables;",
     '# processed in order).  Used with: -trace events=events.txt',
-    `# Written by ${opts.writtenBy ?? 'migtrace capture'} for a QEMU ${src} source.`,
+    `# Written by ${opts.writtenBy ?? 'migtrace capture'} for ${opts.writtenFor ?? `a QEMU ${src} source`}.`,
     '# Broad migration set ...',
     ...BROAD_GLOBS,
     '# ... every event of src/model/catalog.csv that no glob above covers ...',

@@ -77,7 +77,7 @@ function ints(v: unknown, option: string): number[] | undefined {
 
 export const convertCommand: CommandModule<object, ConvertArgs> = {
   command: 'convert [inputs..]',
-  describe: 'Write any supported trace as one normalized event stream (csv, jsonl or QEMU log), merged in time order and filtered',
+  describe: 'Write any supported trace as one normalized event stream (csv, jsonl or QEMU log), merged in time order and filtered; or the analysed run as Trace Event JSON for Perfetto (chrome-trace)',
   builder: (y: Argv) =>
     y
       .positional('inputs', { type: 'string', array: true, default: [], describe: 'Trace files (any supported format, .gz too; - for standard input), or one run folder' })

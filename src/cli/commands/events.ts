@@ -40,7 +40,8 @@ export const eventsCommand: CommandModule<object, EventsArgs> = {
   handler: async (args) => {
     const version = args['qemu-version'] !== undefined ? parseVersion(args['qemu-version']) : null;
     const catalogEvents = catalogEventsFor(loadCatalog(args.catalog), version);
-    const set = deriveEventSet({ catalogEvents, srcVersion: version, writtenBy: 'migtrace events', quietExclusions: true });
+    const writtenFor = version ? `QEMU ${args['qemu-version']} (source and destination)` : 'any QEMU version';
+    const set = deriveEventSet({ catalogEvents, srcVersion: version, writtenBy: 'migtrace events', writtenFor, quietExclusions: true });
     if (args.output && args.output !== '-') {
       try {
         await writeFile(args.output, set.text);
