@@ -114,7 +114,8 @@ export function chromeTrace(run: RunResult, data: TimelineData, spans: Spans, me
   const slices: Slice[] = [];
   // Thread lifetimes: first to last event; one access width more, so an access at the end nests.
   for (const l of data.lanes) {
-    if (l.first === null || l.last === null) continue;
+    // A catch-all lane ('other threads', a side without thread ids) is no one thread: no lifetime.
+    if (l.first === null || l.last === null || l.role === 'other' || l.role === 'all') continue;
     slices.push({ track: laneTrack.get(l.id)!, name: `${l.label} (thread)`, cat: 'thread', ts: l.first, dur: l.last - l.first + ACCESS_US, args: { role: l.role, tid: l.tid, events: l.events, exitSeen: l.exited } });
   }
   for (const t of roleTracks.values()) {
@@ -177,7 +178,7 @@ export function chromeTrace(run: RunResult, data: TimelineData, spans: Spans, me
   }
   const tracks = [...new Map([...laneTrack.values(), ...roleTracks.values(), ...extra.values(), ...placed.tracks].map((t) => [`${t.pid}:${t.tid}`, t])).values()];
   return {
-    traceEvents: [...metadata(tracks), ...placed.events, ...events],
+    traceEvents: [...metadata(tracks, run), ...placed.events, ...events],
     displayTimeUnit: 'ms',
     otherData: {
       tool: `${meta.tool} ${meta.version}`,
@@ -192,11 +193,14 @@ export function chromeTrace(run: RunResult, data: TimelineData, spans: Spans, me
 }
 
 /** process_name / thread_name (and their sort order) for every track. */
-function metadata(tracks: Track[]): ChromeEvent[] {
+function metadata(tracks: Track[], run: RunResult): ChromeEvent[] {
   const out: ChromeEvent[] = [];
   for (const pid of [...new Set(tracks.map((t) => t.pid))].sort((a, b) => a - b)) {
     const side = (Object.keys(PIDS) as Array<Side | 'none'>).find((k) => PIDS[k] === pid)!;
-    out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: PROCESS_NAMES[side] } });
+    // Every process of a side shares its pid (a retried destination: dst-a.log and dst-b.log): say which files.
+    const files = run.inputs.filter((i) => (i.side ?? 'none') === side || (i.mixed && side !== 'none')).map((i) => i.path.split('/').pop());
+    const from = files.length === 0 ? '' : files.length <= 3 ? ` (${files.join(', ')})` : ` (${files.length} files)`;
+    out.push({ name: 'process_name', ph: 'M', ts: 0, pid, tid: 0, args: { name: `${PROCESS_NAMES[side]}${from}` } });
     out.push({ name: 'process_sort_index', ph: 'M', ts: 0, pid, tid: 0, args: { sort_index: pid } });
   }
   for (const t of tracks) {
