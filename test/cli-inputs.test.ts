@@ -42,7 +42,7 @@ describe('convert RUN_DIR', () => {
 
   test('a folder of runs: exit 2, naming it', async () => {
     const line = oneLineError(await cli(['convert', 'traces/10.0.13', '--to', 'csv']), 'folder of runs');
-    assert.match(line, /traces\/10\.0\.13: \d+ runs in it .*convert takes one run/);
+    assert.match(line, /\d+ runs in traces\/10\.0\.13 .*convert takes one run/);
   });
 });
 

@@ -5,12 +5,12 @@
 import { writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type { Argv, CommandModule } from 'yargs';
-import { PathError, resolveRuns } from '../../assembly/folders.js';
+import { resolveRuns } from '../../assembly/folders.js';
 import type { RunSpecInput } from '../../assembly/types.js';
 import { catalogRoleOf, chromeTrace } from '../../convert/chrome-trace.js';
 import { convert } from '../../convert/convert.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../convert/writers.js';
-import { FORMAT_NAMES, STDIN } from '../../ingest/trace-input.js';
+import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
 import type { Selection } from '../../timeline/collect.js';
 import { computeSpans } from '../../timeline/spans.js';
@@ -148,20 +148,13 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
   },
 };
 
-/** A run folder's traces, as check reads them (convert takes one run: a folder of runs is refused). */
+/** The inputs as check reads them: files as given, or one run folder (a folder of runs is refused). */
 async function expandFolders(paths: string[]): Promise<RunSpecInput[]> {
-  const out: RunSpecInput[] = [];
-  for (const p of paths) {
-    if (p === STDIN) {
-      out.push({ path: p });
-      continue;
-    }
-    const specs = await resolveRuns([p]);
-    if (specs.length !== 1) throw new UsageError(`${p}: ${specs.length} runs in it (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): convert takes one run, name one folder`);
-    for (const n of specs[0]!.notes ?? []) cliIo().stderr.write(`migtrace: ${n}\n`);
-    out.push(...specs[0]!.inputs);
-  }
-  return out;
+  if (paths.length === 0) return [];
+  const specs = await resolveRuns(paths);
+  if (specs.length !== 1) throw new UsageError(`${specs.length} runs in ${paths.join(' ')} (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): convert takes one run, name one folder`);
+  for (const n of specs[0]!.notes ?? []) cliIo().stderr.write(`migtrace: ${n}\n`);
+  return specs[0]!.inputs;
 }
 
 function selection(args: ConvertArgs): Selection {
@@ -180,9 +173,7 @@ async function toChromeTrace(args: ConvertArgs): Promise<void> {
   if (filters.length) throw new UsageError(`--to chrome-trace shows the whole run (a track per thread): --${filters.join(', --')} do not apply; --from/--to-time do`);
   const catalog = loadCatalog(args.catalog);
   const paths = restoreDash(args.inputs);
-  const specs = await resolveRuns(paths, { src: args.src ? [args.src] : [], dst: args.dst ? [args.dst] : [] }, args['input-format']).catch((e) => {
-    throw e instanceof PathError ? new UsageError(e.message) : e;
-  });
+  const specs = await resolveRuns(paths, { src: args.src ? [args.src] : [], dst: args.dst ? [args.dst] : [] }, args['input-format']);
   if (specs.length !== 1) throw new UsageError(`--to chrome-trace writes one run; ${specs.length} found (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): name one run folder`);
   const traceEvents = args['trace-events'];
   const { run, data } = await analyzeWithTimeline(specs[0]!, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, ...(traceEvents ? { traceEvents } : {}) }, { select: selection(args), maxFocusEvents: CHROME_MAX_EVENTS, maxContextEvents: 0 });
