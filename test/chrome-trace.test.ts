@@ -181,6 +181,17 @@ describe('convert --to chrome-trace', () => {
     assert.match(String(race.from.args!.at), /src\.log:423$/);
   });
 
+  test('per-thread files: each thread its track by the TID in its file name', async () => {
+    const { doc } = await chrome('traces/11.1.3/pt-cap-postcopy-preempt-compat-1');
+    const slices = validate(doc.traceEvents);
+    const names = doc.traceEvents.filter((e) => e.name === 'thread_name').map((e) => String(e.args!.name));
+    assert.ok(!names.some((n) => /no TID/.test(n)), names.join(', '));
+    const race = flows(doc.traceEvents, slices).find((p) => p.s.name === 'qemufile-concurrent-access')!;
+    assert.ok(race, 'race flow');
+    // The TIDs are the numbers of the files the two accesses are in.
+    for (const end of [race.from, race.to]) assert.equal(end.tid, Number(/t-(\d+)\.log:\d+$/.exec(String(end.args!.at))![1]));
+  });
+
   test('filters that do not apply, standard input, and a folder of runs: exit 2, one line', async () => {
     for (const args of [
       ['convert', RACE_10, '--to', 'chrome-trace', '--events', 'postcopy_*'],

@@ -78,6 +78,17 @@ describe('timeline --trace-events / --input-format', () => {
   });
 });
 
+describe('timeline of per-thread files', () => {
+  test('the second pass gives each file its TID, as the analysis did: a lane per thread, none without a TID', async () => {
+    const r = await cli(['timeline', 'traces/11.1.3/pt-cap-postcopy-preempt-compat-1', '-q']);
+    assert.equal(r.code, 0, r.stderr);
+    const head = r.stdout.split('\n').slice(0, 8).join('\n');
+    assert.doesNotMatch(head, /no TIDs/, head);
+    assert.match(head, /^src +A main \d+ +B mig \d+ +C rp \d+$/m);
+    assert.match(head, /EOS window B .*✖/);
+  });
+});
+
 describe('archives and files that are no trace', () => {
   const dir = tmp();
   const tarball = join(dir, 'run.tar.gz');
