@@ -85,111 +85,154 @@ export function catalogRoleOf(catalog: Catalog, run: RunResult): (e: TlEvent, si
 }
 
 export function chromeTrace(run: RunResult, data: TimelineData, spans: Spans, meta: ChromeTraceMeta): ChromeTrace {
-  let nextTid = SYNTHETIC_TID;
-  const synthetic = () => nextTid++;
-  const pidOf = (side: Side | null) => PIDS[side ?? 'none'];
-  const laneTrack = new Map<number, Track>();
-  for (const l of data.lanes) {
-    if (l.first === null) continue;
-    laneTrack.set(l.id, { pid: pidOf(l.side), tid: l.tid ?? synthetic(), name: l.label, sort: l.id * 2 });
-  }
+  const tracks = new Tracks(data, meta.roleOf);
   const where = (e: TlEvent) => `${data.inputs[e.input] ?? '?'}:${e.line}`;
-  // A side's lane without thread ids is split by role; the events no role is read from stay on it.
-  const roleTracks = new Map<string, Track & { first: number; last: number; events: number }>();
-  const trackOf = (e: TlEvent): Track => {
-    const lane = data.lanes[e.lane] as Lane;
-    const role = lane.role === 'all' ? meta.roleOf?.(e, lane.side) ?? null : null;
-    if (role === null) return laneTrack.get(e.lane)!;
-    const k = `${lane.side}:${role}`;
-    let t = roleTracks.get(k);
-    if (!t) roleTracks.set(k, (t = { pid: pidOf(lane.side), tid: synthetic(), name: `${role} (no TID: by event names)`, sort: lane.id * 2 + 1, first: e.t, last: e.t, events: 0 }));
-    t.first = Math.min(t.first, e.t);
-    t.last = Math.max(t.last, e.t);
-    t.events++;
-    return t;
-  };
-  const eventTrack = new Map<TlEvent, Track>();
-  for (const e of data.events) if (laneTrack.has(e.lane)) eventTrack.set(e, trackOf(e));
-
-  const slices: Slice[] = [];
-  // Thread lifetimes: first to last event; one access width more, so an access at the end nests.
-  for (const l of data.lanes) {
-    // A catch-all lane ('other threads', a side without thread ids) is no one thread: no lifetime.
-    if (l.first === null || l.last === null || l.role === 'other' || l.role === 'all') continue;
-    slices.push({ track: laneTrack.get(l.id)!, name: `${l.label} (thread)`, cat: 'thread', ts: l.first, dur: l.last - l.first + ACCESS_US, args: { role: l.role, tid: l.tid, events: l.events, exitSeen: l.exited } });
-  }
-  for (const t of roleTracks.values()) {
-    slices.push({ track: t, name: `${t.name} (thread)`, cat: 'thread', ts: t.first, dur: t.last - t.first + ACCESS_US, args: { events: t.events, note: 'first to last event of this role (no thread ids): a stand-in, not one thread' } });
-  }
-  for (const w of spans.windows) {
-    slices.push({ track: eventTrack.get(w.begin) ?? laneTrack.get(w.lane)!, name: w.label, cat: 'window', ts: w.from, dur: w.to - w.from, args: { kind: w.kind, qemufile: w.file, begin: where(w.begin), end: w.end ? where(w.end) : null, open: w.open, conflict: w.conflict } });
-  }
-  // Ownership and states are per process, not per thread: a track each.
-  const extra = new Map<string, Track>();
-  const extraTrack = (side: Side | null, name: string) => {
-    const k = `${side}:${name}`;
-    if (!extra.has(k)) extra.set(k, { pid: pidOf(side), tid: synthetic(), name, sort: 1000 + extra.size });
-    return extra.get(k)!;
-  };
-  for (const s of spans.states) slices.push({ track: extraTrack(s.side, 'migration state'), name: s.state, cat: 'state', ts: s.from, dur: s.to - s.from, args: { at: where(s.event), open: s.open } });
-  for (const o of spans.owners) {
-    const lane = data.lanes[o.lane] as Lane;
-    slices.push({ track: extraTrack(lane.side, `owner of ${o.file}`), name: lane.label, cat: 'owner', ts: o.from, dur: o.to - o.from, args: { qemufile: o.file, why: o.why, open: o.open } });
-  }
-
-  // The accesses findings name: a short slice each, the flows' anchors.
-  const events: ChromeEvent[] = [];
-  const flows: Array<{ id: number; name: string; a: Slice; b: Slice }> = [];
-  const accessAt = new Map<TlEvent, Slice>();
-  const access = (e: TlEvent): Slice => {
-    let s = accessAt.get(e);
-    if (!s) {
-      s = { track: eventTrack.get(e)!, name: e.name, cat: 'access', ts: e.t, dur: ACCESS_US, args: { at: where(e), line: e.text } };
-      accessAt.set(e, s);
-      slices.push(s);
-    }
-    return s;
-  };
-  run.findings.forEach((f, i) => {
-    const located = f.locations.slice(0, 2).map((loc) => data.events.find((e) => e.findings.includes(i) && data.inputs[e.input] === loc.file && e.line === loc.line));
-    const first = located[0];
-    if (!first || !eventTrack.has(first)) return;
-    const t = eventTrack.get(first)!;
-    events.push({ name: `${f.severity} ${f.rule}`, cat: 'finding', ph: 'i', s: 't', ts: first.t, pid: t.pid, tid: t.tid, args: { message: f.message, evidence: f.evidence, qemufile: f.object ?? null, episode: f.episode ?? null, locations: f.locations.map((l) => `${l.file}:${l.line} ${l.side ?? '?'}:${l.role} ${l.event}${l.note ? ` (${l.note})` : ''}`) } });
-    const second = located[1];
-    if (!second || !eventTrack.has(second) || second === first) return;
-    const [a, b] = [access(first), access(second)].sort((x, y) => x.ts - y.ts);
-    flows.push({ id: i + 1, name: f.rule, a: a!, b: b! });
-  });
-
+  const slices = [...lifetimes(data, tracks), ...spanSlices(data, spans, tracks, where)];
+  const findings = findingEvents(run, data, tracks, where);
+  slices.push(...findings.accesses);
+  const instants: ChromeEvent[] = [];
   for (const e of data.events) {
-    const t = eventTrack.get(e);
-    if (!t) continue;
-    events.push({ name: e.name, cat: e.signal ? `trace,${e.signal}` : 'trace', ph: 'i', s: 't', ts: e.t, pid: t.pid, tid: t.tid, args: { at: where(e), line: e.text } });
+    const t = tracks.ofEvent(e);
+    if (t) instants.push({ name: e.name, cat: e.signal ? `trace,${e.signal}` : 'trace', ph: 'i', s: 't', ts: e.t, pid: t.pid, tid: t.tid, args: { at: where(e), line: e.text } });
   }
-
-  const placed = nest(slices, synthetic);
+  const placed = nest(slices, () => tracks.synthetic());
   // Inside each access slice, on the track it was placed on, so each end binds to it (enclosing slice).
   const mid = ACCESS_US / 2;
-  for (const fl of flows) {
+  const flowEvents: ChromeEvent[] = findings.flows.flatMap((fl) => {
     const [ta, tb] = [placed.at.get(fl.a)!, placed.at.get(fl.b)!];
-    events.push({ name: fl.name, cat: 'finding', ph: 's', id: fl.id, bp: 'e', ts: fl.a.ts + mid, pid: ta.pid, tid: ta.tid });
-    events.push({ name: fl.name, cat: 'finding', ph: 'f', id: fl.id, bp: 'e', ts: fl.b.ts + mid, pid: tb.pid, tid: tb.tid });
-  }
-  const tracks = [...new Map([...laneTrack.values(), ...roleTracks.values(), ...extra.values(), ...placed.tracks].map((t) => [`${t.pid}:${t.tid}`, t])).values()];
+    return [
+      { name: fl.name, cat: 'finding', ph: 's', id: fl.id, bp: 'e', ts: fl.a.ts + mid, pid: ta.pid, tid: ta.tid },
+      { name: fl.name, cat: 'finding', ph: 'f', id: fl.id, bp: 'e', ts: fl.b.ts + mid, pid: tb.pid, tid: tb.tid },
+    ];
+  });
   return {
-    traceEvents: [...metadata(tracks, run), ...placed.events, ...events],
+    traceEvents: [...metadata([...tracks.all(), ...placed.tracks], run), ...placed.events, ...findings.instants, ...instants, ...flowEvents],
     displayTimeUnit: 'ms',
     otherData: {
       tool: `${meta.tool} ${meta.version}`,
       run: run.name,
       verdict: run.verdict,
-      findings: run.findings.length,
+      findings: `${run.findings.length}, ${findings.instants.length} drawn (a finding whose events are not in the file is not)`,
       timeBase: data.timeBase === 'trace' ? 'microseconds since the epoch, as in the trace' : 'line numbers: the trace has no timestamps',
       events: `${data.keptEvents} of ${data.totalEvents} trace events as instants`,
       notes: data.notes,
     },
   };
+}
+
+/** The tracks: one per thread lane (its TID, or a synthetic one), per role where a side has no TIDs, and per-process extras. */
+class Tracks {
+  private next = SYNTHETIC_TID;
+  private readonly lanes = new Map<number, Track>();
+  readonly roles = new Map<string, Track & { first: number; last: number; events: number }>();
+  private readonly extras = new Map<string, Track>();
+  private readonly byEvent = new Map<TlEvent, Track>();
+
+  constructor(
+    private readonly data: TimelineData,
+    private readonly roleOf: ChromeTraceMeta['roleOf'],
+  ) {
+    for (const l of data.lanes) if (l.first !== null) this.lanes.set(l.id, { pid: pidOf(l.side), tid: l.tid ?? this.synthetic(), name: l.label, sort: l.id * 2 });
+    for (const e of data.events) if (this.lanes.has(e.lane)) this.byEvent.set(e, this.place(e));
+  }
+
+  synthetic(): number {
+    return this.next++;
+  }
+
+  ofLane(lane: number): Track | undefined {
+    return this.lanes.get(lane);
+  }
+
+  ofEvent(e: TlEvent): Track | undefined {
+    return this.byEvent.get(e);
+  }
+
+  /** Ownership and states are per process, not per thread: a track each. */
+  extra(side: Side | null, name: string): Track {
+    const k = `${side}:${name}`;
+    if (!this.extras.has(k)) this.extras.set(k, { pid: pidOf(side), tid: this.synthetic(), name, sort: 1000 + this.extras.size });
+    return this.extras.get(k)!;
+  }
+
+  all(): Track[] {
+    return [...this.lanes.values(), ...this.roles.values(), ...this.extras.values()];
+  }
+
+  /** A side's lane without thread ids is split by role; the events no role is read from stay on it. */
+  private place(e: TlEvent): Track {
+    const lane = this.data.lanes[e.lane] as Lane;
+    const role = lane.role === 'all' ? this.roleOf?.(e, lane.side) ?? null : null;
+    if (role === null) return this.lanes.get(e.lane)!;
+    const k = `${lane.side}:${role}`;
+    let t = this.roles.get(k);
+    if (!t) this.roles.set(k, (t = { pid: pidOf(lane.side), tid: this.synthetic(), name: `${role} (no TID: by event names)`, sort: lane.id * 2 + 1, first: e.t, last: e.t, events: 0 }));
+    t.first = Math.min(t.first, e.t);
+    t.last = Math.max(t.last, e.t);
+    t.events++;
+    return t;
+  }
+}
+
+function pidOf(side: Side | null): number {
+  return PIDS[side ?? 'none'];
+}
+
+/** Thread lifetimes: first to last event; one access width more, so an access at the end nests. */
+function lifetimes(data: TimelineData, tracks: Tracks): Slice[] {
+  const out: Slice[] = [];
+  for (const l of data.lanes) {
+    // A catch-all lane ('other threads', a side without thread ids) is no one thread: no lifetime.
+    if (l.first === null || l.last === null || l.role === 'other' || l.role === 'all') continue;
+    out.push({ track: tracks.ofLane(l.id)!, name: `${l.label} (thread)`, cat: 'thread', ts: l.first, dur: l.last - l.first + ACCESS_US, args: { role: l.role, tid: l.tid, events: l.events, exitSeen: l.exited } });
+  }
+  for (const t of tracks.roles.values()) {
+    out.push({ track: t, name: `${t.name} (thread)`, cat: 'thread', ts: t.first, dur: t.last - t.first + ACCESS_US, args: { events: t.events, note: 'first to last event of this role (no thread ids): a stand-in, not one thread' } });
+  }
+  return out;
+}
+
+/** The access windows on their threads; QEMUFile owners and migration states on their process's tracks. */
+function spanSlices(data: TimelineData, spans: Spans, tracks: Tracks, where: (e: TlEvent) => string): Slice[] {
+  const out: Slice[] = [];
+  for (const w of spans.windows) {
+    out.push({ track: tracks.ofEvent(w.begin) ?? tracks.ofLane(w.lane)!, name: w.label, cat: 'window', ts: w.from, dur: w.to - w.from, args: { kind: w.kind, qemufile: w.file, begin: where(w.begin), end: w.end ? where(w.end) : null, open: w.open, conflict: w.conflict } });
+  }
+  for (const s of spans.states) out.push({ track: tracks.extra(s.side, 'migration state'), name: s.state, cat: 'state', ts: s.from, dur: s.to - s.from, args: { at: where(s.event), open: s.open } });
+  for (const o of spans.owners) {
+    const lane = data.lanes[o.lane] as Lane;
+    out.push({ track: tracks.extra(lane.side, `owner of ${o.file}`), name: lane.label, cat: 'owner', ts: o.from, dur: o.to - o.from, args: { qemufile: o.file, why: o.why, open: o.open } });
+  }
+  return out;
+}
+
+interface Flow {
+  id: number;
+  name: string;
+  a: Slice;
+  b: Slice;
+}
+
+/** Each finding: an instant on its offending access's thread; its two accesses as short slices, a flow from the earlier to the later. */
+function findingEvents(run: RunResult, data: TimelineData, tracks: Tracks, where: (e: TlEvent) => string): { instants: ChromeEvent[]; accesses: Slice[]; flows: Flow[] } {
+  const instants: ChromeEvent[] = [];
+  const flows: Flow[] = [];
+  const accessAt = new Map<TlEvent, Slice>();
+  const access = (e: TlEvent): Slice => {
+    if (!accessAt.has(e)) accessAt.set(e, { track: tracks.ofEvent(e)!, name: e.name, cat: 'access', ts: e.t, dur: ACCESS_US, args: { at: where(e), line: e.text } });
+    return accessAt.get(e)!;
+  };
+  run.findings.forEach((f, i) => {
+    const [first, second] = f.locations.slice(0, 2).map((loc) => data.events.find((e) => e.findings.includes(i) && data.inputs[e.input] === loc.file && e.line === loc.line));
+    const t = first && tracks.ofEvent(first);
+    if (!first || !t) return;
+    const locations = f.locations.map((l) => `${l.file}:${l.line} ${l.side ?? '?'}:${l.role} ${l.event}${l.note ? ` (${l.note})` : ''}`);
+    instants.push({ name: `${f.severity} ${f.rule}`, cat: 'finding', ph: 'i', s: 't', ts: first.t, pid: t.pid, tid: t.tid, args: { message: f.message, evidence: f.evidence, qemufile: f.object ?? null, episode: f.episode ?? null, locations } });
+    if (!second || !tracks.ofEvent(second) || second === first) return;
+    const [a, b] = [access(first), access(second)].sort((x, y) => x.ts - y.ts);
+    flows.push({ id: i + 1, name: f.rule, a: a!, b: b! });
+  });
+  return { instants, accesses: [...accessAt.values()], flows };
 }
 
 /** process_name / thread_name (and their sort order) for every track. */
