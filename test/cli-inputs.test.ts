@@ -61,10 +61,10 @@ describe('timeline --trace-events / --input-format', () => {
       cli(['check', dir, '--trace-events', events, '-f', 'json', '-q']),
     ]);
     assert.equal(withFile.code, 0, withFile.stderr);
-    const findings = (JSON.parse(check.stdout) as { runs: Array<{ findings: Array<{ rule: string; evidence: string; severity: string }> }> }).runs[0]!.findings;
+    const findings = (JSON.parse(check.stdout) as { runs: Array<{ findings: Array<{ rule: string; evidence: { kind: string }; severity: string }> }> }).runs[0]!.findings;
     assert.deepEqual(
       header(withFile.stdout).map((l) => l.replace(/^\[\d+\] (\w+) (\S+) \[(\S+)\].*/, '$1 $2 $3')),
-      findings.map((f) => `${f.severity.toUpperCase()} ${f.rule} ${f.evidence}`),
+      findings.map((f) => `${f.severity.toUpperCase()} ${f.rule} ${f.evidence.kind}`),
     );
     assert.ok(header(withFile.stdout).some((l) => /INFO preempt-channel-before-main \[compat-mode\]/.test(l)));
     assert.notDeepEqual(header(without.stdout), header(withFile.stdout), 'without the file the arguments are positional: another verdict');
