@@ -219,7 +219,7 @@ describe('a tree where one run cannot be read', () => {
     assert.equal(r.code, 1);
     const lines = r.stdout.trimEnd().split('\n');
     assert.match(lines[0]!, /^✖ FINDINGS +\S+\/a-good {2}error qemufile-concurrent-access \[interleaved\], info preempt-channel-before-main \[compat-mode\]$/);
-    assert.match(lines[1]!, /^✖ NOT CHECKED +\S+\/b-broken {2}\S+src\.log: not a recognised trace/);
+    assert.match(lines[1]!, /^✖ NOT CHECKED +\S+\/b-broken {2}\S+src\.log:\d+: not a recognised trace/);
     assert.equal(lines[2], 'Summary: 2 runs — 1 with findings, 0 inconclusive, 0 clean, 1 not checked');
   });
   it('beside clean runs only, the unreadable run makes it 2', async () => {

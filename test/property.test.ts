@@ -272,7 +272,7 @@ describe('properties: the whole replay on damaged real traces', () => {
         } catch (e) {
           // The one acceptable failure: an input with no trace in it, named (the CLI exits 2).
           assert.ok(e instanceof InputError, String(e));
-          assert.match((e as Error).message, /(src|dst)\.log: not a recognised trace/);
+          assert.match((e as Error).message, /(src|dst)\.log(:\d+)?: not a recognised trace/);
           return;
         }
         assert.ok(['clean', 'findings', 'inconclusive'].includes(r.verdict));

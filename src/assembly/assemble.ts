@@ -14,7 +14,7 @@
 // Any number of processes per side are allowed: a source migrated to a fresh destination after a
 // failed attempt leaves one source and two destination logs.
 import { basename, dirname } from 'node:path';
-import { detectFormat, formatByName, InputError, notRecognised, withFormatOptions, type TraceFormat } from '../ingest/trace-input.js';
+import { detectFormat, formatByName, InputError, notRecognised, withFormatOptions, type DetectedFormat, type TraceFormat } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
 import type { RunInput, Side } from '../types.js';
 import { sideFromName } from './names.js';
@@ -29,7 +29,7 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
   const tidSides: AssembledRun['tidSides'] = [];
   const guesses: Array<SideGuess | undefined> = [];
   for (const inp of spec.inputs) {
-    const detected = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
+    const detected: DetectedFormat = inp.format ? formatByName(inp.format) : await detectFormat(inp.path);
     formats.push(withFormatOptions(detected, { traceEvents, tid: inp.tid }));
     if (inp.side) {
       out.push({ path: inp.path, side: inp.side, sideEvidence: 'forced (--src/--dst)', format: detected.name });
@@ -39,7 +39,7 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
     }
     // Scanned without the file name's TID, to see whether the lines carry thread ids of their own.
     const guess = await inferSide(inp.path, withFormatOptions(detected, { traceEvents }), catalog);
-    if ('fallback' in detected && guess.events === 0) throw notRecognised(inp.path);
+    if ('fallback' in detected && guess.events === 0) throw notRecognised(inp.path, detected.firstLine);
     out.push({ path: inp.path, side: guess.side, sideEvidence: guess.why, format: detected.name, ...(guess.tidSides ? { mixed: true } : {}) });
     tidSides.push(guess.tidSides);
     guesses.push(guess);

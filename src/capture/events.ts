@@ -3,6 +3,8 @@
 // minus the per-page / per-packet firehoses. QEMU processes the file in order and a later `-name`
 // line wins, so the exclusions come last (model §F, §G.6; docs/capture.md).
 import { readFileSync } from 'node:fs';
+import type { Catalog } from '../model/catalog.js';
+import { overlaps } from '../model/versions.js';
 import { versionAtLeast, type QemuVersion } from './qemu.js';
 
 /** The broad set of the shared runs' events.txt. */
@@ -81,12 +83,36 @@ export function readCatalogEvents(catalogPath: string): string[] {
   return parseCatalogEvents(readFileSync(catalogPath, 'utf8'));
 }
 
+/**
+ * The catalog's events that some row holds for `version` (every event when it is null), in
+ * catalog order. QEMU warns "trace event 'X' does not exist" for a listed name its build lacks
+ * (a glob that matches nothing is silent), so a version's file names only events of that version.
+ */
+export function catalogEventsFor(catalog: Catalog, version: QemuVersion | null): string[] {
+  const v = version ? version.major * 100 + version.minor : null;
+  const out: string[] = [];
+  for (const [event, rows] of catalog.byEvent) {
+    if (v === null || rows.some((r) => overlaps(r.versions, { lo: v, hi: v }))) out.push(event);
+  }
+  return out;
+}
+
 export interface EventSetOptions {
   catalogEvents: string[];
   /** The source's version decides whether `postcopy_preempt_send_host_page` is a firehose. */
   srcVersion: QemuVersion | null;
   /** Source is < 8.0 with postcopy-preempt and a max-postcopy-bandwidth: see above. */
   rateLimitLoop?: boolean;
+  /** Who wrote the file and for which QEMU, for its header comment (default: migtrace capture, for the source's version). */
+  writtenBy?: string;
+  writtenFor?: string;
+  /**
+   * Write an excluded name as `-*name`. QEMU warns "trace event 'X' does not exist" for an exact
+   * name its build lacks, and firehoses come and go (7.2.22 has no migration_transferred_bytes,
+   * 10.0.13 no multifd_send); a pattern that matches nothing is silent, and `*name` matches only
+   * names ending in it.
+   */
+  quietExclusions?: boolean;
 }
 
 export interface EventSet {
@@ -117,13 +143,13 @@ export function deriveEventSet(opts: EventSetOptions): EventSet {
   const lines = [
     "# QEMU trace event patterns (one per line, '*' wildcard, '-' prefix disables;",
     '# processed in order).  Used with: -trace events=events.txt',
-    `# Written by migtrace capture for a QEMU ${src} source.`,
+    `# Written by ${opts.writtenBy ?? 'migtrace capture'} for ${opts.writtenFor ?? `a QEMU ${src} source`}.`,
     '# Broad migration set ...',
     ...BROAD_GLOBS,
     '# ... every event of src/model/catalog.csv that no glob above covers ...',
     ...explicit,
     '# ... minus the per-page / per-packet / per-field firehoses:',
-    ...excluded.map((e) => `-${e}`),
+    ...excluded.map((e) => (opts.quietExclusions && !e.includes('*') ? `-*${e}` : `-${e}`)),
   ];
   if (catalogExcluded.length) {
     lines.push(`# catalog events excluded as firehoses for this source: ${catalogExcluded.join(' ')}`);

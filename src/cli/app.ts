@@ -32,6 +32,10 @@ const COMMANDS: Record<string, Loader> = {
     const { convertCommand } = await import('./commands/convert.js');
     return (y) => y.command(convertCommand);
   },
+  events: async () => {
+    const { eventsCommand } = await import('./commands/events.js');
+    return (y) => y.command(eventsCommand);
+  },
   capture: async () => {
     const { captureCommand } = await import('./commands/capture.js');
     return (y) => y.command(captureCommand);
@@ -98,7 +102,7 @@ async function parse(argv: readonly string[], io: CliIo): Promise<void> {
   skipHelpCache(parser);
   let output = '';
   await parser
-    .demandCommand(1, 'name a command: check, explain, timeline, convert or capture')
+    .demandCommand(1, 'name a command: check, explain, timeline, convert, events or capture')
     .option('color', { type: 'boolean', describe: 'Force colour on (or off with --no-color); default: only on a TTY' })
     .option('ascii', { type: 'boolean', describe: 'ASCII-only output, for CI logs that mangle Unicode (JSON and XML stay exact, escaped)' })
     .option('debug', { type: 'boolean', hidden: true })

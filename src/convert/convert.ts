@@ -29,6 +29,8 @@ export interface ConvertOptions {
   traceEvents?: string;
   /** Per input, a side the user named (skips inference). */
   sides?: Array<Side | undefined>;
+  /** Per input, the thread id of a per-thread file (from its name, as a run folder gives it). */
+  threadIds?: Array<number | undefined>;
   catalog: Catalog;
   maxUnparsedSamples?: number;
 }
@@ -50,7 +52,8 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   const tidSides: Array<Map<number, Side> | undefined> = [];
   for (const [i, path] of opts.inputs.entries()) {
     const base = opts.inputFormat ? formatByName(opts.inputFormat) : await detectFormatStrict(path);
-    const format = withFormatOptions(base, { ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}) });
+    const tid = opts.threadIds?.[i];
+    const format = withFormatOptions(base, { ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) });
     formats.push(format);
     const named = opts.sides?.[i];
     const guess: { side: Side | null; why: string; tidSides?: Map<number, Side> } = named ? { side: named, why: 'named' } : await inferSide(path, format, opts.catalog);

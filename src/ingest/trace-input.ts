@@ -2,7 +2,7 @@
 // streams it through that format's reader. Formats live in ./formats, one module each; bytes
 // (file, .gz, standard input `-`) come from ./bytes.ts.
 import type { Side } from '../types.js';
-import { readHead } from './bytes.js';
+import { displayName, readHead } from './bytes.js';
 import { BABELTRACE_FORMAT } from './formats/babeltrace.js';
 import { CSV_FORMAT } from './formats/csv.js';
 import { FTRACE_FORMAT } from './formats/ftrace.js';
@@ -62,21 +62,58 @@ export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceF
   }
 }
 
-/** The most likely format of an input; an input no format recognises is an input error. */
-/** The input error for an input no format recognises, listing what was expected. */
-export function notRecognised(path: string): InputError {
-  // The default backend first: it is what most people have.
-  const listed = [LOG_FORMAT, ...FORMATS.filter((f) => f !== LOG_FORMAT)];
-  return new InputError(`${path}: not a recognised trace (expected one of: ${listed.map((f) => `${f.name} — ${f.describe}`).join('; ')}; or force one with --input-format)`);
+/** Where an unrecognised input starts: its first non-blank line, shortened, for the error message. */
+export interface FirstLine {
+  line: number;
+  text: string;
 }
+
+const PREVIEW_CHARS = 40;
+
+export function firstLineOf(head: Buffer): FirstLine | null {
+  const text = head.toString('latin1');
+  const lines = text.split('\n');
+  for (const [i, raw] of lines.entries()) {
+    const l = raw.replace(/\r$/, '');
+    if (l.trim() === '') continue;
+    // Control bytes other than tab: binary data, not worth showing.
+    if (/[\x00-\x08\x0e-\x1f\x7f]/.test(l.slice(0, 200))) return { line: i + 1, text: 'binary data' };
+    return { line: i + 1, text: JSON.stringify(l.length > PREVIEW_CHARS ? `${l.slice(0, PREVIEW_CHARS)}…` : l) };
+  }
+  return null;
+}
+
+/**
+ * The input error for an input no format recognises: one short line with file and line. (It
+ * used to list every format's description: 1,300 characters nobody reads in a CI log;
+ * docs/formats.md has them.)
+ */
+export function notRecognised(path: string, first?: FirstLine | null): InputError {
+  const at = first ? `${displayName(path)}:${first.line}: ` : `${displayName(path)}: `;
+  const seen = first ? ` (${first.text})` : ' (no text in it)';
+  return new InputError(`${at}not a recognised trace${seen}; expected QEMU's log backend (TID@sec.usec:event args) or simple, csv, jsonl, ftrace, babeltrace, syslog (docs/formats.md), or name one with --input-format`);
+}
+
+/**
+ * A tar archive (a run folder packed, .tar or .tar.gz) is no trace: its members' lines would be
+ * read as one stream, headers included. The head is decompressed already, so the tar header's
+ * magic is at 257 either way.
+ */
+function isTar(head: Buffer): boolean {
+  return head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar';
+}
+
+/** A detected format; `fallback`: none recognised the head, read as a log (firstLine: for the error). */
+export type DetectedFormat = TraceFormat & { fallback?: true; firstLine?: FirstLine | null };
 
 /**
  * The most likely format of an input. When no format recognises the head, the input is read as
  * a log anyway (a CI job log can open with far more than 64 KiB of other output before its first
  * trace line); the caller says "not a recognised trace" if that finds no event (see run.ts).
  */
-export async function detectFormat(path: string): Promise<TraceFormat & { fallback?: true }> {
+export async function detectFormat(path: string): Promise<DetectedFormat> {
   const h = await readHead(path);
+  if (isTar(h)) throw new InputError(`${displayName(path)}: a tar archive, not a trace: unpack it (tar xf ${displayName(path)}) and give the folder`);
   let best: TraceFormat | null = null;
   let score = 0;
   for (const f of FORMATS) {
@@ -86,7 +123,7 @@ export async function detectFormat(path: string): Promise<TraceFormat & { fallba
       best = f;
     }
   }
-  if (!best || score < 0.05) return { ...LOG_FORMAT, fallback: true };
+  if (!best || score < 0.05) return { ...LOG_FORMAT, fallback: true, firstLine: firstLineOf(h) };
   return best;
 }
 
@@ -104,6 +141,6 @@ export function readTraceRecords(
 /** detectFormat for callers that read an input once and must know its format up front. */
 export async function detectFormatStrict(path: string): Promise<TraceFormat> {
   const f = await detectFormat(path);
-  if ('fallback' in f) throw notRecognised(path);
+  if ('fallback' in f) throw notRecognised(path, f.firstLine);
   return f;
 }

@@ -1,18 +1,35 @@
 // `migtrace convert IN... --to csv|jsonl|log`: any supported trace → migtrace's normalized event
 // stream (merged in time order, filtered), so traces can be cut, filtered and shared. Output on
 // stdout or -o FILE (.gz compressed); a one-line summary on stderr unless --quiet.
+// `--to chrome-trace` analyses the run instead and writes it for Perfetto (convert/chrome-trace.ts).
+import { writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import type { Argv, CommandModule } from 'yargs';
+import { resolveRuns } from '../../assembly/folders.js';
+import type { RunSpecInput } from '../../assembly/types.js';
+import { catalogRoleOf, chromeTrace } from '../../convert/chrome-trace.js';
 import { convert } from '../../convert/convert.js';
 import { OUTPUT_FORMATS, type OutputFormat } from '../../convert/writers.js';
 import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
+import type { Selection } from '../../timeline/collect.js';
+import { computeSpans } from '../../timeline/spans.js';
+import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
 import type { Side } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { cliArgv, cliIo } from '../io.js';
+import { writeOut } from '../output.js';
+import { VERSION } from '../version.js';
+import { analyzeWithTimeline } from './timeline.js';
+
+type ConvertTo = OutputFormat | 'chrome-trace';
+const CONVERT_TO: readonly ConvertTo[] = [...OUTPUT_FORMATS, 'chrome-trace'];
+/** Trace events a chrome trace keeps as instants (the rest are counted in its otherData and on stderr). */
+const CHROME_MAX_EVENTS = 200_000;
 
 export interface ConvertArgs {
   inputs: string[];
-  to: OutputFormat;
+  to: ConvertTo;
   events?: string[];
   from?: string;
   'to-time'?: string;
@@ -60,11 +77,11 @@ function ints(v: unknown, option: string): number[] | undefined {
 
 export const convertCommand: CommandModule<object, ConvertArgs> = {
   command: 'convert [inputs..]',
-  describe: 'Write any supported trace as one normalized event stream (csv, jsonl or QEMU log), merged in time order and filtered',
+  describe: 'Write any supported trace as one normalized event stream (csv, jsonl or QEMU log), merged in time order and filtered; or the analysed run as Trace Event JSON for Perfetto (chrome-trace)',
   builder: (y: Argv) =>
     y
-      .positional('inputs', { type: 'string', array: true, default: [], describe: 'Trace files (any supported format, .gz too; - for standard input)' })
-      .option('to', { choices: OUTPUT_FORMATS, demandOption: true, describe: 'Output format: csv (time,tid,pid,event,args,side,process,thread), jsonl (one JSON object per event) or log (TID@sec.usec:event args)' })
+      .positional('inputs', { type: 'string', array: true, default: [], describe: 'Trace files (any supported format, .gz too; - for standard input), or one run folder' })
+      .option('to', { choices: CONVERT_TO, demandOption: true, describe: 'Output format: csv (time,tid,pid,event,args,side,process,thread), jsonl (one JSON object per event), log (TID@sec.usec:event args), or chrome-trace (the analysed run as Trace Event JSON, for Perfetto and chrome://tracing)' })
       .option('output', { alias: 'o', type: 'string', requiresArg: true, describe: 'Write to this file instead of stdout (a name ending in .gz is compressed)' })
       .option('events', { type: 'string', array: true, describe: 'Keep only these events (comma-separated or repeated; * and ? globs, e.g. postcopy_*)' })
       .option('from', { type: 'string', requiresArg: true, describe: "Keep records at or after this time: seconds in the trace's clock, or +S after the first record" })
@@ -81,22 +98,28 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
       .example('$0 convert run/src.simple run/dst.simple --to jsonl -o run.jsonl', 'Decode binary simple traces (with run/trace-events-all) into one JSON Lines stream')
       .example("$0 convert src.log dst.log --to csv --events 'postcopy_*,migrate_set_state' --from +2 --to-time +3", 'One second of postcopy events of both processes, as CSV')
       .example('$0 convert trace.txt --pid 40001 --to log -o src.log', 'Cut one process out of an ftrace capture of both')
+      .example('$0 convert traces/10.0.13/c-postcopy-preempt-pre72-2 --to chrome-trace -o race.json', 'Open race.json in ui.perfetto.dev: a track per thread, the EOS window, the finding with a flow between the two accesses')
       .check((a) => {
         if (restoreDash(a.inputs as string[]).length === 0 && !a.src && !a.dst) throw new UsageError('give at least one input file (or - for standard input)');
         return true;
       }) as unknown as Argv<ConvertArgs>,
   handler: async (args) => {
-    const inputs: string[] = restoreDash(args.inputs);
+    if (args.to === 'chrome-trace') return toChromeTrace(args);
+    const given = await expandFolders(restoreDash(args.inputs));
+    const inputs = given.map((g) => g.path);
     const sides: Array<Side | undefined> = inputs.map(() => undefined);
+    const threadIds = given.map((g) => g.tid);
     for (const [path, side] of [[args.src, 'src'], [args.dst, 'dst']] as const) {
       if (path === undefined) continue;
       inputs.push(path);
       sides.push(side);
+      threadIds.push(undefined);
     }
     const summary = await convert(
       {
         inputs,
         sides,
+        threadIds,
         to: args.to,
         catalog: loadCatalog(args.catalog),
         ...(args.events ? { events: list(args.events) } : {}),
@@ -124,3 +147,50 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
     }
   },
 };
+
+/** The inputs as check reads them: files as given, or one run folder (a folder of runs is refused). */
+async function expandFolders(paths: string[]): Promise<RunSpecInput[]> {
+  if (paths.length === 0) return [];
+  const specs = await resolveRuns(paths);
+  if (specs.length !== 1) throw new UsageError(`${specs.length} runs in ${paths.join(' ')} (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): convert takes one run, name one folder`);
+  for (const n of specs[0]!.notes ?? []) cliIo().stderr.write(`migtrace: ${n}\n`);
+  return specs[0]!.inputs;
+}
+
+function selection(args: ConvertArgs): Selection {
+  try {
+    const from = args.from !== undefined ? parseTimeSpec(args.from, '--from') : null;
+    const to = args['to-time'] !== undefined ? parseTimeSpec(args['to-time'], '--to-time') : null;
+    return { kind: 'range', from, to };
+  } catch (e) {
+    throw e instanceof TimeSpecError ? new UsageError(e.message) : e;
+  }
+}
+
+/** `--to chrome-trace`: analyse the run with the timeline watching the replay (as timeline does), write the JSON. */
+async function toChromeTrace(args: ConvertArgs): Promise<void> {
+  const filters = (['events', 'tid', 'pid', 'side'] as const).filter((o) => args[o] !== undefined);
+  if (filters.length) throw new UsageError(`--to chrome-trace shows the whole run (a track per thread): --${filters.join(', --')} do not apply; --from/--to-time do`);
+  const catalog = loadCatalog(args.catalog);
+  const paths = restoreDash(args.inputs);
+  const specs = await resolveRuns(paths, { src: args.src ? [args.src] : [], dst: args.dst ? [args.dst] : [] }, args['input-format']);
+  if (specs.length !== 1) throw new UsageError(`--to chrome-trace writes one run; ${specs.length} found (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): name one run folder`);
+  const traceEvents = args['trace-events'];
+  const { run, data } = await analyzeWithTimeline(specs[0]!, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, ...(traceEvents ? { traceEvents } : {}) }, { select: selection(args), maxFocusEvents: CHROME_MAX_EVENTS, maxContextEvents: 0 });
+  const doc = chromeTrace(run, data, computeSpans(data, run), { tool: 'migtrace', version: VERSION, roleOf: catalogRoleOf(catalog, run) });
+  const json = JSON.stringify(doc);
+  if (args.output && args.output !== '-') {
+    try {
+      await writeFile(args.output, args.output.endsWith('.gz') ? gzipSync(json) : json);
+    } catch (e) {
+      throw new UsageError(`-o ${args.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  } else {
+    await writeOut(`${json}\n`);
+  }
+  if (args.quiet) return;
+  const { stderr } = cliIo();
+  const left = data.totalEvents - data.keptEvents;
+  stderr.write(`migtrace: ${run.name}: ${run.verdict}, ${run.findings.length} finding${run.findings.length === 1 ? '' : 's'}; ${data.keptEvents} of ${data.totalEvents} trace events as instants${left ? ` (${left} outside --from/--to-time or over ${CHROME_MAX_EVENTS}, counted only)` : ''}, ${doc.traceEvents.length} trace-format events${args.output && args.output !== '-' ? ` written to ${args.output}` : ''}\n`);
+  for (const n of data.notes) stderr.write(`migtrace:   ${n}\n`);
+}

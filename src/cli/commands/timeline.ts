@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
 import { analyzeRun, type AnalyzeOptions, type RunSpec } from '../../replay/run.js';
 import { renderHtmlReport, type HtmlRun } from '../../report/html.js';
@@ -34,6 +35,8 @@ export interface TimelineArgs {
   width?: number;
   catalog: string[];
   'stuck-after': number;
+  'input-format'?: string;
+  'trace-events'?: string;
   quiet: boolean;
 }
 
@@ -55,6 +58,8 @@ export const timelineCommand: CommandModule<object, TimelineArgs> = {
       .option('html', { type: 'string', requiresArg: true, describe: 'Also write a self-contained HTML timeline (zoom, pan, tooltips) to this file' })
       .option('catalog', { type: 'string', array: true, default: [], describe: 'Extra event catalog CSV (as for check)' })
       .option('stuck-after', { type: 'number', default: 1000, describe: 'As for check' })
+      .option('input-format', { choices: FORMAT_NAMES, describe: 'Read the inputs as this format instead of detecting it (as for check)' })
+      .option('trace-events', { type: 'string', requiresArg: true, describe: "The QEMU build's trace-events-all, for simple and LTTng traces (default: trace-events-all beside the input)" })
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress on stderr' })
       .example('$0 timeline traces/10.0.13/c-postcopy-preempt-pre72-2', 'Zoom on the findings and the end of postcopy')
       .example('$0 timeline RUN --from +3.24 --to +3.30', 'Show a chosen window (seconds after the first event)')
@@ -92,13 +97,13 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 export async function runTimeline(args: TimelineArgs): Promise<number> {
   const select = selection(args);
   const catalog = loadCatalog(args.catalog);
-  const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) });
+  const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) }, args['input-format']);
   if (specs.length !== 1) throw new UsageError(`timeline shows one run; ${specs.length} found (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): name one run folder`);
   const spec = specs[0]!;
   const progress = makeProgress(!args.quiet);
   // One collector serves both views: the HTML caps are a superset of the terminal's.
   const limits = args.html ? { maxFocusEvents: Math.max(HTML_LIMITS.maxFocusEvents, args['max-events']), maxContextEvents: HTML_LIMITS.maxContextEvents } : { maxFocusEvents: args['max-events'], maxContextEvents: 0 };
-  const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, onProgress: (done, total) => progress.update(spec.name, done, total) }, { select, ...limits });
+  const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) }, { select, ...limits });
   progress.done();
   const spans = computeSpans(data, run);
   const { stdout } = cliIo();
