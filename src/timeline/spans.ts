@@ -102,10 +102,12 @@ export function computeSpans(data: TimelineData, run: RunResult): Spans {
   const preemptLanes = new Set(lanesOf('dst', 'preempt').map((l) => l.id));
   const isPreempt = (e: TlEvent) => sideOf(e) === 'dst' && (preemptLanes.has(e.lane) || e.role === 'preempt');
   for (const entry of bySignal('cleanup-entry', 'dst')) {
+    // The preempt thread of the same process: a retried destination is another input (dst1.log, dst2.log).
+    const own = (e: TlEvent) => e.input === entry.input && isPreempt(e);
     const after = key.filter((e) => e.t >= entry.t);
-    const exit = after.find((e) => isPreempt(e) && e.signal === 'thread-exit');
-    const pause = after.find((e) => isPreempt(e) && e.signal === 'preempt-pause');
-    const exitedBefore = key.some((e) => e.t < entry.t && isPreempt(e) && e.signal === 'thread-exit');
+    const exit = after.find((e) => own(e) && e.signal === 'thread-exit');
+    const pause = after.find((e) => own(e) && e.signal === 'preempt-pause');
+    const exitedBefore = key.some((e) => e.t < entry.t && own(e) && e.signal === 'thread-exit');
     const join = after.find((e) => e.lane === entry.lane && e.signal === 'cleanup-join');
     let end: TlEvent | undefined;
     let label: string;
@@ -118,6 +120,10 @@ export function computeSpans(data: TimelineData, run: RunResult): Spans {
     } else if (exitedBefore) {
       end = join;
       label = 'cleanup (the preempt thread had already exited)';
+    } else if (!data.events.some(own)) {
+      // No postcopy threads to join either: the cleanup ends at its own exit.
+      end = join ?? after.find((e) => e.lane === entry.lane && e.signal === 'cleanup-exit');
+      label = 'cleanup (no preempt thread in this process: postcopy never started here)';
     } else {
       end = undefined;
       label = 'cleanup: the preempt thread never exits within the trace';
