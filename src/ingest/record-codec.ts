@@ -11,7 +11,7 @@
 // rows' mask; for a plain file the receiver makes a string of their arguments only and keeps the
 // line's offset (read-back.ts). Pure: no I/O.
 import type { Side } from '../types.js';
-import type { LineBatch, LineBytes, Slicer } from './lines.js';
+import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
 import type { TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
@@ -53,7 +53,7 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
   private readonly ids = new Map<string, number>();
   private readonly byteNames = new ByteNames();
   // Per name met as bytes, in ByteNames' slot: its id and catalog rows (the same name string: one compare).
-  private readonly bySlot: Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined> = new Array(BYTE_NAME_SLOTS);
+  private readonly bySlot = new Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined>(BYTE_NAME_SLOTS);
   private meta = new Float64Array(0);
   private strs: string[] = [];
   private names: string[] = [];
@@ -246,11 +246,11 @@ export class RecordDecoder {
 
   decode(b: EncodedBatch): TraceRecord[] {
     for (const n of b.names) this.names.push(n);
-    const out: TraceRecord[] = new Array(b.count);
+    const out = new Array<TraceRecord>(b.count);
     const { meta, strs } = b;
     let k = 0;
     const lb = b.lineBytes;
-    const bytes = lb ? (Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) as unknown as Slicer) : null;
+    const bytes = lb ? Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) : null;
     const offsets = lb?.offsets;
     const first = lb ? lb.firstLine : 0;
     const input = this.input;
@@ -277,9 +277,9 @@ export class RecordDecoder {
           // Left in the file (src/ingest/read-back.ts): no string for the line, one for its arguments.
           raw = '';
           at = smallInt(offsets[j] as number);
-          args = (bytes as Slicer).latin1Slice(start + (meta[o + 5] as number), start + (meta[o + 6] as number));
+          args = (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number));
         } else {
-          raw = (bytes as Slicer).utf8Slice(start, (lb as NonNullable<typeof lb>).ends[j] as number);
+          raw = (bytes as Buffer).toString('utf8', start, (lb as NonNullable<typeof lb>).ends[j]);
           args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
         }
       } else {

@@ -3,7 +3,7 @@
 // exactly one of event, message, unparsed or blank. A format supplies only the per-line parse.
 import { isAscii } from 'node:buffer';
 import { openBytes } from '../bytes.js';
-import { splitLines, type LineBatch, type LineBytes, type Slicer } from '../lines.js';
+import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
 import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
@@ -81,9 +81,9 @@ class RecordListSink implements LineSink<TraceRecord[]> {
     this.rereadable = rereadable;
   }
   byteEvent(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void {
-    const s = b as unknown as Slicer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
+    const s = b as Buffer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
     const later = this.rereadable;
-    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.latin1Slice(start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.latin1Slice(start, end), argsAt: -1, at: later ? at : -1 });
+    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.toString('latin1', start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1 });
   }
   add(rec: TraceRecord): void {
     this.out.push(rec);
@@ -178,8 +178,8 @@ class LineAccounting<B> {
     const { counters, sink, scan, be, p } = this;
     // Without strings (bytesOnly sinks) every line is in the batch's bytes; with them, none need be.
     const lb = batch.bytes as LineBytes;
-    const bytes = lb?.bytes as unknown as Slicer;
-    const text = (j: number) => batch.lines[j] ?? bytes.utf8Slice(lb.starts[j] as number, lb.ends[j] as number);
+    const bytes = lb?.bytes;
+    const text = (j: number) => batch.lines[j] ?? bytes.toString('utf8', lb.starts[j], lb.ends[j]);
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.
