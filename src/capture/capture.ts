@@ -52,8 +52,3 @@ async function recordError(s: CaptureSession, e: unknown): Promise<void> {
   s.rec.error(errText(e));
   if (!(e instanceof PreflightError)) await recordFailure(s, e);
 }
-
-/** For tests and the CLI: the files a finished capture directory holds. */
-export function captureFiles(outDir: string): string[] {
-  return existsSync(outDir) ? readdirSync(outDir).sort() : [];
-}
