@@ -13,10 +13,9 @@
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
-import type { TraceRecord } from './records.js';
+import type { EncodedBatch, LineSink, TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
-import type { LineSink } from './formats/text-reader.js';
-import type { RenderedSink, RenderedText, SinkName } from './formats/simple-decode.js';
+import type { RenderedSink, RenderedText, SinkName } from './records.js';
 
 /** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
 const STRIDE = 9;
@@ -32,16 +31,6 @@ const PID = 128;
 const RAW_LINE = 256; // raw is line (line - firstLine) of the batch's bytes
 const ROWS_MASK = 512; // the event's catalog rows were matched here (catalog.ts matchMask)
 const BYTES = 1024; // scanned as bytes: the line is ASCII, a and b are byte offsets
-
-export interface EncodedBatch {
-  meta: Float64Array;
-  /** The records' strings in order (raw line, then args when not a piece of it, then thread name). */
-  strs: string[];
-  /** Event names first used in this batch; their ids follow the previous batches' names. */
-  names: string[];
-  count: number;
-  lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
-}
 
 /**
  * Per input: names get small ids once, so a name crosses the boundary once. Also the sink a text

@@ -6,7 +6,7 @@ import { openBytes } from '../bytes.js';
 import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type LineSink, type TraceFormat, type TraceRecord } from '../records.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -45,21 +45,6 @@ export interface LineParser {
   parse(line: string, s: TextScratch): LineKind;
   /** Notes for the data-quality section, asked once at the end. */
   notes?(): string[];
-}
-
-/**
- * Where a text reader puts what it parsed: a list of records for this thread (RecordListSink), or
- * an encoded batch for a reader thread to post (record-codec.ts RecordEncoder).
- */
-export interface LineSink<B> {
-  /** The sink takes the lines as bytes, and events scanned from them through `byteEvent`. */
-  readonly bytesOnly: boolean;
-  /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
-  begin(lines: LineBatch, rereadable: boolean): void;
-  add(rec: TraceRecord): void;
-  /** An event read from the line's bytes b[start, end) by scanEventBytes (bytesOnly sinks); `at`: its offset in the input. */
-  byteEvent?(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void;
-  end(): B;
 }
 
 /**
