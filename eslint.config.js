@@ -20,6 +20,9 @@ export default defineConfig(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] }],
       // yargs' own types spell "no options yet" as {} (CommandModule<{}, Args>, Argv<{}>).
       '@typescript-eslint/no-empty-object-type': ['error', { allowObjectTypes: 'always' }],
+      // Off for now: 39 sites, and some of its "unnecessary" casts steer yargs' inference
+      // (default: 'text' as Format); its --fix broke the build and left stray parentheses.
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
   },
   {
