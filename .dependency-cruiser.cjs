@@ -1,10 +1,12 @@
 // Import layers of src/ (npm run lint: depcruise src). The pipeline runs one way:
 //
 //   spec (model/, types.ts) <- ingest <- assembly <- engine (replay/ + the rule contract)
-//       <- observers (rules/, timeline/, convert/) <- report <- baseline <- cli;   capture: a side tool, used by cli only
+//       <- observers (rules/, timeline/, convert/) <- report <- baseline <- cli
+//   capture: a side tool (runs QEMU to make traces), started by the cli only
 //
 // - spec is the leaf: the catalog, signals, ownership, versions and the shared types say what QEMU
-//   does and what a finding is; every stage may read them, they import nothing above.
+//   does and what a finding is; every stage may read them (ingest matches catalog rows as it reads,
+//   so ingest -> model is a forward edge), they import nothing above.
 // - The rule contract (rules/rule.ts: what a rule is; rules/requirements.ts: what it may declare
 //   it needs) is the interface the engine runs. It sits with the engine's layer and imports only the
 //   spec; the engine receives its rules (the registry, rules/index.ts, is passed in by the CLI) and
