@@ -17,7 +17,7 @@ import { openInputs, replayStream, type OpenedInputs } from './stream.js';
 import type { InputCounters, TraceRecord } from '../ingest/trace-input.js';
 
 export type { RunSpec } from '../assembly/types.js';
-export type { ReplayObserver, Seen } from './observer.js';
+export type { ReplayObserver } from './observer.js';
 export { decideVerdict } from './result.js';
 
 /**

@@ -39,7 +39,7 @@ export interface TimelineArgs {
   quiet: boolean;
 }
 
-export { DEFAULT_MARGIN_MS, HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
+export { HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
 
 export const timelineCommand: CommandModule<object, TimelineArgs> = {
   command: 'timeline [paths..]',
