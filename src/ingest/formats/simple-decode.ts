@@ -23,7 +23,7 @@ export class SimpleListSink implements RenderedSink<TraceRecord[]> {
     this.out = [];
   }
   renderedEvent(n: SinkName, text: Buffer, start: number, argsAt: number, end: number, ts: number, pid: number, side: Side | null, line: number): void {
-    const raw = (text as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(start, end);
+    const raw = text.toString('latin1', start, end);
     const args = argsAt < end ? raw.slice(argsAt - start) : '';
     this.out.push({ kind: 'event', name: n.name, side, args, tid: null, ts, input: this.input, line, raw, pid });
   }
