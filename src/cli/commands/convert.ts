@@ -20,7 +20,7 @@ import { UsageError } from '../errors.js';
 import { cliArgv, cliIo } from '../io.js';
 import { writeOut } from '../output.js';
 import { VERSION } from '../version.js';
-import { analyzeWithTimeline } from './timeline.js';
+import { analyzeWithTimeline } from '../analyze-timeline.js';
 import { RULES } from '../../rules/index.js';
 
 type ConvertTo = OutputFormat | 'chrome-trace';

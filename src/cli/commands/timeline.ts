@@ -4,16 +4,13 @@
 import type { Argv, CommandModule } from 'yargs';
 import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
-import { analyzeRun, type AnalyzeOptions, type RunSpec } from '../../replay/run.js';
 import { RULES } from '../../rules/index.js';
 import { renderHtmlReport } from '../../report/html.js';
 import { renderTimelineText } from '../../report/timeline-text.js';
-import { TimelineCollector, type CollectOptions, type Selection } from '../../timeline/collect.js';
+import type { Selection } from '../../timeline/collect.js';
 import { DEFAULT_MARGIN_MS, HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
 import { computeSpans } from '../../timeline/spans.js';
-import type { TimelineData } from '../../timeline/types.js';
 import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
-import type { RunResult } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { writeOut } from '../output.js';
 import { cliIo, setExitCode } from '../io.js';
@@ -21,6 +18,7 @@ import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import { VERSION } from '../version.js';
 import { writeHtmlFile } from '../html-report.js';
+import { analyzeWithTimeline } from '../analyze-timeline.js';
 
 export interface TimelineArgs {
   paths: string[];
@@ -113,11 +111,4 @@ export async function runTimeline(args: TimelineArgs): Promise<number> {
     cliIo().stderr.write(`migtrace: wrote ${args.html}\n`);
   }
   return 0;
-}
-
-/** One run analysed with the timeline watching its replay: the result, and what the timeline kept of it. */
-export async function analyzeWithTimeline(spec: RunSpec, opts: AnalyzeOptions, collect: CollectOptions): Promise<{ run: RunResult; data: TimelineData }> {
-  const collector = new TimelineCollector(collect);
-  const run = await analyzeRun(spec, { ...opts, observers: [...(opts.observers ?? []), collector] });
-  return { run, data: collector.finish(run) };
 }
