@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { analyzeBatch } from '../src/cli/batch.js';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
+import { RULES } from '../src/rules/index.js';
 import { limitHeapGrowth } from '../src/cli/heap.js';
 
 async function scan(files: string[]): Promise<{ lines: number; events: number }> {
@@ -40,7 +41,7 @@ async function migtrace(files: string[]): Promise<{ lines: number; events: numbe
   limitHeapGrowth(); // as the CLI does at start-up (src/cli/main.ts)
   const r = await analyzeRun(
     { name: 'bench', inputs: [{ path: files[0]!, side: 'src' }, { path: files[1]!, side: 'dst' }] },
-    { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 },
+    { rules: RULES, catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 },
   );
   return { lines: r.stats.lines, events: r.stats.events };
 }

@@ -114,7 +114,7 @@ describe('corpus: a source migrated twice is reported as two episodes', () => {
       assert.equal(got.code, m.expect!.exitCode);
     });
     it(`${version}/${name}: each destination's states are in its episode`, async () => {
-      const eps = await (await check(dir)).run.episodes ?? [];
+      const eps = (await check(dir)).run.episodes ?? [];
       assert.equal(eps[0]?.states.dst.at(-1), 'failed', 'dst1 fails its load when the source cancels');
       assert.ok(!eps[0]?.states.dst.includes('postcopy-active'));
       assert.deepEqual(eps[1]?.states.dst.slice(-2), ['postcopy-active', 'completed'], 'dst2');

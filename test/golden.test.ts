@@ -25,7 +25,7 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const GOLDEN = join(ROOT, 'test/golden');
 const EXT = { text: 'txt', json: 'json', sarif: 'sarif.json', junit: 'xml', github: 'txt' } as const;
 type Fmt = keyof typeof EXT;
-const FILE_FORMATS = ['json', 'sarif', 'junit'] as const;
+type FileFormat = 'json' | 'sarif' | 'junit';
 const RULES_FILE = join(GOLDEN, 'sarif-rules.json');
 const CODES_FILE = join(GOLDEN, 'exit-codes.json');
 const ALL_GITHUB = join(GOLDEN, 'all-runs/github.txt');
@@ -70,7 +70,7 @@ function splitSarif(text: string): [string, string] {
 }
 
 /** `check ARGS --json/--sarif/--junit FILES`: stdout, and each report file, normalised. */
-async function withFiles(args: string[], name: string): Promise<{ r: CliResult; files: Record<(typeof FILE_FORMATS)[number], string> }> {
+async function withFiles(args: string[], name: string): Promise<{ r: CliResult; files: Record<FileFormat, string> }> {
   const dir = join(tmp, name.replace(/\W+/g, '_'));
   const path = (f: string) => join(dir, f);
   const r = await cli([...args, '-q', '--json', path('json'), '--sarif', path('sarif'), '--junit', path('junit')]);

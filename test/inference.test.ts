@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
+import { RULES } from '../src/rules/index.js';
 import type { RunResult } from '../src/types.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ function run(name: string, sides = true): Promise<RunResult> {
   if (!cache.has(key)) {
     const dir = join(ROOT, 'traces', name);
     const inputs = sides ? [{ path: join(dir, 'src.log'), side: 'src' as const }, { path: join(dir, 'dst.log'), side: 'dst' as const }] : [{ path: join(dir, 'dst.log') }, { path: join(dir, 'src.log') }];
-    cache.set(key, analyzeRun({ name, inputs }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 5 }));
+    cache.set(key, analyzeRun({ name, inputs }, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 5 }));
   }
   return cache.get(key)!;
 }
@@ -87,7 +88,7 @@ describe('episodes: each migration of a trace is judged on its own threads', () 
     const c = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
     const cat = (f: string) => Buffer.concat([readFileSync(join(a, f)), readFileSync(join(c, f))]);
     const dir = tempRun({ 'src.log': cat('src.log'), 'dst.log': cat('dst.log') });
-    const r = await analyzeRun({ name: 'two', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] }, { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 });
+    const r = await analyzeRun({ name: 'two', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] }, { rules: RULES, catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 });
     assert.equal(r.episodes?.length, 2);
     const [e1, e2] = r.episodes!;
     assert.ok(e1!.notApplicable.some((n) => n.rule === 'qemufile-nonowner-close' && /no source return-path thread/.test(n.reason)), JSON.stringify(e1!.notApplicable));
@@ -105,7 +106,7 @@ describe('a trace of many migrations: older ones are judged early, with the same
     const made = await makeTrace(join(ROOT, 'traces/10.0.13'), dir, 6 * 1048576);
     assert.ok(made.repetitions >= 5, `${made.repetitions} migrations`);
     const spec = { name: 'many', inputs: [{ path: made.src, side: 'src' as const }, { path: made.dst, side: 'dst' as const }] };
-    const opts = { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+    const opts = { rules: RULES, catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 };
     const atEnd = await analyzeRun(spec, opts);
     const early = await analyzeRun(spec, { ...opts, keepOpen: 1 });
     assert.equal(atEnd.episodes?.length, made.repetitions);

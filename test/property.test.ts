@@ -9,6 +9,7 @@ import { splitLines } from '../src/ingest/lines.js';
 import { newByteEvent, newScratch, parseInto, parseLogLine, scanEventBytes } from '../src/ingest/log-format.js';
 import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
+import { RULES } from '../src/rules/index.js';
 import { InputError } from '../src/ingest/trace-input.js';
 import { ROOT, tempRun } from './helpers.js';
 
@@ -267,7 +268,7 @@ describe('properties: the whole replay on damaged real traces', () => {
         try {
           r = await analyzeRun(
             { name: 'p', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] },
-            { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 5 },
+            { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 5 },
           );
         } catch (e) {
           // The one acceptable failure: an input with no trace in it, named (the CLI exits 2).

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { buildCatalog, loadCatalog, parseCatalog, type Catalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
+import { RULES } from '../src/rules/index.js';
 import type { RunResult } from '../src/types.js';
 import { logLines, tempRun } from './helpers.js';
 import { evidenceText } from '../src/report/evidence.js';
@@ -15,7 +16,7 @@ const MAIN = 100, MIG = 101, RP = 102, LISTEN = 201, FAULT = 202, PRE = 203, DMA
 async function analyze(files: { src?: string; dst?: string }, stuckAfterMs = 1000, cat: Catalog = catalog): Promise<RunResult> {
   const dir = tempRun(Object.fromEntries(Object.entries(files).map(([k, v]) => [`${k}.log`, v as string])));
   const inputs = Object.keys(files).map((k) => ({ path: join(dir, `${k}.log`), side: k as 'src' | 'dst' }));
-  return analyzeRun({ name: 't', inputs }, { catalog: cat, stuckAfterMs, maxUnparsedSamples: 5 });
+  return analyzeRun({ name: 't', inputs }, { rules: RULES, catalog: cat, stuckAfterMs, maxUnparsedSamples: 5 });
 }
 
 function outcome(r: RunResult, rule: string): string {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeWithTimeline, HTML_LIMITS, writeHtmlReport } from '../src/cli/commands/timeline.js';
+import { HTML_LIMITS } from '../src/cli/commands/timeline.js';
+import { analyzeWithTimeline } from '../src/cli/analyze-timeline.js';
+import { writeHtmlReport } from '../src/cli/html-report.js';
 import { loadCatalog, rowsFor } from '../src/model/catalog.js';
 import type { TraceRecord } from '../src/ingest/trace-input.js';
 import { esc, jsonForScript, renderHtmlReport } from '../src/report/html.js';
@@ -13,6 +15,7 @@ import { htmlCollector } from '../src/timeline/limits.js';
 import { analyzeRun } from '../src/replay/run.js';
 import type { RunResult } from '../src/types.js';
 import { ROOT, tempRun } from './helpers.js';
+import { RULES } from '../src/rules/index.js';
 
 const catalog = loadCatalog();
 const EVIL = `</script><script>alert(1)</script><img src=x onerror=alert(2)> & "q" 'a' \u2028`;
@@ -83,7 +86,7 @@ describe('writeHtmlReport (check --html FILE)', () => {
     for (const name of ['c-postcopy-preempt-pre72-2', 'c-postcopy-preempt-1']) {
       // What check --html gives each run of a batch.
       const c = htmlCollector(true);
-      const run = await analyzeRun(specOf(name), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, observers: [c] });
+      const run = await analyzeRun(specOf(name), { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, observers: [c] });
       runs.push(run);
       timelines.push(c.finish(run));
     }
@@ -105,7 +108,7 @@ describe('writeHtmlReport (check --html FILE)', () => {
     assert.match(html, /events outside the selected windows are shown as counts/);
     assert.match(html, /<a href="#run-0">c-postcopy-preempt-pre72-2<\/a>/, 'the summary at the top links the run');
     const alone = join(tempRun({}), 'alone.html');
-    const { run: run0, data: data0 } = await analyzeWithTimeline(specOf('c-postcopy-preempt-pre72-2'), { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+    const { run: run0, data: data0 } = await analyzeWithTimeline(specOf('c-postcopy-preempt-pre72-2'), { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
     await writeHtmlReport({ tool: { name: 'migtrace', version: '0.1.0' }, runs: [run0] }, [data0], alone);
     const one = [...readFileSync(alone, 'utf8').matchAll(/<script type="application\/json" class="run-data">([\s\S]*?)<\/script>/g)].map((m) => JSON.parse(m[1] as string) as { ev: { t: number[] } });
     assert.equal(one[0]?.ev.t.length, 21205, 'a 21k-event run alone is embedded whole');

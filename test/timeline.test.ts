@@ -8,7 +8,9 @@ import { describe, it } from 'node:test';
 import chalk from 'chalk';
 import type { TraceRecord } from '../src/ingest/trace-input.js';
 import { loadCatalog, rowsFor } from '../src/model/catalog.js';
-import { analyzeWithTimeline, HTML_LIMITS, TEXT_LIMITS } from '../src/cli/commands/timeline.js';
+import { HTML_LIMITS, TEXT_LIMITS } from '../src/cli/commands/timeline.js';
+import { analyzeWithTimeline } from '../src/cli/analyze-timeline.js';
+import { RULES } from '../src/rules/index.js';
 import { clean, renderTimelineText } from '../src/report/timeline-text.js';
 import { bucketize, lowerBound, niceStep, panView, zoomView } from '../src/timeline/aggregate.js';
 import { TimelineCollector, type CollectOptions } from '../src/timeline/collect.js';
@@ -396,7 +398,7 @@ describe('terminal view of a real run', () => {
     const level = chalk.level;
     chalk.level = 0;
     try {
-      const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
+      const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
       const text = renderTimelineText(data, computeSpans(data, run), run, { width: 80 });
       const lines = text.trimEnd().split('\n');
       for (const l of lines) assert.ok([...l].length <= 80, `too wide (${[...l].length}): ${l}`);
@@ -414,7 +416,7 @@ describe('terminal view of a real run', () => {
     }
   });
   it('--from/--to narrow the view; terminal control characters in a trace line are neutralised', async () => {
-    const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'range', from: parseTimeSpec('+3.2840', '--from'), to: parseTimeSpec('+3.2850', '--to') }, ...TEXT_LIMITS });
+    const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'range', from: parseTimeSpec('+3.2840', '--from'), to: parseTimeSpec('+3.2850', '--to') }, ...TEXT_LIMITS });
     assert.equal(data.windows.length, 1);
     const text = renderTimelineText(data, computeSpans(data, run), run, { width: 100 });
     assert.match(text, /── 1 · \+3\.284000…\+3\.285000 \(1\.00 ms\) · --from\/--to/);
@@ -434,7 +436,7 @@ describe('terminal view of a real run', () => {
     const dir = tempRun({});
     writeFileSync(join(dir, 'src.log'), `${lines.join('\n')}\n`);
     const long = { name: 'long', inputs: [{ path: join(dir, 'src.log'), side: 'src' as const }] };
-    const analyze = { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+    const analyze = { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
     const { data: small } = await analyzeWithTimeline(long, analyze, { select: { kind: 'auto', marginUs: 3000 }, maxFocusEvents: 100, maxContextEvents: 0 });
     assert.equal(small.totalEvents, n + 4);
     assert.ok(small.keptEvents <= 100 + 10, `kept ${small.keptEvents}`);

@@ -14,10 +14,11 @@ import type { TraceRecord } from '../src/ingest/records.js';
 import { InputError } from '../src/ingest/records.js';
 import { loadCatalog, matchersOf, patternsOf, rowsFor, rowsForMask } from '../src/model/catalog.js';
 import { analyzeRun, type RunSpec } from '../src/replay/run.js';
+import { RULES } from '../src/rules/index.js';
 import { ROOT, tempRun } from './helpers.js';
 
 const catalog = loadCatalog();
-const opts = { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
+const opts = { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 };
 
 describe('record codec', () => {
   const raw1 = '123@1700000000.000001:migrate_set_state new state active ';

@@ -34,7 +34,7 @@ async function kind(path: string): Promise<'file' | 'dir' | null> {
 }
 
 /** Whether a folder's file is a trace, from its first bytes; a side or combined name keeps a file the head does not recognise (a CI log can open with pages of other output). */
-async function sniff(path: string): Promise<'trace' | string> {
+async function sniff(path: string): Promise<string> {
   try {
     if (!('fallback' in (await detectFormat(path)))) return 'trace';
   } catch (e) {

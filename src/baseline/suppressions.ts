@@ -74,7 +74,7 @@ function parseJson(text: string, file: string, knownRules: readonly string[]): S
   let list: unknown = doc;
   if (!Array.isArray(doc)) {
     const d = doc as { version?: unknown; suppressions?: unknown };
-    if (d.version !== undefined && d.version !== 1) throw new SuppressionError(`${file}: suppressions version ${String(d.version)} is not supported (expected 1)`);
+    if (d.version !== undefined && d.version !== 1) throw new SuppressionError(`${file}: suppressions version ${JSON.stringify(d.version)} is not supported (expected 1)`);
     list = d.suppressions;
   }
   if (!Array.isArray(list)) throw new SuppressionError(`${file}: expected {"version":1,"suppressions":[...]} or an array`);
@@ -83,7 +83,7 @@ function parseJson(text: string, file: string, knownRules: readonly string[]): S
     const x = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
     const str = (k: string) => (typeof x[k] === 'string' ? (x[k] as string) : '');
     const s: Suppression = { rule: str('rule'), key: str('key'), reason: str('reason'), source };
-    if (x.until !== undefined) s.until = typeof x.until === 'string' ? x.until : String(x.until);
+    if (x.until !== undefined) s.until = typeof x.until === 'string' ? x.until : JSON.stringify(x.until);
     return check(s, knownRules);
   });
 }

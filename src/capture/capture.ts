@@ -11,7 +11,7 @@
 // The stages, in order: preflight (prepare.ts), the scenario script (scripts.ts, which starts the
 // processes of processes.ts and waits through monitor.ts), teardown (teardown.ts), then the
 // summaries and meta.json (outputs.ts, meta.ts). They share one CaptureSession (session.ts).
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { recordFailure } from './monitor.js';
 import type { CaptureOptions, CaptureResult } from './options.js';
 import { writeOutputs } from './outputs.js';
@@ -51,9 +51,4 @@ async function recordError(s: CaptureSession, e: unknown): Promise<void> {
   }
   s.rec.error(errText(e));
   if (!(e instanceof PreflightError)) await recordFailure(s, e);
-}
-
-/** For tests and the CLI: the files a finished capture directory holds. */
-export function captureFiles(outDir: string): string[] {
-  return existsSync(outDir) ? readdirSync(outDir).sort() : [];
 }

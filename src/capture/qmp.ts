@@ -283,7 +283,7 @@ export class QmpClient {
     clearTimeout(p.timer);
     const err = msg['error'];
     if (isRecord(err)) {
-      p.reject(new QmpError(p.command, String(err['class'] ?? 'GenericError'), String(err['desc'] ?? JSON.stringify(err))));
+      p.reject(new QmpError(p.command, typeof err['class'] === 'string' ? err['class'] : 'GenericError', typeof err['desc'] === 'string' ? err['desc'] : JSON.stringify(err)));
     } else {
       p.resolve(msg['return']);
     }

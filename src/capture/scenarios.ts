@@ -148,10 +148,6 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
 };
 
-export function isScenarioName(s: string): s is ScenarioName {
-  return (SCENARIO_NAMES as readonly string[]).includes(s);
-}
-
 export const PREEMPT_PRE_7_2_GLOBAL = 'migration.x-preempt-pre-7-2=on';
 
 /**

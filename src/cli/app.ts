@@ -2,7 +2,7 @@
 // (cli/exit-codes.ts) and every error to one message on stderr (cli/errors.ts). Writes only to the
 // io it is given, so tests run it in their own process; main.ts runs it for the bin.
 import chalk from 'chalk';
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { describeError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { invoke, setExitCode, type CliIo } from './io.js';
@@ -18,19 +18,19 @@ type Loader = () => Promise<(y: Argv) => Argv>;
 const COMMANDS: Record<string, Loader> = {
   check: async () => {
     const { checkCommand } = await import('./commands/check.js');
-    return (y) => y.command(checkCommand);
+    return (y) => y.command(deferred(checkCommand));
   },
   explain: async () => {
     const { explainCommand } = await import('./commands/explain.js');
-    return (y) => y.command(explainCommand);
+    return (y) => y.command(deferred(explainCommand));
   },
   timeline: async () => {
     const { timelineCommand } = await import('./commands/timeline.js');
-    return (y) => y.command(timelineCommand);
+    return (y) => y.command(deferred(timelineCommand));
   },
   convert: async () => {
     const { convertCommand } = await import('./commands/convert.js');
-    return (y) => y.command(convertCommand);
+    return (y) => y.command(deferred(convertCommand));
   },
   events: async () => {
     const { eventsCommand } = await import('./commands/events.js');
@@ -38,7 +38,7 @@ const COMMANDS: Record<string, Loader> = {
   },
   capture: async () => {
     const { captureCommand } = await import('./commands/capture.js');
-    return (y) => y.command(captureCommand);
+    return (y) => y.command(deferred(captureCommand));
   },
 };
 
@@ -88,6 +88,16 @@ function restoreStdin(v: unknown): unknown {
 
 /** Parses `argv` and runs the command it names; throws what the command or yargs reports. */
 async function parse(argv: readonly string[], io: CliIo): Promise<void> {
+  try {
+    await parseArgs(argv, io);
+  } catch (e) {
+    if (e instanceof Parsed) return e.run();
+    throw e;
+  }
+}
+
+/** Parses `argv` (help, version and usage errors end here); a command comes back as Parsed. */
+async function parseArgs(argv: readonly string[], io: CliIo): Promise<void> {
   const args = argv.map((a) => (a === '-' ? STDIN_ARG : a));
   const command = args.find((a) => Object.hasOwn(COMMANDS, a));
   let parser = yargs(args)
@@ -99,7 +109,6 @@ async function parse(argv: readonly string[], io: CliIo): Promise<void> {
         'and reports regressions of QEMU 6621883f93 and the fixes around it. Start with: migtrace check RUN_DIR',
     );
   for (const register of await commandsFor(argv)) parser = register(parser);
-  skipHelpCache(parser);
   let output = '';
   await parser
     .demandCommand(1, 'name a command: check, explain, timeline, convert, events or capture')
@@ -130,17 +139,28 @@ async function parse(argv: readonly string[], io: CliIo): Promise<void> {
 }
 
 /**
- * yargs renders a command's whole help text before running its handler, in case the handler
- * shows it later (showHelp), which migtrace's never do: about 35 ms of every run (string-width on
- * each cell), more than the analysis of a small trace. yargs has no option for it; its usage
- * object is reachable through getInternalMethods(), which its own command module uses. Where a
- * yargs version does not expose it, nothing changes. `--help` renders afresh either way.
+ * yargs renders a command's whole help text right after it calls the command's handler, in case
+ * the handler shows it later (showHelp), which migtrace's never do: about 45 ms of every run (string
+ * width of each cell), more than the analysis of a small trace, and yargs has no option against it.
+ * So the handler yargs calls hands the parsed arguments back by throwing them synchronously, which
+ * ends the parse before that step, and parse() runs the command. Validation, help, version and
+ * usage errors are yargs' own, as before.
  */
-function skipHelpCache(parser: Argv): void {
-  type Usage = { cacheHelpMessage?: () => void };
-  const internal = parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } };
-  const usage = internal.getInternalMethods?.().getUsageInstance?.();
-  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+class Parsed extends Error {
+  constructor(readonly run: () => Promise<void>) {
+    super('parsed (not an error: the command runs next)');
+  }
+}
+
+function deferred<U>(m: CommandModule<object, U>): CommandModule<object, U> {
+  return {
+    ...m,
+    handler: (args) => {
+      throw new Parsed(async () => {
+        await m.handler(args);
+      });
+    },
+  };
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {

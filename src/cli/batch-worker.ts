@@ -5,8 +5,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadCatalog } from '../model/catalog.js';
 import type { RunSpec } from '../assembly/types.js';
 import { analyzeSpec } from '../replay/tests.js';
-import { selectRules } from '../rules/select.js';
+import { selectRules } from './select.js';
 import { htmlCollector } from '../timeline/limits.js';
+import { RULES } from '../rules/index.js';
 
 interface Setup {
   catalog: string[];
@@ -20,10 +21,13 @@ interface Setup {
 const setup = workerData as Setup;
 const catalog = loadCatalog(setup.catalog);
 
+// The handler catches every error itself and posts it back: no rejection escapes.
+// eslint-disable-next-line @typescript-eslint/no-misused-promises
 parentPort!.on('message', async (msg: { index: number; spec: RunSpec }) => {
   try {
     const collector = setup.timelineRules ? htmlCollector(true) : undefined; // a batch is several runs
     const result = await analyzeSpec(msg.spec, {
+      rules: RULES,
       catalog,
       ...(collector ? { observers: [collector] } : {}),
       stuckAfterMs: setup.stuckAfterMs,

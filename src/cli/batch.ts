@@ -36,7 +36,7 @@ function revive(e: { name: string; message: string; stack?: string }): Error {
 
 /** Each run's result, or the input error that made it unusable (the batch goes on without it). */
 export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promise<Array<RunResult | InputError>> {
-  const results: Array<RunResult | InputError | undefined> = new Array(specs.length);
+  const results = new Array<RunResult | InputError | undefined>(specs.length);
   const n = Math.max(1, Math.min(opts.jobs, specs.length));
   const url = new URL('./batch-worker.js', import.meta.url);
   const setup = { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, maxUnparsedSamples: opts.maxUnparsedSamples, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(opts.onTimeline ? { timelineRules: opts.rules ?? [] } : {}) };

@@ -30,12 +30,6 @@ export interface LineBytes {
   offsets: Float64Array;
 }
 
-/** A Buffer's own slicers, minus toString's argument checks (the kept lines are in a Buffer). */
-export interface Slicer {
-  utf8Slice(start: number, end: number): string;
-  latin1Slice(start: number, end: number): string;
-}
-
 export interface LineReaderOptions {
   maxLineBytes?: number;
   batchLines?: number;
@@ -129,8 +123,7 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (keep) keepLine(buf, start, end, inPlace, at);
     if (!strings) return '';
-    // utf8Slice is what toString('utf8', ...) calls, minus its argument checks: one call per line.
-    return (buf as unknown as Slicer).utf8Slice(start, end);
+    return buf.toString('utf8', start, end);
   };
   const push = (text: string, overlong: boolean) => {
     if (batch.count++ === 0) batch.firstLine = lineNo;

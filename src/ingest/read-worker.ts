@@ -3,7 +3,8 @@
 // another core. At most WINDOW batches are in flight: the reader waits for the replay, and memory
 // stays bounded whatever the input's size.
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecordEncoder, type EncodedBatch } from './record-codec.js';
+import { RecordEncoder } from './record-codec.js';
+import type { EncodedBatch } from './records.js';
 import { InputError, newCounters } from './records.js';
 import { formatByName, withFormatOptions } from './trace-input.js';
 import type { UnparsedSample } from '../types.js';

@@ -11,12 +11,11 @@
 // rows' mask; for a plain file the receiver makes a string of their arguments only and keeps the
 // line's offset (read-back.ts). Pure: no I/O.
 import type { Side } from '../types.js';
-import type { LineBatch, LineBytes, Slicer } from './lines.js';
+import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
-import type { TraceRecord } from './records.js';
+import type { EncodedBatch, LineSink, TraceRecord } from './records.js';
 import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
-import type { LineSink } from './formats/text-reader.js';
-import type { RenderedSink, RenderedText, SinkName } from './formats/simple-decode.js';
+import type { RenderedSink, RenderedText, SinkName } from './records.js';
 
 /** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
 const STRIDE = 9;
@@ -33,16 +32,6 @@ const RAW_LINE = 256; // raw is line (line - firstLine) of the batch's bytes
 const ROWS_MASK = 512; // the event's catalog rows were matched here (catalog.ts matchMask)
 const BYTES = 1024; // scanned as bytes: the line is ASCII, a and b are byte offsets
 
-export interface EncodedBatch {
-  meta: Float64Array;
-  /** The records' strings in order (raw line, then args when not a piece of it, then thread name). */
-  strs: string[];
-  /** Event names first used in this batch; their ids follow the previous batches' names. */
-  names: string[];
-  count: number;
-  lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
-}
-
 /**
  * Per input: names get small ids once, so a name crosses the boundary once. Also the sink a text
  * reader fills on a reader thread (text-reader.ts readTextLines): records one by one, or events
@@ -53,7 +42,7 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
   private readonly ids = new Map<string, number>();
   private readonly byteNames = new ByteNames();
   // Per name met as bytes, in ByteNames' slot: its id and catalog rows (the same name string: one compare).
-  private readonly bySlot: Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined> = new Array(BYTE_NAME_SLOTS);
+  private readonly bySlot = new Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined>(BYTE_NAME_SLOTS);
   private meta = new Float64Array(0);
   private strs: string[] = [];
   private names: string[] = [];
@@ -246,11 +235,11 @@ export class RecordDecoder {
 
   decode(b: EncodedBatch): TraceRecord[] {
     for (const n of b.names) this.names.push(n);
-    const out: TraceRecord[] = new Array(b.count);
+    const out = new Array<TraceRecord>(b.count);
     const { meta, strs } = b;
     let k = 0;
     const lb = b.lineBytes;
-    const bytes = lb ? (Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) as unknown as Slicer) : null;
+    const bytes = lb ? Buffer.from(lb.bytes.buffer, lb.bytes.byteOffset, lb.bytes.byteLength) : null;
     const offsets = lb?.offsets;
     const first = lb ? lb.firstLine : 0;
     const input = this.input;
@@ -277,9 +266,9 @@ export class RecordDecoder {
           // Left in the file (src/ingest/read-back.ts): no string for the line, one for its arguments.
           raw = '';
           at = smallInt(offsets[j] as number);
-          args = (bytes as Slicer).latin1Slice(start + (meta[o + 5] as number), start + (meta[o + 6] as number));
+          args = (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number));
         } else {
-          raw = (bytes as Slicer).utf8Slice(start, (lb as NonNullable<typeof lb>).ends[j] as number);
+          raw = (bytes as Buffer).toString('utf8', start, (lb as NonNullable<typeof lb>).ends[j]);
           args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);
         }
       } else {

@@ -3,7 +3,9 @@
 // unparsed or blank, and the counts add up.
 import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
-import type { EncodedBatch, RecordEncoder } from './record-codec.js';
+import type { LineBatch } from './lines.js';
+import type { ByteEvent } from './log-format.js';
+import type { RowMatcher } from '../model/catalog.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
@@ -77,8 +79,8 @@ export interface TraceFormat {
   /** Confidence 0..1 that `head` (the first bytes of the input) is this format. */
   detect(head: Buffer): number;
   read(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions): AsyncGenerator<TraceRecord[]>;
-  /** Line-based formats: the same read, into a reader thread's encoder (same records, same counts). */
-  readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: RecordEncoder): AsyncGenerator<EncodedBatch>;
+  /** Line-based formats: the same read, into a reader thread's encoder (record-codec.ts RecordEncoder; same records, same counts). */
+  readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: LineSink<EncodedBatch> & RenderedSink<EncodedBatch>): AsyncGenerator<EncodedBatch>;
 }
 
 /** The first non-blank lines of an input's head, as format detectors look at them. */
@@ -89,4 +91,61 @@ export function headLines(head: Buffer, max = 200): string[] {
     if (l.trim()) out.push(l.replace(/\r$/, ''));
   }
   return out;
+}
+
+/**
+ * Where a text reader puts what it parsed: a list of records for this thread (text-reader.ts
+ * RecordListSink), or
+ * an encoded batch for a reader thread to post (record-codec.ts RecordEncoder).
+ */
+export interface LineSink<B> {
+  /** The sink takes the lines as bytes, and events scanned from them through `byteEvent`. */
+  readonly bytesOnly: boolean;
+  /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
+  begin(lines: LineBatch, rereadable: boolean): void;
+  add(rec: TraceRecord): void;
+  /** An event read from the line's bytes b[start, end) by scanEventBytes (bytesOnly sinks); `at`: its offset in the input. */
+  byteEvent?(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void;
+  end(): B;
+}
+
+/** A batch of records encoded to cross from a reader thread (record-codec.ts). */
+export interface EncodedBatch {
+  meta: Float64Array;
+  /** The records' strings in order (raw line, then args when not a piece of it, then thread name). */
+  strs: string[];
+  /** Event names first used in this batch; their ids follow the previous batches' names. */
+  names: string[];
+  count: number;
+  lineBytes?: { bytes: Uint8Array; starts: Uint32Array; ends: Uint32Array; firstLine: number; offsets?: Float64Array };
+}
+
+/** What a sink keeps per event name (made once per mapping record). */
+export interface SinkName {
+  name: string;
+  /** The sink's id for the name (record-codec.ts), or -1. */
+  id: number;
+  /** Catalog rows to match against the arguments (reader threads), or undefined. */
+  rows: RowMatcher[] | undefined;
+}
+
+/** The rendered events of one batch: record `line` is bytes[starts[line - firstLine], ends[...]). */
+export interface RenderedText {
+  bytes: Buffer;
+  starts: Uint32Array;
+  ends: Uint32Array;
+  firstLine: number;
+}
+
+/** Where the simple reader puts a batch's records. */
+export interface RenderedSink<B> {
+  nameRef(name: string): SinkName;
+  /** `maxRecords`: at most this many records (events and messages) will be given. */
+  beginRendered(maxRecords: number): void;
+  /** An event rendered as ASCII `name args` into text[start, end), its arguments from argsAt. */
+  renderedEvent(n: SinkName, text: Buffer, start: number, argsAt: number, end: number, ts: number, pid: number, side: Side | null, line: number): void;
+  /** A message, or an event whose text is not ASCII (its strings made here). */
+  add(rec: TraceRecord): void;
+  /** The batch; null when there is nothing in it to send. */
+  endRendered(text: RenderedText): B | null;
 }

@@ -13,7 +13,7 @@ import { SYSLOG_FORMAT } from './formats/syslog.js';
 import { InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
 
 export { InputError, fileSize, newCounters, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
-export { STDIN, STDIN_HEAD_BYTES, displayName } from './bytes.js';
+export { STDIN, displayName } from './bytes.js';
 
 /** Every format, most specific first: on equal confidence the earlier one wins. */
 export const FORMATS: readonly TraceFormat[] = [SIMPLE_FORMAT, CSV_FORMAT, JSONL_FORMAT, FTRACE_FORMAT, BABELTRACE_FORMAT, SYSLOG_FORMAT, LOG_FORMAT];

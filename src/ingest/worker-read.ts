@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Side, UnparsedSample } from '../types.js';
 import type { RowPatterns } from '../model/catalog.js';
-import { RecordDecoder, type EncodedBatch } from './record-codec.js';
+import { RecordDecoder } from './record-codec.js';
+import type { EncodedBatch } from './records.js';
 import { InputError, type InputCounters, type InputReadOptions, type TraceRecord } from './records.js';
 
 export interface WorkerReadSpec {
@@ -64,7 +65,7 @@ export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'w
   // raised the peak RSS (to 257 MiB).
   const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
   const queue: Msg[] = [];
-  let failure: Error | null = null;
+  let failure = null as Error | null; // set by the worker's callbacks
   let wake: (() => void) | null = null;
   const notify = () => {
     wake?.();

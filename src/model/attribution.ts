@@ -21,10 +21,6 @@ const AMBIGUOUS_BASE = -200;
 /** Later lifetimes of a role: -1 - role index - GENERATION * n (clear of the ids above). */
 const GENERATION = 1000;
 
-export function isStandIn(tid: number | null): boolean {
-  return tid !== null && tid < 0;
-}
-
 /** A TID as reports show it: null for a stand-in (there is no thread id to show). */
 export function shownTid(tid: number | null): number | null {
   return tid !== null && tid < 0 ? null : tid;

@@ -59,7 +59,7 @@ export class Automaton<S extends string, G extends string, A extends string, C, 
       return i;
     };
     this.initial = stateOf(table.initial, 'initial');
-    this.index = new Array(table.states.length * SIGNALS.length);
+    this.index = new Array<Array<Compiled<C, E>> | undefined>(table.states.length * SIGNALS.length);
     const signals = new Set<Signal>();
     table.transitions.forEach((t, n) => {
       const where = `transition ${n + 1} (${t.from} --${t.on}--> ${t.to})`;

@@ -274,7 +274,7 @@ export function rowsAt(rows: CatalogRow[], range: VersionRange): CatalogRow[] {
   let drop = 0;
   for (let i = 0; i < rows.length && i < 31; i++) if (bound & (1 << i) && !overlaps(range, rows[i]!.versions)) drop |= 1 << i;
   if (drop === 0) return rows;
-  const kept = (r[KEPT] ??= new Map());
+  const kept = (r[KEPT] ??= new Map<number, CatalogRow[]>());
   let subset = kept.get(drop);
   if (!subset) kept.set(drop, (subset = rows.filter((_, i) => !(i < 31 && drop & (1 << i)))));
   return subset;

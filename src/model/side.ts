@@ -81,17 +81,3 @@ export function decideSide(score: SideScore): { side: Side | null; why: string; 
   if (dst > 0 && dst >= SIDE_MARGIN * src) return { side: 'dst', why: `${dst} destination-only events vs ${src} source-only (first: ${score.firstDst})` };
   return { side: null, why: src + dst === 0 ? 'no source-only or destination-only events' : `mixed: ${src} source-only and ${dst} destination-only events` };
 }
-
-/** Adds one score into another (the files of one per-thread group are one process). */
-export function addScore(into: SideScore, from: SideScore): void {
-  into.src += from.src;
-  into.dst += from.dst;
-  into.firstSrc ??= from.firstSrc;
-  into.firstDst ??= from.firstDst;
-  for (const [tid, t] of from.byTid) {
-    const x = into.byTid.get(tid) ?? { src: 0, dst: 0 };
-    x.src += t.src;
-    x.dst += t.dst;
-    into.byTid.set(tid, x);
-  }
-}

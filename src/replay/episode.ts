@@ -6,16 +6,15 @@
 import { fieldOf, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { SIGNALS } from '../model/signals.js';
 import { PHASES, type BoundaryContext, type StateEvent } from '../model/episodes.js';
-import { applyRequirements, precondition } from '../rules/requirements.js';
+import { applyRequirements, precondition } from './requirements.js';
 import type { ThreadsBy } from '../model/attribution.js';
 import { ModeTracker, type ProcessMode } from '../model/mode.js';
 import { PreemptLifecycle } from '../model/preempt.js';
 import type { Signal } from '../model/signals.js';
 import { StateHistory } from '../model/states.js';
-import type { EventRef, ThreadTable, ThreadView } from '../model/threads.js';
+import type { EventRef, ThreadTable } from '../model/threads.js';
 import { VersionTracker, type WriterModel } from '../model/version.js';
-import { RULES } from '../rules/index.js';
-import type { ReplayEvent, RuleInstance, RunFacts } from '../rules/rule.js';
+import type { ReplayEvent, Rule, RuleInstance, RunFacts } from '../rules/rule.js';
 import type { CleanNote, Evidence, Finding, Inconclusive, Location, ModeInference, NotApplicable, Side, TraceMessage } from '../types.js';
 
 export const VERSION = 1;
@@ -24,29 +23,46 @@ export const STATE = 4;
 export const PREEMPT = 8;
 const RULE0 = 16; // rule i is bit RULE0 << i
 
-/** The rule instances used only to ask what each rule wants (wants() depends on the rule, not the instance). */
-const PROBES: RuleInstance[] = RULES.map((r) => r.create());
+/** The rules a replay runs (given by its caller: the engine imports no rule), with one probe each. */
+export class RuleSet {
+  /** Instances used only to ask what each rule wants (wants() depends on the rule, not the instance). */
+  readonly probes: readonly RuleInstance[];
+  constructor(readonly rules: readonly Rule[]) {
+    this.probes = rules.map((r) => r.create());
+  }
+}
+
+const SETS = new WeakMap<readonly Rule[], RuleSet>();
+/** One RuleSet per rule list, so the masks kept on the catalog's rows stay valid across runs. */
+export function ruleSetOf(rules: readonly Rule[]): RuleSet {
+  let s = SETS.get(rules);
+  if (!s) SETS.set(rules, (s = new RuleSet(rules)));
+  return s;
+}
+
 // The catalog hands out one shared array per row combination (rowsFor): the mask is kept on the
 // array itself, so the per-event cost is one property load, not a WeakMap lookup.
 const MASK = Symbol('consumer mask');
-type MaskedRows = readonly CatalogRow[] & { [MASK]?: number };
+const MASK_RULES = Symbol('the rule set the mask is for');
+type MaskedRows = readonly CatalogRow[] & { [MASK]?: number; [MASK_RULES]?: RuleSet };
 
 /** Which consumers want which rows, computed once per row set: most events concern one or two. */
-export function maskOf(rows: readonly CatalogRow[]): number {
+export function maskOf(rows: readonly CatalogRow[], set: RuleSet): number {
   let m = (rows as MaskedRows)[MASK];
-  if (m === undefined) {
+  if (m === undefined || (rows as MaskedRows)[MASK_RULES] !== set) {
     m = 0;
     for (const row of rows) {
       if (VersionTracker.wants(row)) m |= VERSION;
       if (ModeTracker.wants(row)) m |= MODE;
       if (row.signal === 'state') m |= STATE;
       if (PreemptLifecycle.wants(row)) m |= PREEMPT;
-      for (let i = 0; i < PROBES.length; i++) {
-        const p = PROBES[i]!;
+      for (let i = 0; i < set.probes.length; i++) {
+        const p = set.probes[i]!;
         if (!p.wants || p.wants(row)) m |= RULE0 << i;
       }
     }
-    (rows as { [MASK]?: number })[MASK] = m;
+    (rows as MaskedRows)[MASK] = m;
+    (rows as MaskedRows)[MASK_RULES] = set;
   }
   return m;
 }
@@ -73,7 +89,7 @@ export interface EpisodeContext {
   writer: { model: WriterModel; evidence: Evidence[] };
   sides: RunFacts['sides'];
   stuckAfterMs: number;
-  locate(ref: EventRef, note?: string): Location;
+  locate: (ref: EventRef, note?: string) => Location;
 }
 
 export interface EpisodeOutcome {
@@ -97,7 +113,7 @@ export class Episode {
   readonly mode: ModeTracker;
   readonly states = new StateHistory();
   readonly preempt = new PreemptLifecycle();
-  readonly rules = RULES.map((r) => ({ id: r.id, rule: r, inst: r.create() }));
+  readonly rules: Array<{ id: string; rule: Rule; inst: RuleInstance }>;
   /** TIDs that logged in this episode, per side (numbers: no key string built per event). */
   readonly tids = { src: new Set<number>(), dst: new Set<number>() };
   readonly sideEvents = { src: 0, dst: 0 };
@@ -117,8 +133,10 @@ export class Episode {
     readonly index: number,
     fileOf: (input: number) => string,
     process: ProcessMode,
+    set: RuleSet,
   ) {
     this.mode = new ModeTracker(fileOf, process);
+    this.rules = set.rules.map((r) => ({ id: r.id, rule: r, inst: r.create() }));
   }
 
   /** Whether this state change opens the next migration (see the header comment). */

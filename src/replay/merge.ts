@@ -74,6 +74,6 @@ export async function* mergeByTime(sources: AsyncIterable<TraceRecord[]>[], outB
     if (out.length) yield out;
   } finally {
     // Stop the other readers if the consumer quits early or one input fails.
-    await Promise.allSettled(cursors.filter((c) => !c.done).map((c) => c.it.return?.()));
+    await Promise.allSettled(cursors.filter((c) => !c.done).map((c) => Promise.resolve(c.it.return?.())));
   }
 }

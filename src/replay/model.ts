@@ -8,10 +8,10 @@ import { ThreadTable, type EventRef } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
 import { ProcessMode } from '../model/mode.js';
 import { NameAttribution, shownTid, type ThreadsBy } from '../model/attribution.js';
-import type { RunFacts } from '../rules/rule.js';
+import type { Rule, RunFacts } from '../rules/rule.js';
 import type { Location, Role, RunInput, Side } from '../types.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
-import { Episode, maskOf, VERSION, STATE, type EpisodeOutcome } from './episode.js';
+import { Episode, maskOf, ruleSetOf, VERSION, STATE, type EpisodeOutcome, type RuleSet } from './episode.js';
 import type { ReplayObserver, Seen } from './observer.js';
 
 /** An episode's outcome as the run keeps it (its facts only for the first, which the report describes). */
@@ -26,6 +26,8 @@ export interface LeftInFile {
 
 export interface ModelOptions {
   catalog: Catalog;
+  /** The rules each episode runs (given to analyzeRun). */
+  rules: readonly Rule[];
   stuckAfterMs: number;
   /** Migrations kept open at a time (see KEEP_OPEN in run.ts). */
   keepOpen: number;
@@ -50,6 +52,7 @@ export class RunModel implements ReplayObserver {
   /** Set once the inputs are read; a migration judged early (long before the end) is not near a cut. */
   cutOf: (side: Side) => string | null = () => null;
   private readonly processMode = new ProcessMode();
+  readonly ruleSet: RuleSet;
   // Open episodes; one is judged (finished) once keepOpen later ones have begun, so a trace of
   // thousands of migrations does not keep every migration's model until its end.
   private readonly episodes: Array<Episode | null>;
@@ -71,7 +74,8 @@ export class RunModel implements ReplayObserver {
     this.inputs = assembled.inputs;
     this.tidSides = assembled.tidSides;
     this.versions = new VersionTracker(this.fileOf);
-    this.cur = new Episode(1, this.fileOf, this.processMode);
+    this.ruleSet = ruleSetOf(opts.rules);
+    this.cur = new Episode(1, this.fileOf, this.processMode, this.ruleSet);
     this.episodes = [this.cur];
   }
 
@@ -94,7 +98,7 @@ export class RunModel implements ReplayObserver {
       seen.role = this.threads.observe(ref, rows)?.role ?? 'unknown';
       return; // not in the catalog: counted, kept out of the model
     }
-    const m = maskOf(rows);
+    const m = maskOf(rows, this.ruleSet);
     if (m & VERSION) this.versions.observe(ref, rows);
     let standIn: Role | undefined;
     if (ref.tid === null && ref.side !== null) {
@@ -152,7 +156,7 @@ export class RunModel implements ReplayObserver {
   }
 
   private beginEpisode(): void {
-    this.cur = new Episode(this.episodes.length + 1, this.fileOf, this.processMode);
+    this.cur = new Episode(this.episodes.length + 1, this.fileOf, this.processMode, this.ruleSet);
     this.episodes.push(this.cur);
     if (this.episodes.length - this.judgedEarly > this.opts.keepOpen) this.judge(this.judgedEarly++, this.versions.writerModel(this.threads), true);
     this.opts.onEpisode?.(this.cur.index);

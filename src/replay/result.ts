@@ -2,8 +2,7 @@
 // counters to the RunResult the reports read (verdicts, episodes, threads, data quality, notes).
 // Pure: everything it reads was gathered by the replay.
 import type { InputCounters, TraceFormat } from '../ingest/trace-input.js';
-import { RULES } from '../rules/index.js';
-import type { RunFacts } from '../rules/rule.js';
+import type { Rule, RunFacts } from '../rules/rule.js';
 import type { Finding, Inconclusive, NotApplicable, RunResult, UnparsedSample, Verdict } from '../types.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { Judged, RunModel } from './model.js';
@@ -25,7 +24,8 @@ export function buildResult(x: ResultInputs): RunResult {
   const { inputs, formats } = x.assembled;
   const { threads, versions, sideStats } = model;
   const { results, facts, writer } = x.judged;
-  markDropped(results, counters);
+  const rules = model.ruleSet.rules;
+  markDropped(results, counters, rules);
   const main = results[0]!;
   const several = results.length > 1;
   // A clean rule the dropped-events step made inconclusive is no longer clean.
@@ -50,7 +50,7 @@ export function buildResult(x: ResultInputs): RunResult {
     inconclusive,
     notApplicable,
     ...(several ? {} : { clean: main.clean.filter((c) => !r0Undecided(c.rule)) }),
-    rulesChecked: RULES.map((r) => r.id),
+    rulesChecked: rules.map((r) => r.id),
     threads: threadSummary.map((k) => k.summary),
     ...(several ? { episodes: episodesOf(results, threadSummary) } : {}),
     stats: {
@@ -78,13 +78,13 @@ export function buildResult(x: ResultInputs): RunResult {
  * Events the backend itself lost (simple: DROPPED_EVENT): a rule that found nothing may have
  * missed its evidence in the gap, so "clean" becomes inconclusive (findings stand).
  */
-function markDropped(results: Judged[], counters: InputCounters[]): void {
+function markDropped(results: Judged[], counters: InputCounters[], rules: readonly Rule[]): void {
   const dropped = counters.filter((c) => c.dropped > 0);
   if (!dropped.length) return;
   const why = `the trace backend dropped ${dropped.map((c) => `${c.dropped} events in ${c.path}`).join(' and ')}: a clean result cannot be trusted`;
   for (const r of results) {
     const decided = new Set([...r.findings.map((f) => f.rule), ...r.inconclusive.map((i) => i.rule), ...r.notApplicable.map((n) => n.rule)]);
-    for (const rule of RULES) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
+    for (const rule of rules) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
   }
 }
 

@@ -5,6 +5,7 @@
 // result (result.ts). Pure with respect to output: nothing here prints.
 import { cutReason } from '../ingest/input-end.js';
 import type { Catalog } from '../model/catalog.js';
+import type { Rule } from '../rules/rule.js';
 import type { RunResult, Side } from '../types.js';
 import { assembleRun } from '../assembly/assemble.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
@@ -16,7 +17,7 @@ import { openInputs, replayStream, type OpenedInputs } from './stream.js';
 import type { InputCounters, TraceRecord } from '../ingest/trace-input.js';
 
 export type { RunSpec } from '../assembly/types.js';
-export type { ReplayObserver, Seen } from './observer.js';
+export type { ReplayObserver } from './observer.js';
 export { decideVerdict } from './result.js';
 
 /**
@@ -29,6 +30,8 @@ export const KEEP_OPEN = 64;
 
 export interface AnalyzeOptions {
   catalog: Catalog;
+  /** The rules to run (the CLI gives rules/index.ts's RULES): the engine imports no rule itself. */
+  rules: readonly Rule[];
   stuckAfterMs: number;
   maxUnparsedSamples: number;
   /** A QEMU trace-events file for formats that need one (simple, LTTng); default: beside the input. */
@@ -65,7 +68,7 @@ export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<R
   const assembled = prepared?.assembled ?? (await assembleRun(spec, opts.catalog, opts.traceEvents));
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   const others = opts.observers ?? [];
-  const model = new RunModel(spec, assembled, { catalog: opts.catalog, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)) });
+  const model = new RunModel(spec, assembled, { catalog: opts.catalog, rules: opts.rules, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)) });
   const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText) });
   await replayStream(opened, [model, ...others], opts.onProgress);
   const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));

@@ -48,7 +48,6 @@ function standIn(ch: string): string {
   return `\\u{${cp.toString(16)}}`;
 }
 
-// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/gu;
 
 export function toAscii(text: string, style: AsciiStyle): string {

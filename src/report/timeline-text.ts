@@ -16,7 +16,6 @@ export interface TimelineTextOptions {
 
 const GLYPH: Record<Glyph, string> = { none: ' ', alive: '│', owns: '┃', window: '║', event: '●', finding: '◆', group: '×' };
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 export function clean(s: string): string {

@@ -154,7 +154,7 @@ class Instance implements RuleInstance {
     const key = `${kind}|${ref.tid}`;
     const fileSide = `${file}|${ref.side}`;
     let seen = this.writes.get(fileSide);
-    if (!seen) this.writes.set(fileSide, (seen = new Map()));
+    if (!seen) this.writes.set(fileSide, (seen = new Map<string, Tally>()));
     bump(seen, key, ref);
     if (this.open.size === 0 && this.lastClosed.size === 0) return;
     for (const w of this.open.values()) {

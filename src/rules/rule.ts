@@ -4,7 +4,7 @@
 import type { Finding, LocationHeadings, Location, Severity, Side, TraceMessage } from '../types.js';
 import type { CatalogRow } from '../model/catalog.js';
 import type { Signal } from '../model/signals.js';
-import type { EventRef, ThreadTable, ThreadView } from '../model/threads.js';
+import type { EventRef, ThreadView } from '../model/threads.js';
 import type { VersionTracker, WriterModel } from '../model/version.js';
 import type { ModeInference } from '../types.js';
 import type { PreemptLifecycle } from '../model/preempt.js';

@@ -12,10 +12,13 @@ import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { analyzeWithTimeline, HTML_LIMITS, writeHtmlReport } from '../../src/cli/commands/timeline.js';
+import { HTML_LIMITS } from '../../src/cli/commands/timeline.js';
+import { analyzeWithTimeline } from '../../src/cli/analyze-timeline.js';
+import { writeHtmlReport } from '../../src/cli/html-report.js';
 import { loadCatalog } from '../../src/model/catalog.js';
 import { VERSION } from '../../src/cli/version.js';
 import { ROOT, tempRun } from '../helpers.js';
+import { RULES } from '../../src/rules/index.js';
 
 const CHROMIUM = process.env.MIGTRACE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test/artifacts');
@@ -43,7 +46,7 @@ async function report(runDir: string, file: string, name = runDir): Promise<void
   const rel = relative(process.cwd(), runDir);
   const dir = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : runDir;
   const spec = { name, inputs: ['src.log', 'dst.log'].map((f) => ({ path: join(dir, f) })).filter((i) => existsSync(i.path)) };
-  const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+  const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
   await writeHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [data], file);
 }
 
@@ -208,7 +211,7 @@ describe('HTML report in headless Chromium', () => {
     writeFileSync(join(dir, 'src.log'), `${lines.join('\n')}\n`);
     const file = join(dir, 'big.html');
     const spec = { name: 'synthetic 100k', inputs: [{ path: join(dir, 'src.log'), side: 'src' as const }] };
-    const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
+    const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...HTML_LIMITS });
     await writeHtmlReport({ tool: { name: 'migtrace', version: 'test' }, runs: [run] }, [data], file);
     const { page, errors } = await open(file);
     try {

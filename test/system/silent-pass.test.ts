@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { loadCatalog } from '../../src/model/catalog.js';
 import { analyzeRun } from '../../src/replay/run.js';
+import { RULES } from '../../src/rules/index.js';
 import type { RunResult, Side } from '../../src/types.js';
 import { realRunExpectations, ROOT, tempRun } from '../helpers.js';
 
@@ -38,7 +39,7 @@ function family(name: string): string {
 async function check(files: Partial<Record<Side, string>>, ext = '.log'): Promise<{ code: number; run: RunResult }> {
   const dir = tempRun(Object.fromEntries(Object.entries(files).map(([side, text]) => [`${side}${ext}`, text])));
   const inputs = Object.keys(files).map((side) => ({ path: join(dir, `${side}${ext}`), side: side as Side }));
-  const run = await analyzeRun({ name: dir, inputs }, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 0, readers: 'inline' });
+  const run = await analyzeRun({ name: dir, inputs }, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 0, readers: 'inline' });
   return { code: exitCodeFor([run]), run };
 }
 

@@ -14,13 +14,13 @@ import { fingerprint } from '../../report/fingerprint.js';
 import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
 import { renderSummary } from '../../report/text.js';
 import { RULES } from '../../rules/index.js';
-import { keptRules, RuleSelectionError, selectRules } from '../../rules/select.js';
+import { keptRules, RuleSelectionError, selectRules } from '../select.js';
 import type { Report, RunResult, UnusableRun } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
 import { makeProgress } from '../progress.js';
 import { analyzeBatch, defaultJobs } from '../batch.js';
-import { writeHtmlReport } from './timeline.js';
+import { writeHtmlReport } from '../html-report.js';
 import { TimelineCollector } from '../../timeline/collect.js';
 import { htmlCollector } from '../../timeline/limits.js';
 import type { TimelineData } from '../../timeline/types.js';
@@ -170,7 +170,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     for (const spec of specs) {
       try {
         const collector = args.html ? htmlCollector(specs.length > 1) : undefined;
-        const r = await analyzeSpec(spec, { ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
+        const r = await analyzeSpec(spec, { rules: RULES, ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
         keep(spec, r, collector);
       } catch (e) {
         // One run alone: its input error is the outcome (exit 2, no report).

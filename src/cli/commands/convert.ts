@@ -20,7 +20,8 @@ import { UsageError } from '../errors.js';
 import { cliArgv, cliIo } from '../io.js';
 import { writeOut } from '../output.js';
 import { VERSION } from '../version.js';
-import { analyzeWithTimeline } from './timeline.js';
+import { analyzeWithTimeline } from '../analyze-timeline.js';
+import { RULES } from '../../rules/index.js';
 
 type ConvertTo = OutputFormat | 'chrome-trace';
 const CONVERT_TO: readonly ConvertTo[] = [...OUTPUT_FORMATS, 'chrome-trace'];
@@ -176,7 +177,7 @@ async function toChromeTrace(args: ConvertArgs): Promise<void> {
   const specs = await resolveRuns(paths, { src: args.src ? [args.src] : [], dst: args.dst ? [args.dst] : [] }, args['input-format']);
   if (specs.length !== 1) throw new UsageError(`--to chrome-trace writes one run; ${specs.length} found (${specs.slice(0, 3).map((s) => s.name).join(', ')}${specs.length > 3 ? ', …' : ''}): name one run folder`);
   const traceEvents = args['trace-events'];
-  const { run, data } = await analyzeWithTimeline(specs[0]!, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, ...(traceEvents ? { traceEvents } : {}) }, { select: selection(args), maxFocusEvents: CHROME_MAX_EVENTS, maxContextEvents: 0 });
+  const { run, data } = await analyzeWithTimeline(specs[0]!, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20, ...(traceEvents ? { traceEvents } : {}) }, { select: selection(args), maxFocusEvents: CHROME_MAX_EVENTS, maxContextEvents: 0 });
   const doc = chromeTrace(run, data, computeSpans(data, run), { tool: 'migtrace', version: VERSION, roleOf: catalogRoleOf(catalog, run) });
   const json = JSON.stringify(doc);
   if (args.output && args.output !== '-') {

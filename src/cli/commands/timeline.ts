@@ -1,27 +1,24 @@
 // `migtrace timeline`: analyse one run with the timeline watching the same replay (timeline/collect.ts
 // decides which events are kept), and show them as swimlanes in the terminal, and/or as a
-// self-contained HTML file. Also exports what `check --html` uses: the collector options and
-// writeHtmlReport.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+// self-contained HTML file (written by ../html-report.ts, which `check --html` shares).
 import type { Argv, CommandModule } from 'yargs';
 import { FORMAT_NAMES } from '../../ingest/trace-input.js';
 import { loadCatalog } from '../../model/catalog.js';
-import { analyzeRun, type AnalyzeOptions, type RunSpec } from '../../replay/run.js';
-import { renderHtmlReport, type HtmlRun } from '../../report/html.js';
+import { RULES } from '../../rules/index.js';
+import { renderHtmlReport } from '../../report/html.js';
 import { renderTimelineText } from '../../report/timeline-text.js';
-import { TimelineCollector, type CollectOptions, type Selection } from '../../timeline/collect.js';
+import type { Selection } from '../../timeline/collect.js';
 import { DEFAULT_MARGIN_MS, HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
 import { computeSpans } from '../../timeline/spans.js';
-import type { TimelineData } from '../../timeline/types.js';
 import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
-import type { Report, RunResult } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { writeOut } from '../output.js';
 import { cliIo, setExitCode } from '../io.js';
 import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import { VERSION } from '../version.js';
+import { writeHtmlFile } from '../html-report.js';
+import { analyzeWithTimeline } from '../analyze-timeline.js';
 
 export interface TimelineArgs {
   paths: string[];
@@ -40,7 +37,7 @@ export interface TimelineArgs {
   quiet: boolean;
 }
 
-export { DEFAULT_MARGIN_MS, HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
+export { HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
 
 export const timelineCommand: CommandModule<object, TimelineArgs> = {
   command: 'timeline [paths..]',
@@ -103,7 +100,7 @@ export async function runTimeline(args: TimelineArgs): Promise<number> {
   const progress = makeProgress(!args.quiet);
   // One collector serves both views: the HTML caps are a superset of the terminal's.
   const limits = args.html ? { maxFocusEvents: Math.max(HTML_LIMITS.maxFocusEvents, args['max-events']), maxContextEvents: HTML_LIMITS.maxContextEvents } : { maxFocusEvents: args['max-events'], maxContextEvents: 0 };
-  const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) }, { select, ...limits });
+  const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) }, { select, ...limits });
   progress.done();
   const spans = computeSpans(data, run);
   const { stdout } = cliIo();
@@ -114,30 +111,4 @@ export async function runTimeline(args: TimelineArgs): Promise<number> {
     cliIo().stderr.write(`migtrace: wrote ${args.html}\n`);
   }
   return 0;
-}
-
-/** One run analysed with the timeline watching its replay: the result, and what the timeline kept of it. */
-export async function analyzeWithTimeline(spec: RunSpec, opts: AnalyzeOptions, collect: CollectOptions): Promise<{ run: RunResult; data: TimelineData }> {
-  const collector = new TimelineCollector(collect);
-  const run = await analyzeRun(spec, { ...opts, observers: [...(opts.observers ?? []), collector] });
-  return { run, data: collector.finish(run) };
-}
-
-/**
- * Writes the HTML report of every run in `report` to `file` (for `check --html FILE`), each with
- * the timeline its replay collected (`timelines`, index for index). Throws UsageError when the
- * file cannot be written.
- */
-export async function writeHtmlReport(report: Report, timelines: readonly TimelineData[], file: string): Promise<void> {
-  const runs: HtmlRun[] = report.runs.map((run, i) => ({ run, data: timelines[i] as TimelineData }));
-  await writeHtmlFile(file, renderHtmlReport(report, runs));
-}
-
-async function writeHtmlFile(file: string, html: string): Promise<void> {
-  try {
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, html);
-  } catch (e) {
-    throw new UsageError(`--html ${file}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }

@@ -95,7 +95,7 @@ async function* readCsvRecords(path: string, input: number, side: Side | null, c
   let fedLines = 0;
   const groups: Group[] = [];
   const skipped = new Map<number, string>();
-  let failure: Error | null = null;
+  let failure = null as Error | null; // set by the parser's callbacks
   const newParser = () => {
     fedLines = 0;
     parser = parse({

@@ -62,13 +62,6 @@ export function compileFormat(fmt: string): Piece[] {
   return out;
 }
 
-/** Number of arguments the compiled format consumes ('*' width/precision take one each). */
-export function argCount(pieces: Piece[]): number {
-  let n = 0;
-  for (const p of pieces) if (typeof p !== 'string') n += 1 + (p.width === '*' ? 1 : 0) + (p.prec === '*' ? 1 : 0);
-  return n;
-}
-
 function asInteger(v: ArgValue | undefined): number | bigint | null {
   if (v === undefined) return null;
   if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) : null;

@@ -8,40 +8,9 @@
 // Conversions outside the common ones (%d %i %u %x %X %p %s, zero-padded %u/%x), arguments that do
 // not fit the declaration, and non-ASCII strings go through formatPrintf as before.
 import type { Side } from '../../types.js';
-import type { RowMatcher } from '../../model/catalog.js';
-import type { TraceRecord } from '../records.js';
+import type { RenderedSink, SinkName, TraceRecord } from '../records.js';
 import type { TraceEventDef } from '../trace-events.js';
 import { formatPrintf, type ArgValue, type Conv } from './printf.js';
-
-/** What a sink keeps per event name (made once per mapping record). */
-export interface SinkName {
-  name: string;
-  /** The sink's id for the name (record-codec.ts), or -1. */
-  id: number;
-  /** Catalog rows to match against the arguments (reader threads), or undefined. */
-  rows: RowMatcher[] | undefined;
-}
-
-/** The rendered events of one batch: record `line` is bytes[starts[line - firstLine], ends[...]). */
-export interface RenderedText {
-  bytes: Buffer;
-  starts: Uint32Array;
-  ends: Uint32Array;
-  firstLine: number;
-}
-
-/** Where the simple reader puts a batch's records. */
-export interface RenderedSink<B> {
-  nameRef(name: string): SinkName;
-  /** `maxRecords`: at most this many records (events and messages) will be given. */
-  beginRendered(maxRecords: number): void;
-  /** An event rendered as ASCII `name args` into text[start, end), its arguments from argsAt. */
-  renderedEvent(n: SinkName, text: Buffer, start: number, argsAt: number, end: number, ts: number, pid: number, side: Side | null, line: number): void;
-  /** A message, or an event whose text is not ASCII (its strings made here). */
-  add(rec: TraceRecord): void;
-  /** The batch; null when there is nothing in it to send. */
-  endRendered(text: RenderedText): B | null;
-}
 
 /** Records of this thread: the list the replay (or convert, timeline) consumes. */
 export class SimpleListSink implements RenderedSink<TraceRecord[]> {
@@ -54,7 +23,7 @@ export class SimpleListSink implements RenderedSink<TraceRecord[]> {
     this.out = [];
   }
   renderedEvent(n: SinkName, text: Buffer, start: number, argsAt: number, end: number, ts: number, pid: number, side: Side | null, line: number): void {
-    const raw = (text as unknown as { latin1Slice(a: number, b: number): string }).latin1Slice(start, end);
+    const raw = text.toString('latin1', start, end);
     const args = argsAt < end ? raw.slice(argsAt - start) : '';
     this.out.push({ kind: 'event', name: n.name, side, args, tid: null, ts, input: this.input, line, raw, pid });
   }

@@ -14,10 +14,10 @@
 // with its damage accounting (Framing), and the decoding of an event's arguments into text
 // (simple-decode.ts), which goes to a sink: records for this thread, or a reader thread's encoder.
 import { openBytes } from '../bytes.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type RenderedSink, type TraceFormat, type TraceRecord } from '../records.js';
 import { traceEventsFor, type TraceEvents } from '../trace-events.js';
 import type { Side } from '../../types.js';
-import { decoder, EventDecoder, hexDump, mapEvent, SimpleListSink, TextBuffer, type Decoder, type MappedEvent, type Rendered, type RenderedSink } from './simple-decode.js';
+import { decoder, EventDecoder, hexDump, mapEvent, SimpleListSink, TextBuffer, type Decoder, type MappedEvent, type Rendered } from './simple-decode.js';
 
 const HEADER_BYTES = 24;
 const MAGIC_HI = 0xf2b177cb;

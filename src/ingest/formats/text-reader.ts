@@ -3,10 +3,10 @@
 // exactly one of event, message, unparsed or blank. A format supplies only the per-line parse.
 import { isAscii } from 'node:buffer';
 import { openBytes } from '../bytes.js';
-import { splitLines, type LineBatch, type LineBytes, type Slicer } from '../lines.js';
+import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
-import { fileSize, InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from '../records.js';
+import { fileSize, InputError, type InputCounters, type InputReadOptions, type LineSink, type TraceFormat, type TraceRecord } from '../records.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -48,21 +48,6 @@ export interface LineParser {
 }
 
 /**
- * Where a text reader puts what it parsed: a list of records for this thread (RecordListSink), or
- * an encoded batch for a reader thread to post (record-codec.ts RecordEncoder).
- */
-export interface LineSink<B> {
-  /** The sink takes the lines as bytes, and events scanned from them through `byteEvent`. */
-  readonly bytesOnly: boolean;
-  /** `rereadable`: the lines are a plain file's, readable again at their offsets (bytes.ts). */
-  begin(lines: LineBatch, rereadable: boolean): void;
-  add(rec: TraceRecord): void;
-  /** An event read from the line's bytes b[start, end) by scanEventBytes (bytesOnly sinks); `at`: its offset in the input. */
-  byteEvent?(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void;
-  end(): B;
-}
-
-/**
  * Records in a plain list: what this thread's replay consumes. With `bytesOnly` (the replay's own
  * reads of a log, InputReadOptions.textLater), lines of the common form are scanned as bytes, and a
  * plain file's are left in the file (TraceEvent.at, read back when reported) as a reader thread
@@ -81,9 +66,9 @@ class RecordListSink implements LineSink<TraceRecord[]> {
     this.rereadable = rereadable;
   }
   byteEvent(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void {
-    const s = b as unknown as Slicer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
+    const s = b as Buffer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
     const later = this.rereadable;
-    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.latin1Slice(start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.latin1Slice(start, end), argsAt: -1, at: later ? at : -1 });
+    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.toString('latin1', start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1 });
   }
   add(rec: TraceRecord): void {
     this.out.push(rec);
@@ -178,8 +163,8 @@ class LineAccounting<B> {
     const { counters, sink, scan, be, p } = this;
     // Without strings (bytesOnly sinks) every line is in the batch's bytes; with them, none need be.
     const lb = batch.bytes as LineBytes;
-    const bytes = lb?.bytes as unknown as Slicer;
-    const text = (j: number) => batch.lines[j] ?? bytes.utf8Slice(lb.starts[j] as number, lb.ends[j] as number);
+    const bytes = lb?.bytes;
+    const text = (j: number) => batch.lines[j] ?? bytes.toString('utf8', lb.starts[j], lb.ends[j]);
     let lineNo = batch.firstLine;
     let overlongIdx = 0;
     // Two native passes over the batch spare the scanner a check of every argument byte.

@@ -4,7 +4,7 @@
 import { globToRegExp } from '../baseline/suppressions.js';
 import { decideVerdict } from '../replay/run.js';
 import type { RunResult } from '../types.js';
-import { RULES } from './index.js';
+import { RULES } from '../rules/index.js';
 
 export class RuleSelectionError extends Error {}
 
