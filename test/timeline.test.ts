@@ -381,7 +381,7 @@ describe('spans of a retried destination (real: a cancelled attempt, then a fres
   it("each destination's cleanup ends with its own process's preempt thread, never the next destination's", async () => {
     const RUN = join(ROOT, 'traces/10.0.13/twice-postcopy-preempt-1');
     const spec = { name: 'twice', inputs: ['src.log', 'dst1.log', 'dst2.log'].map((f) => ({ path: join(RUN, f) })) };
-    const { run, data } = await analyzeWithTimeline(spec, { catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
+    const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: 1000, maxUnparsedSamples: 20 }, { select: { kind: 'auto', marginUs: 3000 }, ...TEXT_LIMITS });
     const cleanups = computeSpans(data, run).windows.filter((w) => w.kind === 'cleanup');
     assert.equal(cleanups.length, 2);
     for (const w of cleanups) assert.equal(w.end?.input, w.begin.input, `${w.label}: from input ${w.begin.input} to ${w.end?.input}`);
