@@ -278,10 +278,11 @@ function mergeModes(modes: ModeInference[]): ModeInference {
   };
 }
 
-/** Per-thread files of a suite's QEMUs, named by the suite's own log: grouped into processes and tests, each test's pair analysed on its own. */
+/** Per-thread (or per-process) files of a suite's QEMUs, named by the suite's own log: grouped into processes and tests, each test's pair analysed on its own. */
 async function analyzeTestThreads(spec: RunSpec, qtestLog: string, opts: AnalyzeOptions): Promise<RunResult> {
   const plan = await scanStream(qtestLog);
-  const grouping: ThreadGrouping = await groupThreadFiles(spec.inputs, plan?.tests ?? [], plan?.before.length ?? 0);
+  const unit = spec.qtestFiles ?? 'thread';
+  const grouping: ThreadGrouping = await groupThreadFiles(spec.inputs, plan?.tests ?? [], plan?.before.length ?? 0, unit);
   const parts: TestPart[] = [];
   for (const g of grouping.tests) {
     const result = g.inputs.length ? await analyzeRun({ name: `${spec.name} ${g.test.name}`, inputs: g.inputs }, { ...opts, observers: undefined, onProgress: undefined }) : null;
@@ -289,7 +290,7 @@ async function analyzeTestThreads(spec: RunSpec, qtestLog: string, opts: Analyze
   }
   const perInput = parts.flatMap((p) => p.result?.dataQuality.perInput ?? []).map((c) => ({ ...c, notes: [], bytes: 0, totalBytes: 0 }));
   return combine(spec, parts, {
-    inputs: [{ path: qtestLog, side: null, sideEvidence: `the test suite's log: ${grouping.tests.length} tests; their QEMUs' per-thread files grouped by ${grouping.by}`, format: 'log', mixed: true }],
+    inputs: [{ path: qtestLog, side: null, sideEvidence: `the test suite's log: ${grouping.tests.length} tests; their QEMUs' per-${unit} files grouped by ${grouping.by}${unit === 'process' ? ' (its QEMU command lines have -D …%d… without -d tid: %d is the PID)' : ''}`, format: 'log', mixed: true }],
     perInput,
     samples: [],
     notes: grouping.notes,
