@@ -2,10 +2,12 @@
 // migration-test writes them (taken from traces/qtest), cut down to what each case needs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { resolveRuns } from '../src/assembly/folders.js';
 import { filesPerQemu, Planner } from '../src/assembly/qtest.js';
+import { ROOT } from './helpers.js';
 
 const START = (name: string) => `# starting QEMU: exec ./qemu-system-x86_64 -trace events=/root/qtest/events.txt -msg timestamp=on -machine q35 -name ${name},debug-threads=on -m 150M`;
 const WARN = ["qemu-system-x86_64:/root/qtest/events.txt:31: warning: trace event 'multifd_send' does not exist", "qemu-system-x86_64:/root/qtest/events.txt:32: warning: trace event 'multifd_recv' does not exist"];
@@ -101,4 +103,33 @@ describe("what a suite's numbered -D files are, from its QEMU command lines", ()
       }
     });
   }
+});
+
+describe("a suite's per-process files as a folder gives them", () => {
+  const real = join(ROOT, 'traces/qtest/11.1.3-postcopy-processes');
+  const procs = readdirSync(join(real, 'procs'));
+  for (const layout of ['in procs/', 'beside the log'] as const) {
+    it(`${layout}: one run, its files processes (no TID from the name)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'migtrace-qtest-'));
+      try {
+        const into = layout === 'in procs/' ? join(dir, 'procs') : dir;
+        mkdirSync(into, { recursive: true });
+        copyFileSync(join(real, 'qtest.log'), join(dir, 'qtest.log'));
+        for (const f of procs) copyFileSync(join(real, 'procs', f), join(into, f));
+        const runs = await resolveRuns([dir]);
+        assert.equal(runs.length, 1);
+        assert.equal(runs[0]!.qtestLog, join(dir, 'qtest.log'));
+        assert.equal(runs[0]!.qtestFiles, 'process');
+        assert.equal(runs[0]!.inputs.length, procs.length);
+        assert.ok(runs[0]!.inputs.every((i) => i.tid === undefined));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  it('per-thread files stay threads (the log has -d tid)', async () => {
+    const runs = await resolveRuns([join(ROOT, 'traces/qtest/11.1.3-postcopy-threads')]);
+    assert.equal(runs[0]!.qtestFiles, 'thread');
+    assert.ok(runs[0]!.inputs.every((i) => typeof i.tid === 'number'));
+  });
 });
