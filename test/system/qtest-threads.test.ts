@@ -1,12 +1,11 @@
 // QEMU's migration-test with per-thread files of every QEMU (traces/qtest/*-threads: the suite's
-// log beside ~90 thread files) or per-process files (traces/qtest/*-processes: `-D q-%d.log`
-// without `-d tid`, 36 files named by PID, no thread ids in the lines): each test's verdict
-// against `tests[].expect` of its meta.json.
+// log beside ~90 thread files): each test's verdict against `tests[].expect` of its meta.json.
+// (The per-process folder, faster, is in test/qtest.test.ts.)
 import { describe, it, before } from 'node:test';
 import type { Report, RunResult } from '../../src/types.js';
 import { checkRow, checkSuite, checkWhole, readMeta } from '../qtest-expect.js';
 
-for (const dir of ['qtest/10.0.13-postcopy-compat-threads', 'qtest/11.1.3-postcopy-threads', 'qtest/11.1.3-postcopy-processes']) {
+for (const dir of ['qtest/10.0.13-postcopy-compat-threads', 'qtest/11.1.3-postcopy-threads']) {
   describe(dir, () => {
     const meta = readMeta(dir);
     let got: { code: number; report: Report; run: RunResult };
