@@ -2,7 +2,12 @@
 // migration-test writes them (taken from traces/qtest), cut down to what each case needs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Planner } from '../src/assembly/qtest.js';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveRuns } from '../src/assembly/folders.js';
+import { filesPerQemu, Planner } from '../src/assembly/qtest.js';
+import { ROOT } from './helpers.js';
 
 const START = (name: string) => `# starting QEMU: exec ./qemu-system-x86_64 -trace events=/root/qtest/events.txt -msg timestamp=on -machine q35 -name ${name},debug-threads=on -m 150M`;
 const WARN = ["qemu-system-x86_64:/root/qtest/events.txt:31: warning: trace event 'multifd_send' does not exist", "qemu-system-x86_64:/root/qtest/events.txt:32: warning: trace event 'multifd_recv' does not exist"];
@@ -74,5 +79,57 @@ describe('qtest stream split', () => {
     assert.equal(p.form, 'iso');
     assert.deepEqual(p.torn, { twoStamps: [13], noStamp: [14] });
     assert.deepEqual([...p.owner.slice(1, lines.length + 1)].map((o, i) => (o === 0 ? i + 1 : 0)).filter(Boolean), [9, 13, 14]);
+  });
+});
+
+describe("what a suite's numbered -D files are, from its QEMU command lines", () => {
+  // QEMU's util/log.c: with -d tid the %d of -D is the thread id, without it the PID.
+  const cases: Array<[string, 'thread' | 'process' | null]> = [
+    ['-msg timestamp=on -D /root/qtest/q11-processes/procs/q-%d.log', 'process'],
+    ['-msg timestamp=on -d tid -D /root/qtest/q11-threads/threads/t-%d.log', 'thread'],
+    ['-msg timestamp=on -d guest_errors,tid -D /tmp/t-%d.log', 'thread'],
+    ['-msg timestamp=on -D /tmp/one.log', null],
+    ['-msg timestamp=on', null],
+  ];
+  for (const [trace, want] of cases) {
+    it(`${trace} → ${want}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'migtrace-qtest-'));
+      try {
+        const log = join(dir, 'qtest.log');
+        writeFileSync(log, ['TAP version 14', '# Running /x86_64/migration/postcopy/plain', `# starting QEMU: exec /usr/bin/qemu-system-x86_64 -trace events=/root/qtest/events.txt ${trace} -qtest unix:/tmp/qtest-1100.sock -name source,debug-threads=on`, ''].join('\n'));
+        assert.equal(await filesPerQemu(log), want);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe("a suite's per-process files as a folder gives them", () => {
+  const real = join(ROOT, 'traces/qtest/11.1.3-postcopy-processes');
+  const procs = readdirSync(join(real, 'procs'));
+  for (const layout of ['in procs/', 'beside the log'] as const) {
+    it(`${layout}: one run, its files processes (no TID from the name)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'migtrace-qtest-'));
+      try {
+        const into = layout === 'in procs/' ? join(dir, 'procs') : dir;
+        mkdirSync(into, { recursive: true });
+        copyFileSync(join(real, 'qtest.log'), join(dir, 'qtest.log'));
+        for (const f of procs) copyFileSync(join(real, 'procs', f), join(into, f));
+        const runs = await resolveRuns([dir]);
+        assert.equal(runs.length, 1);
+        assert.equal(runs[0]!.qtestLog, join(dir, 'qtest.log'));
+        assert.equal(runs[0]!.qtestFiles, 'process');
+        assert.equal(runs[0]!.inputs.length, procs.length);
+        assert.ok(runs[0]!.inputs.every((i) => i.tid === undefined));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  it('per-thread files stay threads (the log has -d tid)', async () => {
+    const runs = await resolveRuns([join(ROOT, 'traces/qtest/11.1.3-postcopy-threads')]);
+    assert.equal(runs[0]!.qtestFiles, 'thread');
+    assert.ok(runs[0]!.inputs.every((i) => typeof i.tid === 'number'));
   });
 });

@@ -15,7 +15,7 @@ import { tidFromFileName } from '../ingest/formats/per-thread.js';
 import { detectFormat, InputError, STDIN } from '../ingest/trace-input.js';
 import type { Side } from '../types.js';
 import { formatRank, isNotTrace, isNumberedProcess, sideFromName, stemOf } from './names.js';
-import { looksLikeQtestStream } from './qtest.js';
+import { filesPerQemu, looksLikeQtestStream } from './qtest.js';
 import type { RunSpec, RunSpecInput } from './types.js';
 
 /** The command line's mistakes (a path that does not exist, nothing to check): exit 2. */
@@ -116,19 +116,27 @@ async function runsUnder(dir: string, root: string): Promise<RunSpec[]> {
 }
 
 /**
- * A test suite's log (TAP markers, QEMU start lines, no trace lines of its own) beside a folder of
- * its QEMUs' per-thread files (`-d tid -D threads/t-%d.log`): one run, the log naming the tests.
+ * A test suite's log (TAP markers, QEMU start lines, no trace lines of its own) beside its QEMUs'
+ * numbered files, in a folder of their own (`threads/t-%d.log`) or beside the log: one run, the
+ * log naming the tests. The log's QEMU command lines say what a file is: with `-d tid` one thread
+ * (%d its TID), without it one process (%d its PID; files read as whole-process traces).
  */
-async function suiteWithThreads(dir: string, entries: Dirent[]): Promise<Pick<RunSpec, 'inputs' | 'qtestLog'> | null> {
-  const logs = entries.filter((e) => e.isFile() && !isNotTrace(e.name));
+async function suiteWithThreads(dir: string, entries: Dirent[]): Promise<Pick<RunSpec, 'inputs' | 'qtestLog' | 'qtestFiles'> | null> {
+  const files = entries.filter((e) => e.isFile() && !isNotTrace(e.name)).map((e) => join(dir, e.name));
   const sub = entries.filter((e) => e.isDirectory() && !SKIP_DIRS.has(e.name) && !e.name.startsWith('.'));
-  if (logs.length !== 1 || sub.length !== 1) return null;
-  const log = join(dir, logs[0]!.name);
-  if (!(await looksLikeQtestStream(log))) return null;
-  const inner = join(dir, sub[0]!.name);
-  const threads = perThreadFiles((await readdir(inner)).filter((n) => !isNotTrace(n)).map((n) => join(inner, n)));
-  if (threads.size < 2) return null;
-  return { inputs: [...threads.values()], qtestLog: log };
+  const beside = perThreadFiles(files);
+  const logs = files.filter((f) => !beside.has(f));
+  if (logs.length !== 1 || !(await looksLikeQtestStream(logs[0]!))) return null;
+  let numbered = beside;
+  if (beside.size < 2) {
+    if (sub.length !== 1) return null;
+    const inner = join(dir, sub[0]!.name);
+    numbered = perThreadFiles((await readdir(inner)).filter((n) => !isNotTrace(n)).map((n) => join(inner, n)));
+  } else if (sub.length) return null;
+  if (numbered.size < 2) return null;
+  const log = logs[0]!;
+  if ((await filesPerQemu(log)) === 'process') return { inputs: [...numbered.values()].map(({ path, group }) => ({ path, group })), qtestLog: log, qtestFiles: 'process' };
+  return { inputs: [...numbered.values()], qtestLog: log, qtestFiles: 'thread' };
 }
 
 export interface NamedSides {

@@ -7,6 +7,11 @@
 //     overlap in time (the main threads live from start to quit), those of two tests do not: the
 //     groups of overlapping time spans, in time order, are the tests, in the log's order.
 // Each thread's side then comes from its own events (assemble.ts), as for any per-thread folder.
+// Per-process files (`-D dir/q-%d.log` without `-d tid`: %d is the PID) are grouped the same way:
+// a probe is one file, a test's source and target are two files that overlap in time. Each is read
+// as a whole-process trace (no thread ids: events go to their role's thread by name), its side from
+// its events.
+import { tidFromFileName } from '../ingest/formats/per-thread.js';
 import { detectFormat, newCounters, readTraceRecords, withFormatOptions } from '../ingest/trace-input.js';
 import type { QtestProcess, QtestTest } from './qtest.js';
 import type { RunSpecInput } from './types.js';
@@ -57,7 +62,7 @@ async function summarize(input: RunSpecInput): Promise<ThreadFile | null> {
 }
 
 /** The thread files of each test; `tests` from the suite's log (empty: the groups are named by order). */
-export async function groupThreadFiles(inputs: RunSpecInput[], tests: QtestTest[], probesBefore: number): Promise<ThreadGrouping> {
+export async function groupThreadFiles(inputs: RunSpecInput[], tests: QtestTest[], probesBefore: number, unit: 'thread' | 'process' = 'thread'): Promise<ThreadGrouping> {
   const notes: string[] = [];
   const files: ThreadFile[] = [];
   const empty: string[] = [];
@@ -66,7 +71,7 @@ export async function groupThreadFiles(inputs: RunSpecInput[], tests: QtestTest[
     if (f) files.push(f);
     else empty.push(inp.path);
   }
-  if (empty.length) notes.push(`${empty.length} thread files without timed events, not placed in a test: ${empty.join(', ')}`);
+  if (empty.length) notes.push(`${empty.length} ${unit} files without timed events, not placed in a test: ${empty.join(', ')}`);
   const threads = files.filter((f) => !f.probe).sort((a, b) => a.first - b.first);
   const probes = files.filter((f) => f.probe).sort((a, b) => a.first - b.first);
   const groups: ThreadFile[][] = [];
@@ -77,7 +82,7 @@ export async function groupThreadFiles(inputs: RunSpecInput[], tests: QtestTest[
     end = Math.max(end, f.last);
   }
   const named = tests.length === groups.length;
-  if (tests.length && !named) notes.push(`the suite's log names ${tests.length} tests, the thread files make ${groups.length} groups by time: the groups are named by their order`);
+  if (tests.length && !named) notes.push(`the suite's log names ${tests.length} tests, the ${unit} files make ${groups.length} groups by time: the groups are named by their order`);
   const out: ThreadGroup[] = groups.map((g, i) => {
     const test: QtestTest = named ? { ...tests[i]!, processes: tests[i]!.processes.filter((p) => p.kind !== 'probe') } : { index: i, name: `migration ${i + 1}`, running: null, result: null, from: 0, to: 0, processes: [], pairLines: 0 };
     test.pairLines = g.reduce((a, f) => a + f.events, 0);
@@ -91,9 +96,10 @@ export async function groupThreadFiles(inputs: RunSpecInput[], tests: QtestTest[
   const before = probes.slice(0, probesBefore);
   for (const p of probes.slice(probesBefore)) {
     const i = out.findIndex((g) => g.from !== null && g.from * 1e6 > p.first);
-    const proc: QtestProcess = { kind: 'probe', line: 0, pid: p.input.tid ?? null, lines: p.events, warnings: new Set() };
+    const proc: QtestProcess = { kind: 'probe', line: 0, pid: p.input.tid ?? tidFromFileName(p.input.path)?.tid ?? null, lines: p.events, warnings: new Set() };
     (out[i >= 0 ? i : out.length - 1]?.test.processes ?? []).push(proc);
   }
   if (before.length) notes.push(`before the first test: ${before.length} probe QEMU${before.length === 1 ? '' : 's'} (no migration: ${before.map((p) => p.input.path).join(', ')}): left out`);
-  return { by: 'time (the threads of one test overlap, those of two tests do not); probe QEMUs by their events', tests: out, notes };
+  const by = unit === 'thread' ? 'time (the threads of one test overlap, those of two tests do not); probe QEMUs by their events' : 'time (the source and target of one test overlap, those of two tests do not); probe QEMUs by their events';
+  return { by, tests: out, notes };
 }

@@ -94,6 +94,19 @@ export async function looksLikeQtestStream(path: string): Promise<boolean> {
   return /^# starting QEMU: exec /m.test(head) || (/^TAP version \d+/m.test(head) && /^# Running \//m.test(head));
 }
 
+/**
+ * What the `%d` of a `-D` file name in the suite's QEMU command lines stands for: with `-d tid`
+ * the thread id (one file per thread), without it the PID (one file per process; QEMU's
+ * util/log.c). Read from the first `# starting QEMU: exec` line in the log's head; null when no
+ * line says (no start line, or no `-D …%d…` in it).
+ */
+export async function filesPerQemu(path: string): Promise<'thread' | 'process' | null> {
+  const head = (await readHead(path)).toString('utf8');
+  const start = /^# starting QEMU: exec .*$/m.exec(head)?.[0];
+  if (!start || !/\s-D\s+\S*%d/.test(start)) return null;
+  return /\s-d\s+(?:\S*,)?tid(?:,|\s|$)/.test(start) ? 'thread' : 'process';
+}
+
 /** Reads the stream once and splits it; null when it has no markers to split by. */
 export async function scanStream(path: string): Promise<StreamPlan | null> {
   const planner = new Planner(path);

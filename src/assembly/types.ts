@@ -22,6 +22,8 @@ export interface RunSpec {
   notes?: string[];
   /** Per-thread files of a test suite's QEMUs: the suite's own log, with the TAP markers that name the tests. */
   qtestLog?: string;
+  /** What each file beside `qtestLog` is: one thread (`-d tid -D t-%d.log`) or one process (`-D q-%d.log`, %d the PID). */
+  qtestFiles?: 'thread' | 'process';
 }
 
 /** The inputs of one run, ready to replay; index for index the spec's inputs. */

@@ -6,6 +6,7 @@ import { InputError } from '../ingest/trace-input.js';
 import { CatalogError } from '../model/catalog.js';
 import type { RunSpec } from '../assembly/types.js';
 import type { RunResult } from '../types.js';
+import type { TestSection } from '../timeline/tests.js';
 import type { TimelineData } from '../timeline/types.js';
 import { UsageError } from './errors.js';
 
@@ -22,6 +23,8 @@ export interface BatchOptions {
    */
   rules?: string[];
   onTimeline?: (index: number, data: TimelineData) => void;
+  /** --html, a suite's log: the timeline of each of its tests (timeline/tests.ts). */
+  onTests?: (index: number, tests: TestSection[]) => void;
 }
 
 export function defaultJobs(): number {
@@ -51,8 +54,9 @@ export async function analyzeBatch(specs: RunSpec[], opts: BatchOptions): Promis
         w.postMessage({ index, spec: specs[index] });
       };
       for (const w of workers) {
-        w.on('message', (m: { index: number; result?: RunResult; timeline?: TimelineData; error?: { name: string; message: string; stack?: string } }) => {
+        w.on('message', (m: { index: number; result?: RunResult; timeline?: TimelineData; tests?: TestSection[]; error?: { name: string; message: string; stack?: string } }) => {
           if (m.timeline) opts.onTimeline?.(m.index, m.timeline);
+          if (m.tests?.length) opts.onTests?.(m.index, m.tests);
           if (m.error) {
             const err = revive(m.error);
             if (!(err instanceof InputError)) return reject(err);

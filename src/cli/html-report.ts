@@ -9,11 +9,12 @@ import { UsageError } from './errors.js';
 
 /**
  * Writes the HTML report of every run in `report` to `file` (for `check --html FILE`), each with
- * the timeline its replay collected (`timelines`, index for index). Throws UsageError when the
- * file cannot be written.
+ * the timeline its replay collected (`timelines`, index for index; a suite's log as its tests,
+ * each with its own timeline: `tests`, index for index). Throws UsageError when the file cannot
+ * be written.
  */
-export async function writeHtmlReport(report: Report, timelines: readonly TimelineData[], file: string): Promise<void> {
-  const runs: HtmlRun[] = report.runs.map((run, i) => ({ run, data: timelines[i] as TimelineData }));
+export async function writeHtmlReport(report: Report, timelines: readonly TimelineData[], file: string, tests: ReadonlyArray<readonly HtmlRun[] | undefined> = []): Promise<void> {
+  const runs: HtmlRun[] = report.runs.flatMap((run, i) => (tests[i]?.length ? [...tests[i]!] : [{ run, data: timelines[i] as TimelineData }]));
   await writeHtmlFile(file, renderHtmlReport(report, runs));
 }
 

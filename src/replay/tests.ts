@@ -17,9 +17,24 @@ import { detectFormat, formatByName, newCounters, readTraceRecords, STDIN, type 
 import { exclusiveSide } from '../model/side.js';
 import type { Catalog } from '../model/catalog.js';
 import type { EpisodeResult, Finding, Inconclusive, ModeInference, RunResult, Side, TestResult, UnparsedSample } from '../types.js';
+import type { ReplayObserver } from './observer.js';
 import { analyzeRun, decideVerdict, type AnalyzeOptions } from './run.js';
 
-export async function analyzeSpec(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
+/**
+ * Per test of a suite's log, what watches that test's replay (a timeline of its own: the tests'
+ * replays are separate migrations, so one timeline across them would mix their threads), told
+ * the test's result when it is done. The run's own observers see nothing of a suite's tests.
+ */
+export interface TestWatch {
+  observers: ReplayObserver[];
+  done(result: RunResult): void;
+}
+
+export interface SpecOptions extends AnalyzeOptions {
+  perTest?: (test: string) => TestWatch;
+}
+
+export async function analyzeSpec(spec: RunSpec, opts: SpecOptions): Promise<RunResult> {
   if (spec.qtestLog) return analyzeTestThreads(spec, spec.qtestLog, opts);
   const only = spec.inputs.length === 1 ? spec.inputs[0]! : undefined;
   if (only && only.path !== STDIN && only.side === undefined && only.tid === undefined && (await looksLikeQtestStream(only.path))) {
@@ -38,7 +53,7 @@ export async function analyzeSpec(spec: RunSpec, opts: AnalyzeOptions): Promise<
  * twice (markers, then records), and standard input can be read once, so it is kept in a temporary
  * file first; the report names standard input (`-`), as for any other input read from it.
  */
-async function fromSpool(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
+async function fromSpool(spec: RunSpec, opts: SpecOptions): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'migtrace-stdin-'));
   const file = join(dir, 'stdin.log');
   try {
@@ -58,7 +73,7 @@ interface TestPart {
   to: number | null;
 }
 
-async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceFormat, opts: AnalyzeOptions): Promise<RunResult> {
+async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceFormat, opts: SpecOptions): Promise<RunResult> {
   const path = plan.path;
   const counters = newCounters(path);
   const samples: UnparsedSample[] = [];
@@ -108,10 +123,12 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
     let from = Infinity;
     let to = -Infinity;
     for (const r of recs) if (r.ts !== null) [from, to] = [Math.min(from, r.ts), Math.max(to, r.ts)];
+    const watch = opts.perTest?.(t.name);
     const result = await analyzeRun(
       { name: `${spec.name} ${t.name}`, inputs: [{ path }] },
-      { ...opts, observers: undefined, readers: 'inline', onProgress: undefined, prepared: { assembled, sources: [batches(recs)], counters: [c], cuts } },
+      { ...opts, observers: watch?.observers, readers: 'inline', onProgress: undefined, prepared: { assembled, sources: [batches(recs)], counters: [c], cuts } },
     );
+    watch?.done(result);
     return { test: t, result, from: from === Infinity ? null : from / 1e6, to: to === -Infinity ? null : to / 1e6 };
   }
   const notes = streamNotes(plan);
@@ -278,18 +295,21 @@ function mergeModes(modes: ModeInference[]): ModeInference {
   };
 }
 
-/** Per-thread files of a suite's QEMUs, named by the suite's own log: grouped into processes and tests, each test's pair analysed on its own. */
-async function analyzeTestThreads(spec: RunSpec, qtestLog: string, opts: AnalyzeOptions): Promise<RunResult> {
+/** Per-thread (or per-process) files of a suite's QEMUs, named by the suite's own log: grouped into processes and tests, each test's pair analysed on its own. */
+async function analyzeTestThreads(spec: RunSpec, qtestLog: string, opts: SpecOptions): Promise<RunResult> {
   const plan = await scanStream(qtestLog);
-  const grouping: ThreadGrouping = await groupThreadFiles(spec.inputs, plan?.tests ?? [], plan?.before.length ?? 0);
+  const unit = spec.qtestFiles ?? 'thread';
+  const grouping: ThreadGrouping = await groupThreadFiles(spec.inputs, plan?.tests ?? [], plan?.before.length ?? 0, unit);
   const parts: TestPart[] = [];
   for (const g of grouping.tests) {
-    const result = g.inputs.length ? await analyzeRun({ name: `${spec.name} ${g.test.name}`, inputs: g.inputs }, { ...opts, observers: undefined, onProgress: undefined }) : null;
+    const watch = g.inputs.length ? opts.perTest?.(g.test.name) : undefined;
+    const result = g.inputs.length ? await analyzeRun({ name: `${spec.name} ${g.test.name}`, inputs: g.inputs }, { ...opts, observers: watch?.observers, onProgress: undefined }) : null;
+    if (result) watch?.done(result);
     parts.push({ test: g.test, result, from: g.from, to: g.to });
   }
   const perInput = parts.flatMap((p) => p.result?.dataQuality.perInput ?? []).map((c) => ({ ...c, notes: [], bytes: 0, totalBytes: 0 }));
   return combine(spec, parts, {
-    inputs: [{ path: qtestLog, side: null, sideEvidence: `the test suite's log: ${grouping.tests.length} tests; their QEMUs' per-thread files grouped by ${grouping.by}`, format: 'log', mixed: true }],
+    inputs: [{ path: qtestLog, side: null, sideEvidence: `the test suite's log: ${grouping.tests.length} tests; their QEMUs' per-${unit} files grouped by ${grouping.by}${unit === 'process' ? ' (its QEMU command lines have -D …%d… without -d tid: %d is the PID)' : ''}`, format: 'log', mixed: true }],
     perInput,
     samples: [],
     notes: grouping.notes,

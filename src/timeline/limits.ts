@@ -18,3 +18,12 @@ export function htmlCollector(several: boolean, marginMs = DEFAULT_MARGIN_MS): T
   const notes = several ? ['in a report of several runs, events outside the selected windows are shown as counts: this run alone (check RUN --html) keeps them one by one'] : [];
   return new TimelineCollector({ select: { kind: 'auto', marginUs: Math.round(marginMs * 1000) }, ...limits, notes });
 }
+
+/**
+ * The HTML report's collector for one test of a suite's log: the HTML caps, the events outside the
+ * test's windows as counts (a suite has many tests; every event of each made the page heavy).
+ */
+export function testHtmlCollector(marginMs = DEFAULT_MARGIN_MS): TimelineCollector {
+  const notes = ["one test of a suite's log: events outside the selected windows are shown as counts"];
+  return new TimelineCollector({ select: { kind: 'auto', marginUs: Math.round(marginMs * 1000) }, ...HTML_LIMITS, maxContextEvents: 0, notes });
+}

@@ -1,5 +1,6 @@
 // QEMU's migration-test with per-thread files of every QEMU (traces/qtest/*-threads: the suite's
 // log beside ~90 thread files): each test's verdict against `tests[].expect` of its meta.json.
+// (The per-process folder, faster, is in test/qtest.test.ts.)
 import { describe, it, before } from 'node:test';
 import type { Report, RunResult } from '../../src/types.js';
 import { checkRow, checkSuite, checkWhole, readMeta } from '../qtest-expect.js';

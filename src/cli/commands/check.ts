@@ -22,7 +22,8 @@ import { makeProgress } from '../progress.js';
 import { analyzeBatch, defaultJobs } from '../batch.js';
 import { writeHtmlReport } from '../html-report.js';
 import { TimelineCollector } from '../../timeline/collect.js';
-import { htmlCollector } from '../../timeline/limits.js';
+import { htmlCollector, testHtmlCollector } from '../../timeline/limits.js';
+import { TestTimelines, type TestSection } from '../../timeline/tests.js';
 import type { TimelineData } from '../../timeline/types.js';
 import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
@@ -141,9 +142,10 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const runs: RunResult[] = [];
   // --html: each run's timeline, collected by watching its one replay (index for index with runs).
   const timelines: TimelineData[] = [];
+  const testSections: TestSection[][] = [];
   // In a batch, a run whose input cannot be read is reported beside the others, not fatal to them.
   const unusable: UnusableRun[] = [];
-  const keep = (spec: RunSpec, r: RunResult | InputError, timeline?: TimelineCollector | TimelineData) => {
+  const keep = (spec: RunSpec, r: RunResult | InputError, timeline?: TimelineCollector | TimelineData, tests?: TestSection[]) => {
     if (r instanceof InputError) {
       unusable.push({ run: spec.name, inputs: spec.inputs.map((i) => i.path), error: r.message });
       diag(r.message);
@@ -152,6 +154,8 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     const run = selectRules(r, kept);
     runs.push(run);
     if (timeline) timelines.push(timeline instanceof TimelineCollector ? timeline.finish(run) : timeline);
+    // A suite's log: a timeline per test (its section replaces the run's in the HTML report).
+    if (tests?.length) testSections[runs.length - 1] = tests;
   };
   const common = {
     stuckAfterMs: args['stuck-after'],
@@ -162,16 +166,18 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const parallel = specs.length > 1 && args.jobs > 1 && !specs.some((s) => s.inputs.some((i) => i.path === '-'));
   if (parallel) {
     const batchTimelines: TimelineData[] = [];
-    const html = args.html ? { rules: [...kept], onTimeline: (i: number, data: TimelineData) => (batchTimelines[i] = data) } : {};
+    const batchTests: TestSection[][] = [];
+    const html = args.html ? { rules: [...kept], onTimeline: (i: number, data: TimelineData) => (batchTimelines[i] = data), onTests: (i: number, tests: TestSection[]) => (batchTests[i] = tests) } : {};
     const results = await analyzeBatch(specs, { ...common, ...html, catalog: args.catalog, jobs: args.jobs, onDone: (done, total) => progress.count('checked', done, total) });
     progress.done();
-    results.forEach((r, i) => keep(specs[i]!, r, batchTimelines[i]));
+    results.forEach((r, i) => keep(specs[i]!, r, batchTimelines[i], batchTests[i]));
   } else {
     for (const spec of specs) {
       try {
         const collector = args.html ? htmlCollector(specs.length > 1) : undefined;
-        const r = await analyzeSpec(spec, { rules: RULES, ...common, catalog, ...(collector ? { observers: [collector] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
-        keep(spec, r, collector);
+        const tests = args.html ? new TestTimelines(testHtmlCollector, (x) => selectRules(x, kept)) : undefined;
+        const r = await analyzeSpec(spec, { rules: RULES, ...common, catalog, ...(collector && tests ? { observers: [collector], perTest: tests.watch } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
+        keep(spec, r, collector, tests?.sections);
       } catch (e) {
         // One run alone: its input error is the outcome (exit 2, no report).
         if (!(e instanceof InputError) || specs.length === 1) throw e;
@@ -198,7 +204,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   if (args.sarif) await writeArtifact(args.sarif, REPORTERS.sarif(report, opts), '--sarif');
   if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
   if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
-  if (args.html) await writeHtmlReport(report, timelines, args.html);
+  if (args.html) await writeHtmlReport(report, timelines, args.html, testSections);
   const summary = cliIo().env.GITHUB_STEP_SUMMARY;
   if (args.format === 'github' && summary) {
     try {

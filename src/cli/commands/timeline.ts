@@ -7,7 +7,11 @@ import { loadCatalog } from '../../model/catalog.js';
 import { RULES } from '../../rules/index.js';
 import { renderHtmlReport } from '../../report/html.js';
 import { renderTimelineText } from '../../report/timeline-text.js';
-import type { Selection } from '../../timeline/collect.js';
+import { TimelineCollector, type Selection } from '../../timeline/collect.js';
+import { TestTimelines } from '../../timeline/tests.js';
+import type { TimelineData } from '../../timeline/types.js';
+import { analyzeSpec } from '../../replay/tests.js';
+import type { RunResult } from '../../types.js';
 import { DEFAULT_MARGIN_MS, HTML_LIMITS, TEXT_LIMITS } from '../../timeline/limits.js';
 import { computeSpans } from '../../timeline/spans.js';
 import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
@@ -18,7 +22,6 @@ import { makeProgress } from '../progress.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import { VERSION } from '../version.js';
 import { writeHtmlFile } from '../html-report.js';
-import { analyzeWithTimeline } from '../analyze-timeline.js';
 
 export interface TimelineArgs {
   paths: string[];
@@ -100,14 +103,19 @@ export async function runTimeline(args: TimelineArgs): Promise<number> {
   const progress = makeProgress(!args.quiet);
   // One collector serves both views: the HTML caps are a superset of the terminal's.
   const limits = args.html ? { maxFocusEvents: Math.max(HTML_LIMITS.maxFocusEvents, args['max-events']), maxContextEvents: HTML_LIMITS.maxContextEvents } : { maxFocusEvents: args['max-events'], maxContextEvents: 0 };
-  const { run, data } = await analyzeWithTimeline(spec, { rules: RULES, catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) }, { select, ...limits });
+  // A suite's log (many tests) gets a timeline per test: the collectors of `tests`, not `collector`.
+  const collector = new TimelineCollector({ select, ...limits });
+  const tests = new TestTimelines(() => new TimelineCollector({ select, ...limits }));
+  const opts = { rules: RULES, catalog, stuckAfterMs: args['stuck-after'], maxUnparsedSamples: 20, ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}) };
+  const run = await analyzeSpec(spec, { ...opts, observers: [collector], perTest: tests.watch, onProgress: (done, total) => progress.update(spec.name, done, total) });
   progress.done();
-  const spans = computeSpans(data, run);
+  const views: Array<{ test?: string; run: RunResult; data: TimelineData }> = tests.sections.length ? tests.sections : [{ run, data: collector.finish(run) }];
   const { stdout } = cliIo();
   const width = args.width ?? (stdout.isTTY && stdout.columns ? stdout.columns : 80);
-  await writeOut(renderTimelineText(data, spans, run, { width }));
+  const texts = views.map((v) => `${v.test ? `━━ test ${v.test}: ${v.run.verdict}\n` : ''}${renderTimelineText(v.data, computeSpans(v.data, v.run), v.run, { width })}`);
+  await writeOut(texts.join('\n'));
   if (args.html) {
-    await writeHtmlFile(args.html, renderHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: [run] }, [{ run, data }]));
+    await writeHtmlFile(args.html, renderHtmlReport({ tool: { name: 'migtrace', version: VERSION }, runs: views.map((v) => v.run) }, views));
     cliIo().stderr.write(`migtrace: wrote ${args.html}\n`);
   }
   return 0;
