@@ -61,11 +61,11 @@ export async function makeTrace(versionDir: string, outDir: string, targetBytes:
 }
 
 /**
- * Many migrations in one trace: one real run (e.g. traces/10.0.13/a-precopy-1) repeated `count`
- * times, as a long-lived source migrated over and over; what the report side must not keep.
+ * Many migrations in one trace: real runs (e.g. traces/10.0.13/a-precopy-1) repeated in turn,
+ * `count` in all, as a long-lived source migrated over and over: what the report must not keep.
  */
-export async function makeMigrations(runDir: string, outDir: string, count: number, opts: MakeOptions = {}): Promise<MadeTrace> {
-  return repeatRuns([runDir], outDir, (rep) => rep < count, opts);
+export async function makeMigrations(runDirs: string | string[], outDir: string, count: number, opts: MakeOptions = {}): Promise<MadeTrace> {
+  return repeatRuns(typeof runDirs === 'string' ? [runDirs] : runDirs, outDir, (rep) => rep < count, opts);
 }
 
 /** Appends the runs in turn, each shifted after the previous one with fresh TIDs, while `more` says so. */
