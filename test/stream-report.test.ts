@@ -13,6 +13,7 @@ import { FORMATS, PIECES, REPORTERS } from '../src/report/index.js';
 import { jsonPieces, withEpisodes } from '../src/report/json.js';
 import { keptRules, selectEpisode, selectRules } from '../src/rules/select.js';
 import type { Report, RunResult } from '../src/types.js';
+import { Spill } from '../src/replay/spill.js';
 import { ROOT } from './helpers.js';
 
 // Clean precopy, a racy compat-mode run (findings) and a postcopy pause and recovery, in turn.
@@ -66,6 +67,20 @@ describe('a streamed report is the report of every migration kept', () => {
     const episodes = streamed.episodes!.map((e) => selectEpisode(e, rules));
     assert.equal([...PIECES.json(reportOf(b), { verbose: false, episodesOf: () => episodes })].join(''), REPORTERS.json(reportOf(a)));
     assert.equal([...PIECES.text(reportOf(b), { verbose: true, episodesOf: () => episodes })].join(''), REPORTERS.text(reportOf(a), { verbose: true }));
+  });
+});
+
+describe('Spill', () => {
+  it('gives back what was written, in order, as often as read; nothing once closed', () => {
+    const s = new Spill<{ n: number; text: string }>();
+    assert.deepEqual([...s.read()], [], 'nothing written: no file, nothing read');
+    const values = Array.from({ length: 5000 }, (_, n) => ({ n, text: `é→${'x'.repeat(n % 700)}\u2028"\n` }));
+    for (const v of values) s.push(v);
+    assert.equal(s.count, values.length);
+    assert.deepEqual([...s.read()], values);
+    assert.deepEqual([...s.read()], values);
+    s.close();
+    assert.throws(() => [...s.read()], /after close/);
   });
 });
 

@@ -44,7 +44,11 @@ const PIECES_PER_WRITE = 1 << 16;
 
 /** A report in pieces (report/index.ts PIECES), written as it is made, about 64 KiB a write. */
 export async function writeOutPieces(pieces: Iterable<string>, stream: NodeJS.WritableStream = cliIo().stdout): Promise<void> {
-  for (const text of batches(pieces)) await writeOut(text, stream);
+  const state = outputState();
+  for (const text of batches(pieces)) {
+    await writeOut(text, stream);
+    if (state.stdoutClosed && stream === cliIo().stdout) return; // the reader went away: make no more of it
+  }
 }
 
 /** Pieces joined into strings of about 64 KiB (a write each, not one per line). */

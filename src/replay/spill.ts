@@ -17,17 +17,15 @@ process.once('exit', () => {
 
 /** Values written out as JSON lines in order, read back in the same order as often as needed. */
 export class Spill<T> {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'migtrace-episodes-'));
-  private fd: number | null = openSync(join(this.dir, 'episodes.jsonl'), 'w+');
+  // The file is made at the first value (a trace of one migration makes none).
+  private dir: string | null = null;
+  private fd: number | null = null;
+  private closed = false;
   private pending: string[] = [];
   private pendingChars = 0;
   private written = 0;
   /** How many values were written. */
   count = 0;
-
-  constructor() {
-    open.add(this);
-  }
 
   push(value: T): void {
     const line = `${JSON.stringify(value)}\n`;
@@ -38,9 +36,15 @@ export class Spill<T> {
   }
 
   private flush(): void {
-    if (!this.pending.length || this.fd === null) return;
+    if (!this.pending.length) return;
+    if (this.closed) throw new Error('spill written after close');
+    if (this.fd === null) {
+      this.dir = mkdtempSync(join(tmpdir(), 'migtrace-episodes-'));
+      this.fd = openSync(join(this.dir, 'episodes.jsonl'), 'w+');
+      open.add(this as Spill<unknown>);
+    }
     const buf = Buffer.from(this.pending.join(''), 'utf8');
-    writeSync(this.fd, buf, 0, buf.length, this.written);
+    for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off, this.written + off);
     this.written += buf.length;
     this.pending = [];
     this.pendingChars = 0;
@@ -48,8 +52,9 @@ export class Spill<T> {
 
   /** The values in the order written (each read is a fresh copy). */
   *read(): Generator<T> {
+    if (this.closed) throw new Error('spill read after close');
     this.flush();
-    if (this.fd === null) throw new Error('spill read after close');
+    if (this.fd === null) return;
     const fd = this.fd;
     const chunk = Buffer.alloc(FLUSH_AT);
     const decoder = new StringDecoder('utf8');
@@ -65,9 +70,12 @@ export class Spill<T> {
 
   /** Removes the file; reading after this is an error. */
   close(): void {
+    this.closed = true;
+    this.pending = [];
     if (this.fd !== null) closeSync(this.fd);
+    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
     this.fd = null;
-    rmSync(this.dir, { recursive: true, force: true });
+    this.dir = null;
     open.delete(this as Spill<unknown>);
   }
 }
