@@ -11,9 +11,10 @@ import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun, analyzeRunStreamed, type EpisodeStream } from '../src/replay/run.js';
 import { FORMATS, PIECES, REPORTERS } from '../src/report/index.js';
 import { jsonPieces, withEpisodes } from '../src/report/json.js';
-import { keptRules, selectEpisode, selectRules } from '../src/rules/select.js';
+import { keptRules, selectEpisode, selectRules } from '../src/cli/select.js';
 import type { Report, RunResult } from '../src/types.js';
 import { Spill } from '../src/replay/spill.js';
+import { RULES } from '../src/rules/index.js';
 import { ROOT } from './helpers.js';
 
 // Clean precopy, a racy compat-mode run (findings) and a postcopy pause and recovery, in turn.
@@ -29,7 +30,7 @@ describe('a streamed report is the report of every migration kept', () => {
     dir = mkdtempSync(join(tmpdir(), 'migtrace-stream-'));
     const made = await makeMigrations(RUNS, dir, 9);
     const spec = { name: 'many', inputs: [{ path: made.src, side: 'src' as const }, { path: made.dst, side: 'dst' as const }] };
-    const opts = { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20, keepOpen: 2 };
+    const opts = { rules: RULES, catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20, keepOpen: 2 };
     kept = await analyzeRun(spec, opts);
     streamed = await analyzeRunStreamed(spec, opts);
   });

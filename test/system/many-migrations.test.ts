@@ -17,6 +17,7 @@ import { resolveRuns } from '../../src/assembly/folders.js';
 import { loadCatalog } from '../../src/model/catalog.js';
 import { analyzeRun } from '../../src/replay/run.js';
 import { renderJson } from '../../src/report/json.js';
+import { RULES } from '../../src/rules/index.js';
 import { CLI, ROOT, VERSION } from '../helpers.js';
 
 const COUNT = Number(process.env.MIGTRACE_MIGRATIONS ?? 10000);
@@ -27,7 +28,7 @@ const PASS = join(ROOT, 'dist/bench/pass.js');
 function check(format: string, src: string, dst: string): { maxRssKiB: number; exitCode: number; reportBytes: number } {
   const r = spawnSync(process.execPath, [`--max-old-space-size=${OLD_SPACE_MIB}`, PASS, 'cli', format, src, dst], { encoding: 'utf8' });
   assert.equal(r.status, 0, `check -f ${format} with the old generation capped at ${OLD_SPACE_MIB} MiB: ${r.stderr.slice(0, 500)}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as { maxRssKiB: number; exitCode: number; reportBytes: number };
 }
 
 describe(`a trace of ${COUNT} migrations`, () => {
@@ -56,7 +57,7 @@ describe(`a trace of ${COUNT} migrations`, () => {
     const r = spawnSync(process.execPath, [CLI, 'check', '--src', many.src, '--dst', many.dst, '-q', '-f', 'text', '--json', out], { encoding: 'utf8', cwd: ROOT, maxBuffer: 1 << 28 });
     assert.equal(r.status, 0, r.stderr);
     const [spec] = await resolveRuns([], { src: [many.src], dst: [many.dst] });
-    const kept = await analyzeRun(spec!, { catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 });
+    const kept = await analyzeRun(spec!, { rules: RULES, catalog: loadCatalog(), stuckAfterMs: 1000, maxUnparsedSamples: 20 });
     assert.equal(kept.episodes?.length, COUNT);
     const whole = renderJson({ tool: { name: 'migtrace', version: VERSION }, runs: [kept] });
     const streamed = readFileSync(out, 'utf8');
