@@ -42,6 +42,14 @@ export class Spill<T> {
       this.dir = mkdtempSync(join(tmpdir(), 'migtrace-episodes-'));
       this.fd = openSync(join(this.dir, 'episodes.jsonl'), 'w+');
       open.add(this as Spill<unknown>);
+      // Unlinked at once where the system allows it: the open descriptor keeps the data, and a
+      // process that dies without running its exit handlers (out of heap) leaves nothing behind.
+      try {
+        rmSync(this.dir, { recursive: true });
+        this.dir = null;
+      } catch {
+        // (Windows: removed on close, or at exit.)
+      }
     }
     const buf = Buffer.from(this.pending.join(''), 'utf8');
     for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off, this.written + off);
