@@ -14,12 +14,16 @@
 // files (bench/make-simple.ts), QEMU's simpletrace.py against (c), rounds interleaved. babeltrace2
 // is noted where installed (no LTTng trace to time here). `--simple-only`, `--other-only` (gzip,
 // ftrace) and `--batch-only` measure just that part.
+// Many migrations: one real run (10.0.13 a-precopy-1) repeated --migrations times (default 10000)
+// in one trace, `check -f text|json|sarif` end to end, report included, against a tenth of them:
+// peak RSS must stay <= 256 MiB; and -f json with V8's old generation capped at 64 MiB completes.
+// `--migrations-only` measures just that.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeLongMigration, makeTrace } from './make-trace.js';
+import { makeLongMigration, makeMigrations, makeTrace } from './make-trace.js';
 import { makeSimpleTrace } from './make-simple.js';
 import { ftraceFile, gzipFile } from './variants.js';
 
@@ -43,6 +47,8 @@ interface PassResult {
   lines: number;
   events: number;
   maxRssKiB: number;
+  /** The `cli` pass: the report's size in bytes. */
+  reportBytes?: number;
 }
 
 function runPass(kind: string, files: string[]): PassResult {
@@ -50,7 +56,10 @@ function runPass(kind: string, files: string[]): PassResult {
 }
 
 function runPassArgs(args: string[]): PassResult {
-  const r = spawnSync(process.execPath, [PASS, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  // Node's own flags (--max-old-space-size=N) go before the script.
+  const flags = args.filter((a) => a.startsWith('--'));
+  const rest = args.filter((a) => !a.startsWith('--'));
+  const r = spawnSync(process.execPath, [...flags, PASS, ...rest], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`pass ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PassResult;
 }
@@ -187,6 +196,47 @@ async function longMigration(dir: string, sizeMiB: number, rounds: number): Prom
   return out;
 }
 
+/** The run repeated for --migrations: a whole real precopy migration of 10.0.13, 16 KB of trace. */
+const MIGRATION_RUN = 'traces/10.0.13/a-precopy-1';
+const MIGRATIONS_RSS_LIMIT_MIB = 256;
+/** V8's old generation capped this low, `check -f json` of the 10,000 completes only if it keeps little. */
+const MIGRATIONS_OLD_SPACE_MIB = 64;
+
+/**
+ * `check -f text|json|sarif` of one trace holding `count` migrations, against the same with a tenth
+ * of them (the baseline), rounds interleaved; then `-f json` with V8's old generation capped at
+ * 64 MiB, which keeping every migration's entry does not fit in. Each pass is a fresh process
+ * writing the report to a sink that counts its bytes.
+ */
+async function manyMigrations(dir: string, count: number, rounds: number): Promise<string[]> {
+  const made: Record<string, { src: string; dst: string; mib: number }> = {};
+  const tenth = Math.max(1, Math.round(count / 10));
+  for (const n of [tenth, count]) {
+    const d = join(dir, `migrations-${n}`);
+    mkdirSync(d);
+    process.stderr.write(`building a trace of ${n} migrations (${MIGRATION_RUN} repeated) ...\n`);
+    const m = await makeMigrations(join(ROOT, MIGRATION_RUN), d, n);
+    made[n] = { src: m.src, dst: m.dst, mib: (statSync(m.src).size + statSync(m.dst).size) / 1048576 };
+  }
+  const passes: Record<string, string[]> = {};
+  for (const f of ['text', 'json', 'sarif']) for (const n of [tenth, count]) passes[`${f} ${n}`] = ['cli', f, made[n]!.src, made[n]!.dst];
+  passes.capped = [`--max-old-space-size=${MIGRATIONS_OLD_SPACE_MIB}`, 'cli', 'json', made[count]!.src, made[count]!.dst];
+  const r = measure(passes, rounds);
+  const out = [`many migrations in one trace (${MIGRATION_RUN} repeated): ${count} (${made[count]!.mib.toFixed(0)} MiB) against ${tenth} (${made[tenth]!.mib.toFixed(0)} MiB), check -f FORMAT end to end with its report, ${rounds} rounds, peak RSS the highest`];
+  for (const f of ['text', 'json', 'sarif']) {
+    const a = r[`${f} ${tenth}`]!;
+    const b = r[`${f} ${count}`]!;
+    out.push(
+      `  -f ${f.padEnd(5)} ${count}: peak RSS ${b.rss.toFixed(0).padStart(4)} MiB (limit <= ${MIGRATIONS_RSS_LIMIT_MIB} MiB: ${b.rss <= MIGRATIONS_RSS_LIMIT_MIB ? 'met' : 'NOT MET'}; per round ${b.all.map((x) => (x.maxRssKiB / 1024).toFixed(0)).join(' ')}), ${(b.ms / 1000).toFixed(1)} s, report ${((b.all[0]!.reportBytes ?? 0) / 1048576).toFixed(1)} MiB;` +
+        ` ${tenth}: ${a.rss.toFixed(0)} MiB`,
+    );
+  }
+  const c = r.capped!;
+  out.push(`  -f json  ${count} with V8's old generation capped at ${MIGRATIONS_OLD_SPACE_MIB} MiB: completed, peak RSS ${c.rss.toFixed(0)} MiB, ${(c.ms / 1000).toFixed(1)} s (keeping every migration's entry does not fit: it ran out of heap)`);
+  for (const n of [tenth, count]) rmSync(join(dir, `migrations-${n}`), { recursive: true, force: true });
+  return out;
+}
+
 /** gzip and ftrace input (bench/variants.ts) on a slice of an eighth of the size, against (b) on the slice's log. */
 async function otherInputs(dir: string, sizeMiB: number, rounds: number): Promise<string[]> {
   const sliceMiB = Math.max(16, Math.round(sizeMiB / 8));
@@ -248,6 +298,10 @@ async function main(): Promise<void> {
       process.stdout.write(`${(await simpleVariant(dir, arg('simple-size', 256), rounds)).join('\n')}\n`);
       return;
     }
+    if (process.argv.includes('--migrations-only')) {
+      process.stdout.write(`${(await manyMigrations(dir, arg('migrations', 10000), rounds)).join('\n')}\n`);
+      return;
+    }
     if (process.argv.includes('--iso-only')) {
       process.stdout.write(`${(await isoVariant(dir, sizeMiB, rounds)).join('\n')}\n`);
       return;
@@ -289,6 +343,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${(await otherInputs(dir, sizeMiB, rounds)).join('\n')}\n`);
     process.stdout.write(`${(await simpleVariant(dir, arg('simple-size', Math.min(256, sizeMiB)), rounds)).join('\n')}\n${babeltraceNote()}\n`);
     process.stdout.write(`${(await batchScaling(dir, sizeMiB, rounds)).join('\n')}\n`);
+    process.stdout.write(`${(await manyMigrations(dir, arg('migrations', 10000), rounds)).join('\n')}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -55,14 +55,28 @@ export interface MakeOptions {
 
 /** `versionDir` is e.g. traces/10.0.13; `targetBytes` 0 means exactly one pass over its runs. */
 export async function makeTrace(versionDir: string, outDir: string, targetBytes: number, opts: MakeOptions = {}): Promise<MadeTrace> {
-  const runs = runsUnder(versionDir).map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
+  const runs = runsUnder(versionDir);
   if (runs.length === 0) throw new Error(`no runs under ${versionDir}`);
+  return repeatRuns(runs, outDir, (rep, bytes) => (targetBytes === 0 ? rep < runs.length : bytes < targetBytes), opts);
+}
+
+/**
+ * Many migrations in one trace: real runs (e.g. traces/10.0.13/a-precopy-1) repeated in turn,
+ * `count` in all, as a long-lived source migrated over and over: what the report must not keep.
+ */
+export async function makeMigrations(runDirs: string | string[], outDir: string, count: number, opts: MakeOptions = {}): Promise<MadeTrace> {
+  return repeatRuns(typeof runDirs === 'string' ? [runDirs] : runDirs, outDir, (rep) => rep < count, opts);
+}
+
+/** Appends the runs in turn, each shifted after the previous one with fresh TIDs, while `more` says so. */
+async function repeatRuns(dirs: string[], outDir: string, more: (rep: number, bytes: number) => boolean, opts: MakeOptions): Promise<MadeTrace> {
+  const runs = dirs.map((d) => ({ src: load(join(d, 'src.log')), dst: load(join(d, 'dst.log')) }));
   const out = { src: createWriteStream(join(outDir, 'src.log')), dst: createWriteStream(join(outDir, 'dst.log')) };
   let bytes = 0;
   let lines = 0;
   let rep = 0;
   let clock = 1_800_000_000 * 1e6; // µs; each repetition starts after the previous one ended
-  while (targetBytes === 0 ? rep < runs.length : bytes < targetBytes) {
+  while (more(rep, bytes)) {
     const run = runs[rep % runs.length]!;
     const t0 = Math.min(...[...run.src, ...run.dst].filter((x): x is [number, number, string] => typeof x !== 'string').map((x) => x[1]));
     let tEnd = clock;

@@ -9,6 +9,8 @@ import { loadCatalog } from '../src/model/catalog.js';
 import { analyzeRun } from '../src/replay/run.js';
 import { RULES } from '../src/rules/index.js';
 import { limitHeapGrowth } from '../src/cli/heap.js';
+import { main } from '../src/cli/app.js';
+import { Writable } from 'node:stream';
 
 async function scan(files: string[]): Promise<{ lines: number; events: number }> {
   let lines = 0;
@@ -59,6 +61,25 @@ async function batch(args: string[]): Promise<{ lines: number; events: number }>
 }
 
 /**
+ * `migtrace check --src S --dst D -f FORMAT` end to end, report included (written to a sink that
+ * counts its bytes): what a trace of many migrations costs in memory with its report.
+ */
+async function cli(args: string[]): Promise<{ lines: number; events: number; exitCode: number; reportBytes: number }> {
+  limitHeapGrowth();
+  const [format, src, dst] = args;
+  let reportBytes = 0;
+  const stdout = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      reportBytes += chunk.length;
+      cb();
+    },
+  });
+  const exitCode = await main(['check', '--src', src!, '--dst', dst!, '-f', format!, '-q'], { stdout, stderr: process.stderr, env: process.env });
+  if (exitCode === 2) throw new Error(`check -f ${format}: exit 2`);
+  return { lines: 0, events: 0, exitCode, reportBytes };
+}
+
+/**
  * QEMU's own printer of simple traces (scripts/simpletrace.py of the QEMU source, with its
  * tracetool package) over each file in turn, output discarded: `files` are the script, the
  * trace-events file, then the traces. Events are counted by the migtrace pass; here, records.
@@ -74,7 +95,7 @@ async function simpletrace(args: string[]): Promise<{ lines: number; events: num
 
 const [kind, ...files] = process.argv.slice(2);
 const readlineIso = (files: string[]) => readlineRegex(files, ISO_LINE);
-const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'simpletrace' ? simpletrace : null;
+const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'cli' ? cli : kind === 'simpletrace' ? simpletrace : null;
 if (!fn) throw new Error(`unknown pass ${kind}`);
 const t0 = performance.now();
 const c0 = process.cpuUsage();

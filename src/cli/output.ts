@@ -40,6 +40,33 @@ export function writeOut(text: string, stream: NodeJS.WritableStream = cliIo().s
   });
 }
 
+const PIECES_PER_WRITE = 1 << 16;
+
+/** A report in pieces (report/index.ts PIECES), written as it is made, about 64 KiB a write. */
+export async function writeOutPieces(pieces: Iterable<string>, stream: NodeJS.WritableStream = cliIo().stdout): Promise<void> {
+  const state = outputState();
+  for (const text of batches(pieces)) {
+    await writeOut(text, stream);
+    if (state.stdoutClosed && stream === cliIo().stdout) return; // the reader went away: make no more of it
+  }
+}
+
+/** Pieces joined into strings of about 64 KiB (a write each, not one per line). */
+export function* batches(pieces: Iterable<string>): Generator<string> {
+  let buf: string[] = [];
+  let size = 0;
+  for (const p of pieces) {
+    buf.push(p);
+    size += p.length;
+    if (size >= PIECES_PER_WRITE) {
+      yield buf.join('');
+      buf = [];
+      size = 0;
+    }
+  }
+  if (buf.length) yield buf.join('');
+}
+
 /** One diagnostic line (or lines) on stderr. */
 export function writeErr(text: string): void {
   const { ascii } = outputState();

@@ -3,7 +3,7 @@
 // is never read as "every rule passed".
 import { globToRegExp } from '../baseline/suppressions.js';
 import { decideVerdict } from '../replay/run.js';
-import type { RunResult } from '../types.js';
+import type { EpisodeResult, RunResult } from '../types.js';
 import { RULES } from '../rules/index.js';
 
 export class RuleSelectionError extends Error {}
@@ -45,14 +45,14 @@ export function selectRules(run: RunResult, kept: ReadonlySet<string>): RunResul
     rulesChecked: run.rulesChecked.filter((id) => kept.has(id)),
     verdict: v.verdict,
     verdictReasons: v.reasons,
-    ...(run.episodes
-      ? {
-          episodes: run.episodes.map((e) => {
-            const ev = decideVerdict(keep(e.findings), keep(e.inconclusive), true);
-            return { ...e, findings: keep(e.findings), inconclusive: keep(e.inconclusive), notApplicable: keep(e.notApplicable), verdict: ev.verdict, verdictReasons: ev.reasons };
-          }),
-        }
-      : {}),
+    ...(run.episodes ? { episodes: run.episodes.map((e) => selectEpisode(e, kept)) } : {}),
     dataQuality: { ...run.dataQuality, notes: [`rules not checked (--select/--ignore): ${left.join(', ')}`, ...run.dataQuality.notes] },
   };
+}
+
+/** One migration of a run with only the kept rules' results (a streamed report maps each as it is read). */
+export function selectEpisode(e: EpisodeResult, kept: ReadonlySet<string>): EpisodeResult {
+  const keep = <T extends { rule: string }>(xs: T[]) => xs.filter((x) => kept.has(x.rule));
+  const ev = decideVerdict(keep(e.findings), keep(e.inconclusive), true);
+  return { ...e, findings: keep(e.findings), inconclusive: keep(e.inconclusive), notApplicable: keep(e.notApplicable), verdict: ev.verdict, verdictReasons: ev.reasons };
 }

@@ -33,6 +33,11 @@ export interface ModelOptions {
   keepOpen: number;
   /** Told when a new episode begins (the other observers' onEpisode). */
   onEpisode?: (index: number) => void;
+  /**
+   * Takes every judged episode after the first that logged events, which the model then does not
+   * keep (a streamed report: replay/spill.ts); without it, judgeRest returns them all.
+   */
+  onJudged?: (outcome: Judged) => void;
 }
 
 type SideStats = { events: number; noTid: number; noTs: number };
@@ -193,7 +198,8 @@ export class RunModel implements ReplayObserver {
       locate: (ref, note) => this.locate(ref, note),
     });
     if (i === 0) this.mainFacts = facts;
-    this.judged[i] = outcome;
+    if (i === 0 || !this.opts.onJudged) this.judged[i] = outcome;
+    else if (outcome.events > 0) this.opts.onJudged(outcome);
     this.episodes[i] = null;
     if (early) for (const side of ['src', 'dst'] as const) for (const tid of e.tids[side]) this.threads.retire(side, tid, e.index);
   }

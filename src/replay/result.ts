@@ -3,9 +3,10 @@
 // Pure: everything it reads was gathered by the replay.
 import type { InputCounters, TraceFormat } from '../ingest/trace-input.js';
 import type { Rule, RunFacts } from '../rules/rule.js';
-import type { Finding, Inconclusive, NotApplicable, RunResult, UnparsedSample, Verdict } from '../types.js';
+import type { EpisodeResult, Finding, Inconclusive, NotApplicable, RunResult, UnparsedSample, Verdict } from '../types.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { Judged, RunModel } from './model.js';
+import { Spill } from './spill.js';
 
 export interface ResultInputs {
   spec: RunSpec;
@@ -17,26 +18,80 @@ export interface ResultInputs {
   /** Per input, why it ends early (null: it does not). */
   cuts: Array<string | null>;
   keepOpen: number;
+  /** The episodes after the first, when they were written out as judged (a streamed report). */
+  sink?: EpisodeSink;
 }
 
-export function buildResult(x: ResultInputs): RunResult {
-  const { spec, model, counters } = x;
+/** A run's migrations read back one at a time, each as its report entry (a streamed report). */
+export interface EpisodeStream extends Iterable<EpisodeResult> {
+  /** The same entries, each changed by `fn` as it is read (--select/--ignore). */
+  map(fn: (e: EpisodeResult) => EpisodeResult): EpisodeStream;
+  /** Removes what was written out; the stream cannot be read after. */
+  close(): void;
+}
+
+type SpilledJudged = Omit<Judged, 'tids'> & { tids: { src: number[]; dst: number[] } };
+
+/**
+ * Takes each judged episode after the first (RunModel's onJudged) and writes it out. Findings stay
+ * in memory: the run lists them too, their lines are read back at the end, and a run has few.
+ */
+export class EpisodeSink {
+  private readonly spill = new Spill<SpilledJudged>();
+  private readonly findings = new Map<number, Finding[]>();
+
+  readonly take = (j: Judged): void => {
+    if (j.findings.length) this.findings.set(j.index, j.findings);
+    this.spill.push({ ...j, findings: [], tids: { src: [...j.tids.src], dst: [...j.tids.dst] } });
+  };
+
+  get count(): number {
+    return this.spill.count;
+  }
+
+  *read(): Generator<Judged> {
+    for (const j of this.spill.read()) yield { ...j, findings: this.findings.get(j.index) ?? [], tids: { src: new Set(j.tids.src), dst: new Set(j.tids.dst) } };
+  }
+
+  close(): void {
+    this.spill.close();
+  }
+}
+
+export function buildResult(x: ResultInputs): { result: RunResult; episodes: EpisodeStream | null } {
+  const { spec, model, counters, sink } = x;
   const { inputs, formats } = x.assembled;
   const { threads, versions, sideStats } = model;
   const { results, facts, writer } = x.judged;
   const rules = model.ruleSet.rules;
-  markDropped(results, counters, rules);
+  const dropped = droppedWhy(counters);
+  for (const r of results) markDropped(r, dropped, rules);
+  // Every episode in order: those kept, then those written out (each marked as it is read back).
+  const all = function* (): Generator<Judged> {
+    yield* results;
+    if (sink) for (const r of sink.read()) yield markDropped(r, dropped, rules);
+  };
   const main = results[0]!;
-  const several = results.length > 1;
+  const count = results.length + (sink?.count ?? 0);
+  const several = count > 1;
   // A clean rule the dropped-events step made inconclusive is no longer clean.
   const r0Undecided = (rule: string) => main.inconclusive.some((i) => i.rule === rule);
   const threadSummary = threads.summaryByKey(model.fileOf);
-  const findings: Finding[] = results.flatMap((r) => (several ? r.findings.map((f) => ({ ...f, episode: r.index })) : r.findings));
-  const inconclusive: Inconclusive[] = results.flatMap((r) => r.inconclusive.map((i) => (several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i)));
+  const findings: Finding[] = [];
+  const inconclusive: Inconclusive[] = [];
+  let statesDropped = 0;
+  for (const r of all()) {
+    for (const f of r.findings) findings.push(several ? { ...f, episode: r.index } : f);
+    for (const i of r.inconclusive) inconclusive.push(several ? { ...i, reason: `migration ${r.index}: ${i.reason}` } : i);
+    statesDropped += r.statesDropped;
+  }
   const notApplicable: NotApplicable[] = several ? [] : main.notApplicable;
   const { verdict, reasons } = decideVerdict(findings, inconclusive, sideStats.src.events + sideStats.dst.events > 0);
   const preempt = facts.preempt;
-  return {
+  const entry = episodeEntry(threadSummary);
+  const streamed = sink && several ? episodeStream(() => mapped(all(), entry), () => sink.close()) : null;
+  if (sink && !streamed) sink.close();
+  const result: RunResult = {
     name: spec.name,
     inputs,
     qemu: {
@@ -52,7 +107,7 @@ export function buildResult(x: ResultInputs): RunResult {
     ...(several ? {} : { clean: main.clean.filter((c) => !r0Undecided(c.rule)) }),
     rulesChecked: rules.map((r) => r.id),
     threads: threadSummary.map((k) => k.summary),
-    ...(several ? { episodes: episodesOf(results, threadSummary) } : {}),
+    ...(several && !streamed ? { episodes: results.map(entry) } : {}),
     stats: {
       lines: counters.reduce((a, c) => a + c.lines, 0),
       events: counters.reduce((a, c) => a + c.events, 0),
@@ -69,8 +124,21 @@ export function buildResult(x: ResultInputs): RunResult {
         .sort((a, b) => b.events - a.events)
         .slice(0, 20)
         .map((t) => ({ side: t.side, tid: t.tid, events: t.events })),
-      notes: runNotes(x, formats, facts, results),
+      notes: runNotes(x, formats, facts, count, statesDropped),
     },
+  };
+  return { result, episodes: streamed };
+}
+
+function* mapped<A, B>(xs: Iterable<A>, fn: (a: A) => B): Generator<B> {
+  for (const a of xs) yield fn(a);
+}
+
+function episodeStream(source: () => Iterable<EpisodeResult>, close: () => void): EpisodeStream {
+  return {
+    [Symbol.iterator]: () => source()[Symbol.iterator](),
+    map: (fn) => episodeStream(() => mapped(source(), fn), close),
+    close,
   };
 }
 
@@ -78,18 +146,21 @@ export function buildResult(x: ResultInputs): RunResult {
  * Events the backend itself lost (simple: DROPPED_EVENT): a rule that found nothing may have
  * missed its evidence in the gap, so "clean" becomes inconclusive (findings stand).
  */
-function markDropped(results: Judged[], counters: InputCounters[], rules: readonly Rule[]): void {
+function droppedWhy(counters: InputCounters[]): string | null {
   const dropped = counters.filter((c) => c.dropped > 0);
-  if (!dropped.length) return;
-  const why = `the trace backend dropped ${dropped.map((c) => `${c.dropped} events in ${c.path}`).join(' and ')}: a clean result cannot be trusted`;
-  for (const r of results) {
-    const decided = new Set([...r.findings.map((f) => f.rule), ...r.inconclusive.map((i) => i.rule), ...r.notApplicable.map((n) => n.rule)]);
-    for (const rule of rules) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
-  }
+  if (!dropped.length) return null;
+  return `the trace backend dropped ${dropped.map((c) => `${c.dropped} events in ${c.path}`).join(' and ')}: a clean result cannot be trusted`;
+}
+
+function markDropped(r: Judged, why: string | null, rules: readonly Rule[]): Judged {
+  if (why === null) return r;
+  const decided = new Set([...r.findings.map((f) => f.rule), ...r.inconclusive.map((i) => i.rule), ...r.notApplicable.map((n) => n.rule)]);
+  for (const rule of rules) if (!decided.has(rule.id)) r.inconclusive.push({ rule: rule.id, reason: why });
+  return r;
 }
 
 /** Each episode on its own, with its share of the thread summary in the summary's order. */
-function episodesOf(results: Judged[], keyed: Array<{ key: string; summary: RunResult['threads'][number] }>): NonNullable<RunResult['episodes']> {
+function episodeEntry(keyed: Array<{ key: string; summary: RunResult['threads'][number] }>): (r: Judged) => EpisodeResult {
   // A lookup, not a walk of the summary per episode.
   const summaryAt = new Map(keyed.map((k, i) => [k.key, i]));
   const episodeThreads = (tids: { src: Set<number>; dst: Set<number> }) =>
@@ -98,7 +169,7 @@ function episodesOf(results: Judged[], keyed: Array<{ key: string; summary: RunR
       .filter((i): i is number => i !== undefined)
       .sort((a, b) => a - b)
       .map((i) => keyed[i]!.summary);
-  return results.map((r) => {
+  return (r) => {
     const v = decideVerdict(r.findings, r.inconclusive, r.events > 0);
     return {
       index: r.index,
@@ -113,16 +184,16 @@ function episodesOf(results: Judged[], keyed: Array<{ key: string; summary: RunR
       threads: episodeThreads(r.tids),
       mode: r.mode,
     };
-  });
+  };
 }
 
-function runNotes(x: ResultInputs, formats: TraceFormat[], facts: RunFacts, results: Judged[]): string[] {
+function runNotes(x: ResultInputs, formats: TraceFormat[], facts: RunFacts, count: number, statesDropped: number): string[] {
   const { model } = x;
-  const notes = dataNotes(x.counters, formats, x.cuts, { ...facts, threads: model.threads, sides: { src: model.sideInfo('src'), dst: model.sideInfo('dst') } }, model.versions.contradictions(), results.reduce((a, r) => a + r.statesDropped, 0));
+  const notes = dataNotes(x.counters, formats, x.cuts, { ...facts, threads: model.threads, sides: { src: model.sideInfo('src'), dst: model.sideInfo('dst') } }, model.versions.contradictions(), statesDropped);
   notes.unshift(...(x.spec.notes ?? []), ...x.assembled.notes);
   if (model.unplaced > 0) notes.push(`${model.unplaced} events of a stream of both processes without thread ids could not be placed on either side (both sides log them: migrate_set_state, qemu_file_fclose, ...): rules that need them are inconclusive`);
   if (model.judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${model.judgedEarly} migrations was judged once ${x.keepOpen} later ones had begun, with what the trace had shown by then`);
-  if (results.length > 1) notes.unshift(`the trace holds ${results.length} migrations; each is analysed on its own (episodes)`);
+  if (count > 1) notes.unshift(`the trace holds ${count} migrations; each is analysed on its own (episodes)`);
   return notes;
 }
 

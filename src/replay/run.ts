@@ -12,13 +12,13 @@ import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import { RunModel } from './model.js';
 import type { ReplayObserver } from './observer.js';
 import { readBackTexts } from './read-back.js';
-import { buildResult } from './result.js';
+import { buildResult, EpisodeSink, type EpisodeStream } from './result.js';
 import { openInputs, replayStream, type OpenedInputs } from './stream.js';
 import type { InputCounters, TraceRecord } from '../ingest/trace-input.js';
 
 export type { RunSpec } from '../assembly/types.js';
 export type { ReplayObserver } from './observer.js';
-export { decideVerdict } from './result.js';
+export { decideVerdict, type EpisodeStream } from './result.js';
 
 /**
  * Migrations of one trace whose model is kept open at a time. An older one is judged when this many
@@ -64,18 +64,38 @@ export interface PreparedRun {
 }
 
 export async function analyzeRun(spec: RunSpec, opts: AnalyzeOptions): Promise<RunResult> {
+  return (await analyze(spec, opts, null)).result;
+}
+
+/**
+ * The same, for a report written as a stream: each migration after the first is written out once
+ * judged (replay/spill.ts) instead of kept, and its report entry is read back from `episodes`
+ * (in order, as often as needed; null when the trace holds one migration). The result has no
+ * `episodes` then; everything else is as analyzeRun's. Close `episodes` when done.
+ */
+export async function analyzeRunStreamed(spec: RunSpec, opts: AnalyzeOptions): Promise<{ result: RunResult; episodes: EpisodeStream | null }> {
+  const sink = new EpisodeSink();
+  try {
+    return await analyze(spec, opts, sink);
+  } catch (e) {
+    sink.close();
+    throw e;
+  }
+}
+
+async function analyze(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeSink | null): Promise<{ result: RunResult; episodes: EpisodeStream | null }> {
   const prepared = opts.prepared;
   const assembled = prepared?.assembled ?? (await assembleRun(spec, opts.catalog, opts.traceEvents));
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   const others = opts.observers ?? [];
-  const model = new RunModel(spec, assembled, { catalog: opts.catalog, rules: opts.rules, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)) });
+  const model = new RunModel(spec, assembled, { catalog: opts.catalog, rules: opts.rules, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)), ...(sink ? { onJudged: sink.take } : {}) });
   const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText) });
   await replayStream(opened, [model, ...others], opts.onProgress);
   const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));
   model.cutOf = cutOfSide(assembled, cuts);
   const judged = model.judgeRest();
   await readBackTexts(model.leftInFile, model.fileOf);
-  return buildResult({ spec, assembled, model, judged, counters: opened.counters, samples: opened.samples, cuts, keepOpen });
+  return buildResult({ spec, assembled, model, judged, counters: opened.counters, samples: opened.samples, cuts, keepOpen, ...(sink ? { sink } : {}) });
 }
 
 /** Per input, why it ends early: what comes after its cut is unknown, not absent. */

@@ -18,7 +18,7 @@ import { exclusiveSide } from '../model/side.js';
 import type { Catalog } from '../model/catalog.js';
 import type { EpisodeResult, Finding, Inconclusive, ModeInference, RunResult, Side, TestResult, UnparsedSample } from '../types.js';
 import type { ReplayObserver } from './observer.js';
-import { analyzeRun, decideVerdict, type AnalyzeOptions } from './run.js';
+import { analyzeRun, analyzeRunStreamed, decideVerdict, type AnalyzeOptions, type EpisodeStream } from './run.js';
 
 /**
  * Per test of a suite's log, what watches that test's replay (a timeline of its own: the tests'
@@ -34,7 +34,11 @@ export interface SpecOptions extends AnalyzeOptions {
   perTest?: (test: string) => TestWatch;
 }
 
-export async function analyzeSpec(spec: RunSpec, opts: SpecOptions): Promise<RunResult> {
+/**
+ * With `onEpisodes`, a plain run (not a suite's tests) is analysed for a streamed report
+ * (analyzeRunStreamed): its migrations come to `onEpisodes`, not in the result.
+ */
+export async function analyzeSpec(spec: RunSpec, opts: SpecOptions, onEpisodes?: (episodes: EpisodeStream | null) => void): Promise<RunResult> {
   if (spec.qtestLog) return analyzeTestThreads(spec, spec.qtestLog, opts);
   const only = spec.inputs.length === 1 ? spec.inputs[0]! : undefined;
   if (only && only.path !== STDIN && only.side === undefined && only.tid === undefined && (await looksLikeQtestStream(only.path))) {
@@ -45,7 +49,10 @@ export async function analyzeSpec(spec: RunSpec, opts: SpecOptions): Promise<Run
     }
   }
   if (only && only.path === STDIN && only.side === undefined && only.format === undefined && (await looksLikeQtestStream(STDIN))) return fromSpool(spec, opts);
-  return analyzeRun(spec, opts);
+  if (!onEpisodes) return analyzeRun(spec, opts);
+  const { result, episodes } = await analyzeRunStreamed(spec, opts);
+  onEpisodes(episodes);
+  return result;
 }
 
 /**

@@ -6,6 +6,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { RULES } from '../rules/index.js';
 import type { Finding, Location, Report, RunResult, Severity } from '../types.js';
 import { fingerprint, FINGERPRINT_VERSION } from './fingerprint.js';
+import { jsonPieces } from './json.js';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 
@@ -104,6 +105,17 @@ function result(f: Finding, run: RunResult, ruleIndex: number, cwd: string | und
 }
 
 export function renderSarif(report: Report, opts: SarifOptions = {}): string {
+  return `${JSON.stringify(sarifDocument(report, opts, false), null, 2)}\n`;
+}
+
+/** renderSarif's text in pieces: each result written as it is made, never the whole document as one string. */
+export function* renderSarifPieces(report: Report, opts: SarifOptions = {}): Generator<string> {
+  yield* jsonPieces(sarifDocument(report, opts, true));
+  yield '\n';
+}
+
+/** The SARIF log; with `lazy`, its results are an iterable that makes each one when read. */
+function sarifDocument(report: Report, opts: SarifOptions, lazy: boolean) {
   const cwd = opts.cwd;
   const ruleIds = RULES.map((r) => r.id);
   const notifications = report.runs.flatMap((run) => [
@@ -117,7 +129,10 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
     ...run.dataQuality.notes.map((n) => ({ level: 'note', message: { text: `${run.name}: ${n}` }, descriptor: { id: 'data-quality' }, properties: { run: run.name } })),
   ]);
   const unusable = (report.unusable ?? []).map((u) => ({ level: 'error', message: { text: `${u.run}: not checked: ${u.error}` }, descriptor: { id: 'input-error' }, properties: { run: u.run } }));
-  const sarif = {
+  const results = function* () {
+    for (const run of report.runs) for (const f of run.findings) yield result(f, run, ruleIds.indexOf(f.rule), cwd);
+  };
+  return {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [
@@ -145,7 +160,7 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
         },
         invocations: [{ executionSuccessful: unusable.length === 0, toolExecutionNotifications: [...unusable, ...notifications] }],
         columnKind: 'unicodeCodePoints',
-        results: report.runs.flatMap((run) => run.findings.map((f) => result(f, run, ruleIds.indexOf(f.rule), cwd))),
+        results: lazy ? { [Symbol.iterator]: results } : [...results()],
         properties: {
           runs: report.runs.map((r) => ({ name: r.name, verdict: r.verdict, verdictReasons: r.verdictReasons, inputs: r.inputs.map((i) => repoPath(i.path, cwd)), ...(r.tests ? { tests: r.tests.map((t) => ({ name: t.name, tap: t.tap, verdict: t.verdict })) } : {}) })),
           ...(report.baselineGone ? { baselineGone: report.baselineGone } : {}),
@@ -154,5 +169,4 @@ export function renderSarif(report: Report, opts: SarifOptions = {}): string {
       },
     ],
   };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
 }

@@ -4,10 +4,12 @@
 import { threadLabel } from './thread-label.js';
 import { evidenceText, headings } from './evidence.js';
 import chalk from 'chalk';
-import type { Finding, Location, Report, RunResult } from '../types.js';
+import type { EpisodeResult, Finding, Location, Report, RunResult } from '../types.js';
 
 export interface TextOptions {
   verbose: boolean;
+  /** A run's migrations read back one at a time (a streamed report) instead of its `episodes`. */
+  episodesOf?: (run: RunResult) => Iterable<EpisodeResult> | undefined;
 }
 
 const SEV = {
@@ -77,8 +79,9 @@ function verdictWord(r: RunResult): string {
   return chalk.green.bold('CLEAN');
 }
 
-function renderRun(r: RunResult, opts: TextOptions): string[] {
-  const out: string[] = [chalk.bold(`━━ ${r.name}`)];
+// A generator of lines: a run of thousands of migrations lists each, and is never one string.
+function* renderRun(r: RunResult, opts: TextOptions): Generator<string> {
+  let out: string[] = [chalk.bold(`━━ ${r.name}`)];
   for (const i of r.inputs) {
     // The path once, relative to the run where it lies in it; the side's evidence names it again.
     const rel = i.path.startsWith(`${r.name}/`) ? i.path.slice(r.name.length + 1) : i.path;
@@ -94,15 +97,18 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
     for (const t of r.threads) out.push(chalk.dim(`  thread ${t.side}:${t.tid} ${t.role} — ${t.how}, ${t.events} events`));
   }
   out.push('');
-  if (r.tests) out.push(...renderTests(r), '');
-  else if (r.episodes) {
-    out.push(`  ${chalk.underline('Migrations in this trace')}:`);
-    for (const e of r.episodes) {
+  yield* out;
+  out = [];
+  const episodes = opts.episodesOf?.(r) ?? r.episodes;
+  if (r.tests) yield* [...renderTests(r), ''];
+  else if (episodes) {
+    yield `  ${chalk.underline('Migrations in this trace')}:`;
+    for (const e of episodes) {
       const states = [e.states.src.length ? `src ${e.states.src.join('→')}` : '', e.states.dst.length ? `dst ${e.states.dst.join('→')}` : ''].filter(Boolean).join('; ');
       const word = e.verdict === 'findings' ? chalk.red('findings') : e.verdict === 'inconclusive' ? chalk.yellow('inconclusive') : chalk.green('clean');
-      out.push(`    ${String(e.index).padStart(3)}. ${word}${e.findings.length ? ` (${e.findings.map((f) => f.rule).join(', ')})` : ''}  ${chalk.dim(`${ts(e.from)}–${ts(e.to)}  ${states}`)}`);
+      yield `    ${String(e.index).padStart(3)}. ${word}${e.findings.length ? ` (${e.findings.map((f) => f.rule).join(', ')})` : ''}  ${chalk.dim(`${ts(e.from)}–${ts(e.to)}  ${states}`)}`;
     }
-    out.push('');
+    yield '';
   }
   const binary = new Set(r.inputs.filter((i) => i.format === 'simple').map((i) => i.path));
   if (r.tests) {
@@ -136,7 +142,7 @@ function renderRun(r: RunResult, opts: TextOptions): string[] {
   }
   for (const why of r.verdictReasons) out.push(`  ${chalk.yellow('inconclusive because')} ${why}`);
   out.push('');
-  return out;
+  yield* out;
 }
 
 /** A test suite's log: each test, its TAP result and verdict (or why it has none). */
@@ -217,15 +223,27 @@ function quiet(r: RunResult, opts: TextOptions, batch: boolean): boolean {
 }
 
 export function renderText(report: Report, opts: TextOptions): string {
-  const out: string[] = [];
-  const batch = report.runs.length > 1;
-  if (batch) out.push(summaryTable(report.runs)[0]!, '');
-  for (const r of report.runs) {
-    if (quiet(r, opts, batch)) out.push(summaryLine(r));
-    else out.push(...renderRun(r, opts));
+  return `${[...textLines(report, opts)].join('\n')}\n`;
+}
+
+/** renderText's text in pieces (a line each), for a report too long to be one string. */
+export function* renderTextPieces(report: Report, opts: TextOptions): Generator<string> {
+  let any = false;
+  for (const line of textLines(report, opts)) {
+    any = true;
+    yield `${line}\n`;
   }
-  if (batch) out.push('', ...summaryTable(report.runs));
-  else for (const r of report.runs) out.push(summaryLine(r));
-  for (const u of report.unusable ?? []) out.push(chalk.red(`✖ ${u.run}: not checked, its input cannot be read: ${u.error}`));
-  return `${out.join('\n')}\n`;
+  if (!any) yield '\n';
+}
+
+function* textLines(report: Report, opts: TextOptions): Generator<string> {
+  const batch = report.runs.length > 1;
+  if (batch) yield* [summaryTable(report.runs)[0]!, ''];
+  for (const r of report.runs) {
+    if (quiet(r, opts, batch)) yield summaryLine(r);
+    else yield* renderRun(r, opts);
+  }
+  if (batch) yield* ['', ...summaryTable(report.runs)];
+  else for (const r of report.runs) yield summaryLine(r);
+  for (const u of report.unusable ?? []) yield chalk.red(`✖ ${u.run}: not checked, its input cannot be read: ${u.error}`);
 }

@@ -1,7 +1,7 @@
 // `migtrace check`: analyse runs and report. IO lives here; analysis in replay/, rendering in report/,
 // baseline and suppression matching in baseline/. stdout carries only the report in --format;
 // side artifacts (--sarif/--junit/--json) go to files, everything else to stderr.
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { applyBaseline, baselineEntries, BaselineError, parseBaseline, serializeBaseline } from '../../baseline/baseline.js';
@@ -10,11 +10,12 @@ import { loadCatalog } from '../../model/catalog.js';
 import { resolveRuns } from '../../assembly/folders.js';
 import type { RunSpec } from '../../assembly/types.js';
 import { analyzeSpec } from '../../replay/tests.js';
+import type { EpisodeStream } from '../../replay/run.js';
 import { fingerprint } from '../../report/fingerprint.js';
-import { FORMATS, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
+import { FORMATS, PIECES, renderMarkdownSummary, REPORTERS, type Format } from '../../report/index.js';
 import { renderSummary } from '../../report/text.js';
 import { RULES } from '../../rules/index.js';
-import { keptRules, RuleSelectionError, selectRules } from '../select.js';
+import { keptRules, RuleSelectionError, selectEpisode, selectRules } from '../select.js';
 import type { Report, RunResult, UnusableRun } from '../../types.js';
 import { UsageError } from '../errors.js';
 import { EXIT_HELP, exitCodeFor, isActionable, type FailOn } from '../exit-codes.js';
@@ -27,7 +28,7 @@ import { TestTimelines, type TestSection } from '../../timeline/tests.js';
 import type { TimelineData } from '../../timeline/types.js';
 import { FORMAT_NAMES, InputError } from '../../ingest/trace-input.js';
 import { VERSION } from '../version.js';
-import { setAsciiOutput, writeErr, writeOut } from '../output.js';
+import { batches, setAsciiOutput, writeErr, writeOutPieces } from '../output.js';
 import { cliIo, setExitCode } from '../io.js';
 
 export interface CheckArgs {
@@ -138,6 +139,18 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   if (kept.size === 0) throw new UsageError('--select/--ignore leave no rule to check');
   const catalog = loadCatalog(args.catalog);
   const specs = await resolveRuns(args.paths, { src: list(args.src), dst: list(args.dst) }, args['input-format']);
+  // A run's migrations written out as judged and read back as the report is written, so memory
+  // does not grow with their number: one run (a batch's results come whole from its workers) and
+  // no --html (its page holds every run's data).
+  const streamed = new Map<RunResult, EpisodeStream>();
+  try {
+    return await checkRuns(args, specs, kept, catalog, streamed);
+  } finally {
+    for (const s of streamed.values()) s.close();
+  }
+}
+
+async function checkRuns(args: CheckArgs, specs: RunSpec[], kept: Set<string>, catalog: ReturnType<typeof loadCatalog>, streamed: Map<RunResult, EpisodeStream>): Promise<number> {
   const progress = makeProgress(!args.quiet);
   const runs: RunResult[] = [];
   // --html: each run's timeline, collected by watching its one replay (index for index with runs).
@@ -145,7 +158,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
   const testSections: TestSection[][] = [];
   // In a batch, a run whose input cannot be read is reported beside the others, not fatal to them.
   const unusable: UnusableRun[] = [];
-  const keep = (spec: RunSpec, r: RunResult | InputError, timeline?: TimelineCollector | TimelineData, tests?: TestSection[]) => {
+  const keep = (spec: RunSpec, r: RunResult | InputError, timeline?: TimelineCollector | TimelineData, tests?: TestSection[], episodes?: EpisodeStream | null) => {
     if (r instanceof InputError) {
       unusable.push({ run: spec.name, inputs: spec.inputs.map((i) => i.path), error: r.message });
       diag(r.message);
@@ -153,6 +166,7 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     }
     const run = selectRules(r, kept);
     runs.push(run);
+    if (episodes) streamed.set(run, run === r ? episodes : episodes.map((e) => selectEpisode(e, kept)));
     if (timeline) timelines.push(timeline instanceof TimelineCollector ? timeline.finish(run) : timeline);
     // A suite's log: a timeline per test (its section replaces the run's in the HTML report).
     if (tests?.length) testSections[runs.length - 1] = tests;
@@ -176,8 +190,10 @@ export async function runCheck(args: CheckArgs): Promise<number> {
       try {
         const collector = args.html ? htmlCollector(specs.length > 1) : undefined;
         const tests = args.html ? new TestTimelines(testHtmlCollector, (x) => selectRules(x, kept)) : undefined;
-        const r = await analyzeSpec(spec, { rules: RULES, ...common, catalog, ...(collector && tests ? { observers: [collector], perTest: tests.watch } : {}), onProgress: (done, total) => progress.update(spec.name, done, total) });
-        keep(spec, r, collector, tests?.sections);
+        const opts = { rules: RULES, ...common, catalog, ...(collector && tests ? { observers: [collector], perTest: tests.watch } : {}), onProgress: (done: number, total: number) => progress.update(spec.name, done, total) };
+        let episodes: EpisodeStream | null = null;
+        const r = await analyzeSpec(spec, opts, specs.length === 1 && !collector ? (e) => (episodes = e) : undefined);
+        keep(spec, r, collector, tests?.sections, episodes);
       } catch (e) {
         // One run alone: its input error is the outcome (exit 2, no report).
         if (!(e instanceof InputError) || specs.length === 1) throw e;
@@ -199,11 +215,11 @@ export async function runCheck(args: CheckArgs): Promise<number> {
     diag(`wrote baseline ${args['write-baseline']}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}`);
   }
 
-  const opts = { verbose: args.verbose, cwd: process.cwd() };
-  await writeOut(args.summary ? renderSummary(report) : REPORTERS[args.format](report, opts));
-  if (args.sarif) await writeArtifact(args.sarif, REPORTERS.sarif(report, opts), '--sarif');
+  const opts = { verbose: args.verbose, cwd: process.cwd(), episodesOf: (r: RunResult) => streamed.get(r) };
+  await writeOutPieces(args.summary ? [renderSummary(report)] : PIECES[args.format](report, opts));
+  if (args.sarif) await writeArtifact(args.sarif, PIECES.sarif(report, opts), '--sarif');
   if (args.junit) await writeArtifact(args.junit, REPORTERS.junit(report, opts), '--junit');
-  if (args.json) await writeArtifact(args.json, REPORTERS.json(report), '--json');
+  if (args.json) await writeArtifact(args.json, PIECES.json(report, opts), '--json');
   if (args.html) await writeHtmlReport(report, timelines, args.html, testSections);
   const summary = cliIo().env.GITHUB_STEP_SUMMARY;
   if (args.format === 'github' && summary) {
@@ -228,10 +244,19 @@ async function readText(path: string, option: string): Promise<string> {
   }
 }
 
-async function writeArtifact(path: string, text: string, option: string): Promise<void> {
+/** A side report; in pieces, it is written as it is made. */
+async function writeArtifact(path: string, text: string | Iterable<string>, option: string): Promise<void> {
   try {
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
+    if (typeof text === 'string') await writeFile(path, text);
+    else {
+      const file = await open(path, 'w');
+      try {
+        for (const b of batches(text)) await file.writeFile(b); // each from where the last ended
+      } finally {
+        await file.close();
+      }
+    }
   } catch (e) {
     throw new UsageError(`${option} ${path}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
