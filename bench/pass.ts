@@ -1,6 +1,6 @@
 // One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -97,13 +97,15 @@ const [kind, ...files] = process.argv.slice(2);
 const readlineIso = (files: string[]) => readlineRegex(files, ISO_LINE);
 const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'cli' ? cli : kind === 'simpletrace' ? simpletrace : null;
 if (!fn) throw new Error(`unknown pass ${kind}`);
+const threads = threadCpu();
 const t0 = performance.now();
 const c0 = process.cpuUsage();
 const r = await fn(files);
+threads.poll();
 const ms = performance.now() - t0;
 const cpu = process.cpuUsage(c0);
 // CPU time (user + system) is reported beside wall time: on a busy machine it is the steadier measure.
-process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainThreadCpuMs(), childCpuMs: childrenCpuMs(), ...r, maxRssKiB: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, mainCpuMs: mainThreadCpuMs(), threadsCpuMs: threads.ms(), childCpuMs: childrenCpuMs(), ...r, maxRssKiB: process.resourceUsage().maxRSS }));
 
 /** CPU time of the waited-for child processes (simpletrace.py), from /proc (Linux; null elsewhere). */
 function childrenCpuMs(): number | null {
@@ -125,4 +127,38 @@ function mainThreadCpuMs(): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU time of each thread of this process, busiest first (Linux; [] elsewhere): worker threads
+ * end before the pass does, so /proc is read every 20 ms and each thread's last figure kept. It
+ * says how much of a pass could run at once: V8's own threads (collector, compiler) keep a second
+ * core partly busy even when one thread analyses.
+ */
+function threadCpu(): { poll(): void; ms(): number[] } {
+  const last = new Map<string, number>();
+  const poll = () => {
+    try {
+      for (const t of readdirSync('/proc/self/task')) {
+        try {
+          const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          last.set(t, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+        } catch {
+          // the thread ended between the listing and the read: its previous figure stays
+        }
+      }
+    } catch {
+      // no /proc
+    }
+  };
+  const timer = setInterval(poll, 20);
+  timer.unref();
+  return {
+    poll,
+    ms: () => {
+      clearInterval(timer);
+      return [...last.values()].filter((x) => x > 0).sort((a, b) => b - a);
+    },
+  };
 }
