@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { renderGithub } from '../src/report/github.js';
 import { renderJunit } from '../src/report/junit.js';
 import type { Report } from '../src/types.js';
 import { cli, finding, FIXTURE_RUNS, loc, RACY_RUNS, report, run } from './helpers.js';
@@ -147,5 +148,21 @@ describe('JUnit escaping and acceptance', () => {
     assert.equal(cases.length, 1);
     assert.match(cases[0]!.failure!['@_message'], /^2 findings: /);
     assert.match(cases[0]!.failure!['#text'], /src\.log:99/);
+  });
+});
+
+describe('a binary (simple) trace names records, not lines, in every report', () => {
+  const simple = run('r', [finding({ locations: [loc({ file: 'r/src.simple', line: 42 }), loc({ file: 'r/src.simple', line: 40, role: 'rp' })] })], {
+    inputs: [{ path: 'r/src.simple', side: 'src', sideEvidence: 'forced', format: 'simple' }],
+  });
+  it('JUnit says `file record N`', () => {
+    const body = parse(renderJunit(report([simple]))).testsuites.testsuite[0]!.testcase.find((k) => k.failure)!.failure!['#text'];
+    assert.match(body, /r\/src\.simple record 42/);
+    assert.doesNotMatch(body, /src\.simple:\d/);
+  });
+  it('GitHub annotations say `file record N` in the message', () => {
+    const out = renderGithub(report([simple]));
+    assert.match(out, /src\.simple record 42/);
+    assert.doesNotMatch(out, /src\.simple:4\d/);
   });
 });

@@ -2,6 +2,7 @@
 // nobody accepted, on the trace line of its first access. GitHub shows at most 10 annotations of
 // each level per step and drops the rest silently, so past 9 the 10th says how many were left out.
 import type { Finding, Report, RunResult } from '../types.js';
+import { binaryInputs } from './place.js';
 import { findingBody } from './junit.js';
 import { isAccepted, repoPath } from './sarif.js';
 
@@ -42,7 +43,7 @@ function forFinding(f: Finding, run: RunResult, cwd: string | undefined): Annota
   const first = f.locations[0];
   const props: Record<string, string | number> = first ? { file: repoPath(first.file, cwd), line: Math.max(1, first.line) } : {};
   props.title = `migtrace ${f.rule} (${run.name})`;
-  return { level: LEVEL[f.severity], props, message: findingBody(f, cwd) };
+  return { level: LEVEL[f.severity], props, message: findingBody(f, cwd, binaryInputs(run)) };
 }
 
 export function renderGithub(report: Report, opts: GithubOptions = {}): string {

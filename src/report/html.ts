@@ -10,6 +10,7 @@
 // <script type="application/json"> with <, >, & and U+2028/9 escaped, so no trace line can close
 // the element; the page's script inserts text with textContent only.
 import { readFileSync } from 'node:fs';
+import { binaryInputs, placeOf } from './place.js';
 import { computeSpans } from '../timeline/spans.js';
 import { planTracks } from '../timeline/tracks.js';
 import { initialView } from '../timeline/windows.js';
@@ -148,6 +149,7 @@ ${samples.length ? `<details><summary>Unparsed lines (${r.stats.unparsed})</summ
 
 function findingsHtml(r: RunResult, runIdx: number): string {
   if (!r.findings.length) return '<p class="muted">No findings.</p>';
+  const binary = binaryInputs(r);
   return `<ol class="findings">${r.findings
     .map(
       (f, fi) => `<li class="finding sev-${esc(f.severity)}" id="r${runIdx}-f${fi}">
@@ -156,7 +158,7 @@ function findingsHtml(r: RunResult, runIdx: number): string {
 <ul class="locs">${f.locations
         .map(
           (l, li) =>
-            `<li><button class="loc" data-run="${runIdx}" data-f="${fi}" data-l="${li}" title="Show on the timeline">${esc(l.file)}:${l.line}</button> <span class="who">${esc(l.side ?? '?')}:${esc(l.role)} ${l.tid ?? ''}</span> <code>${esc(l.event)}</code>${l.note ? `<div class="note">${esc(l.note)}</div>` : ''}</li>`,
+            `<li><button class="loc" data-run="${runIdx}" data-f="${fi}" data-l="${li}" title="Show on the timeline">${esc(placeOf(l, binary))}</button> <span class="who">${esc(l.side ?? '?')}:${esc(l.role)} ${l.tid ?? ''}</span> <code>${esc(l.event)}</code>${l.note ? `<div class="note">${esc(l.note)}</div>` : ''}</li>`,
         )
         .join('')}</ul>
 ${f.commits.length ? `<div class="muted">guards QEMU ${f.commits.map(esc).join(', ')}</div>` : ''}</li>`,

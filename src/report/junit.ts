@@ -5,6 +5,7 @@
 // evidence in <system-out>; inconclusive and not-applicable rules are <skipped>. A test suite's log
 // (qtest) has one case per test it ran instead.
 import { threadLabel } from './thread-label.js';
+import { binaryInputs, placeOf } from './place.js';
 import { RULES } from '../rules/index.js';
 import { evidenceText, headings } from './evidence.js';
 import type { Finding, Location, Report, RunResult, UnusableRun } from '../types.js';
@@ -45,21 +46,22 @@ function ts(t: number | null): string {
   return t === null ? '-' : t.toFixed(6);
 }
 
-function access(label: string, l: Location, cwd: string | undefined): string[] {
-  const out = [`  ${label.padEnd(15)} ${repoPath(l.file, cwd)}:${l.line}  ${threadLabel(l)}  ${l.event}  @${ts(l.ts)}`];
+function access(label: string, l: Location, cwd: string | undefined, binary: ReadonlySet<string>): string[] {
+  const out = [`  ${label.padEnd(15)} ${placeOf(l, binary, repoPath(l.file, cwd))}  ${threadLabel(l)}  ${l.event}  @${ts(l.ts)}`];
   if (l.note) out.push(`  ${''.padEnd(15)} ${l.note}`);
   if (l.text) out.push(`  ${''.padEnd(15)} | ${l.text}`);
   return out;
 }
 
 /** Both accesses (file:line, TID, role, event, time), then the context, then how to follow up. */
-export function findingBody(f: Finding, cwd: string | undefined): string {
+/** `binary`: the run's binary inputs (binaryInputs), whose locations are records, not lines. */
+export function findingBody(f: Finding, cwd: string | undefined, binary: ReadonlySet<string> = new Set()): string {
   const [first, second, ...rest] = f.locations;
   const out = [`[${f.severity}] ${f.rule} [${evidenceText(f.evidence)}]${f.object ? ` on ${f.object}` : ''}`, f.message];
   const head = headings(f);
-  if (first) out.push(...access(`${head.first}:`, first, cwd));
-  if (second) out.push(...access(`${head.second}:`, second, cwd));
-  for (const l of rest) out.push(...access('Context:', l, cwd));
+  if (first) out.push(...access(`${head.first}:`, first, cwd, binary));
+  if (second) out.push(...access(`${head.second}:`, second, cwd, binary));
+  for (const l of rest) out.push(...access('Context:', l, cwd, binary));
   if (f.baseline === 'known') out.push('  accepted: in the baseline');
   if (f.suppressed) out.push(`  accepted: suppressed by ${f.suppressed.source}${f.suppressed.until ? ` until ${f.suppressed.until}` : ''}: ${f.suppressed.reason}`);
   out.push(`  fingerprint: ${f.fingerprint ?? fingerprint(f)}`);
@@ -90,10 +92,10 @@ function testCase(r: RunResult, id: string, cwd: string | undefined): Case {
   const failing = fs.filter((f) => f.severity !== 'info' && !isAccepted(f));
   const passing = fs.filter((f) => !failing.includes(f));
   const head = `    <testcase${attrs({ classname: r.name, name: id, time: 0 })}`;
-  const out = passing.length ? `      <system-out>${escapeText(passing.map((f) => findingBody(f, cwd)).join('\n\n'))}</system-out>\n` : '';
+  const out = passing.length ? `      <system-out>${escapeText(passing.map((f) => findingBody(f, cwd, binaryInputs(r))).join('\n\n'))}</system-out>\n` : '';
   if (failing.length) {
     const message = failing.length === 1 ? firstSentence(failing[0]!.message) : `${failing.length} findings: ${firstSentence(failing[0]!.message)}`;
-    const body = failing.map((f) => findingBody(f, cwd)).join('\n\n');
+    const body = failing.map((f) => findingBody(f, cwd, binaryInputs(r))).join('\n\n');
     return { xml: `${head}>\n      <failure${attrs({ message, type: id })}>${escapeText(body)}</failure>\n${out}    </testcase>`, failed: true, skipped: false };
   }
   const inc = r.inconclusive.find((i) => i.rule === id);
@@ -115,10 +117,10 @@ function suiteTestCases(r: RunResult, cwd: string | undefined): Case[] {
     const failing = fs.filter((f) => f.severity !== 'info' && !isAccepted(f));
     const passing = fs.filter((f) => !failing.includes(f));
     const head = `    <testcase${attrs({ classname: r.name, name: t.name, time: 0 })}`;
-    const out = passing.length ? `      <system-out>${escapeText(passing.map((f) => findingBody(f, cwd)).join('\n\n'))}</system-out>\n` : '';
+    const out = passing.length ? `      <system-out>${escapeText(passing.map((f) => findingBody(f, cwd, binaryInputs(r))).join('\n\n'))}</system-out>\n` : '';
     if (failing.length) {
       const message = `${t.tap ?? 'no TAP result'}: ${failing.map((f) => `${f.rule} [${evidenceText(f.evidence)}]`).join(', ')}`;
-      return { xml: `${head}>\n      <failure${attrs({ message, type: failing[0]!.rule })}>${escapeText(failing.map((f) => findingBody(f, cwd)).join('\n\n'))}</failure>\n${out}    </testcase>`, failed: true, skipped: false };
+      return { xml: `${head}>\n      <failure${attrs({ message, type: failing[0]!.rule })}>${escapeText(failing.map((f) => findingBody(f, cwd, binaryInputs(r))).join('\n\n'))}</failure>\n${out}    </testcase>`, failed: true, skipped: false };
     }
     if (t.verdict !== 'clean') {
       const message = t.verdict === null ? `not in the log: ${t.notes[t.notes.length - 1] ?? ''}` : `inconclusive: ${t.verdictReasons.join('; ')}`;

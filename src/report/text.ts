@@ -2,6 +2,7 @@
 // of the conflict (ThreadSanitizer style: each access with file:line, TID, role, event, time),
 // what every rule concluded, data quality, and one summary line per run at the end.
 import { threadLabel } from './thread-label.js';
+import { binaryInputs, placeOf } from './place.js';
 import { evidenceText, headings } from './evidence.js';
 import chalk from 'chalk';
 import type { EpisodeResult, Finding, Location, Report, RunResult } from '../types.js';
@@ -18,18 +19,13 @@ const SEV = {
   info: (s: string) => chalk.cyan.bold(s),
 };
 
-/** `file:line`; a binary trace (the simple backend) has records, not lines. */
-function where(l: Location, binary: ReadonlySet<string>): string {
-  return binary.has(l.file) ? `${l.file} record ${l.line}` : `${l.file}:${l.line}`;
-}
-
 function ts(t: number | null): string {
   return t === null ? '-' : t.toFixed(6);
 }
 
 function locLine(l: Location, indent: string, binary: ReadonlySet<string>): string[] {
   const who = threadLabel(l);
-  const out = [`${indent}${chalk.bold(where(l, binary))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
+  const out = [`${indent}${chalk.bold(placeOf(l, binary))}  ${who}  @${ts(l.ts)}  ${chalk.magenta(l.event)}`];
   if (l.note) out.push(`${indent}  ${chalk.dim('↳')} ${l.note}`);
   if (l.text) out.push(`${indent}  ${chalk.dim(`| ${l.text}`)}`);
   return out;
@@ -110,7 +106,7 @@ function* renderRun(r: RunResult, opts: TextOptions): Generator<string> {
     }
     yield '';
   }
-  const binary = new Set(r.inputs.filter((i) => i.format === 'simple').map((i) => i.path));
+  const binary = binaryInputs(r);
   if (r.tests) {
     for (const t of r.tests.filter((x) => r.findings.some((f) => f.test === x.name))) {
       out.push(chalk.bold(`  ── test ${t.name}${t.tap ? ` (${t.tap.split(' ').slice(0, -1).join(' ')})` : ''}`), '');
