@@ -4,7 +4,7 @@
 // before the offending access. That test must never read clean, and the run never exit 0.
 // (Separate source/destination files: silent-pass.test.ts.) About 25 s a log.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
