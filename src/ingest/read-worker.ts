@@ -1,8 +1,9 @@
 // Worker-thread entry: reads one input with its format's reader (any format, .gz included) and
 // posts the records in encoded batches (record-codec.ts), so parsing runs beside the replay on
 // another core. At most WINDOW batches are in flight: the reader waits for the replay, and memory
-// stays bounded whatever the input's size.
-import { parentPort, workerData } from 'node:worker_threads';
+// stays bounded whatever the input's size. The thread may start before its input is known
+// (worker-read.ts warmReaders): its first message is the input's spec, the others are credits.
+import { parentPort } from 'node:worker_threads';
 import { RecordEncoder } from './record-codec.js';
 import type { EncodedBatch } from './records.js';
 import { InputError, newCounters } from './records.js';
@@ -11,17 +12,23 @@ import type { UnparsedSample } from '../types.js';
 import { matchersOf } from '../model/catalog.js';
 import type { WorkerReadSpec } from './worker-read.js';
 
-const spec = workerData as WorkerReadSpec;
 const port = parentPort!;
-let credits = spec.window;
+let credits = 0;
 let wake: (() => void) | null = null;
-port.on('message', () => {
-  credits++;
+port.on('message', (m: WorkerReadSpec | number) => {
+  if (typeof m === 'number') credits += m;
+  else {
+    credits = m.window;
+    main(m).catch((e: unknown) => {
+      const err = e as Error;
+      port.postMessage({ type: 'error', input: e instanceof InputError, message: err.message });
+    });
+  }
   wake?.();
   wake = null;
 });
 
-async function main(): Promise<void> {
+async function main(spec: WorkerReadSpec): Promise<void> {
   const counters = newCounters(spec.path);
   let samples: UnparsedSample[] = [];
   const format = withFormatOptions(formatByName(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
@@ -48,7 +55,3 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'end', counters, samples });
 }
 
-main().catch((e: unknown) => {
-  const err = e as Error;
-  port.postMessage({ type: 'error', input: e instanceof InputError, message: err.message });
-});

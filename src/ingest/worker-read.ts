@@ -36,6 +36,14 @@ type Msg =
  */
 export const WORKER_MIN_BYTES = 96 * 1048576;
 
+/**
+ * Once an input has a thread of its own, the replay thread is the slower one: every other input of
+ * 8 MiB or more gets a thread too, so this one only replays. On the 128 MiB bench slice (16 MB
+ * source, 119 MB destination) the source's thread took the replay thread from 1.00-1.13 to 0.93 CPU
+ * seconds and the check 8-12% less time, for 15-25 MiB more peak RSS (3 rounds, bench/pass.js).
+ */
+export const COMPANION_MIN_BYTES = 8 * 1048576;
+
 /** Cores left once this thread replays. */
 export function spareCores(): number {
   return availableParallelism() - 1;
@@ -44,26 +52,50 @@ export function spareCores(): number {
 /**
  * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
  * of trace text (bytes.ts traceBytesEstimate), one per spare core (each worker is a V8 heap of its
- * own, tens of MiB: more threads than cores only trade memory for nothing). Sizes of 0 (standard
- * input) never go to a worker.
+ * own, tens of MiB); then, if any was chosen, the largest others of COMPANION_MIN_BYTES or more, up
+ * to one thread more than the spare cores. Sizes of 0 (standard input) never go to a worker.
  */
 export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number): Set<number> {
   if (mode === 'inline') return new Set();
   const idx = sizes.map((_, i) => i).filter((i) => (sizes[i] as number) > 0);
   if (mode === 'worker') return new Set(idx);
-  return new Set(
-    idx
-      .filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES)
-      .sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b)
-      .slice(0, Math.max(0, spare)),
-  );
+  const bySize = idx.sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
+  const large = bySize.filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES).slice(0, Math.max(0, spare));
+  if (large.length === 0) return new Set();
+  const companions = bySize.filter((i) => !large.includes(i) && (sizes[i] as number) >= COMPANION_MIN_BYTES);
+  return new Set([...large, ...companions].slice(0, spare + 1));
 }
 
-export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8): AsyncGenerator<TraceRecord[]> {
+/** A reader thread, started before it has an input: its first message will be the input's spec. */
+function spawnReader(): Worker {
   // The reader's young generation: at 16 MiB an ftrace reader spent 28% of its time collecting
   // (6.6 s for the 256 MiB bench pair), at 32 MiB 4.2 s; log input gained ~7%; 64 MiB only
   // raised the peak RSS (to 257 MiB).
-  const worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: { ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+  const w = new Worker(new URL('./read-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+  w.unref(); // an idle reader never keeps the process alive
+  return w;
+}
+
+// Reader threads started ahead of their inputs. A thread takes 100-150 ms from its start to its
+// first batch (its module graph, then cold code), and the replay thread waited that long: the bin
+// starts them before it loads the CLI (cli/warm.ts), so they load while it does.
+const warm: Worker[] = [];
+
+export function warmReaders(count: number): void {
+  for (let i = 0; i < count; i++) warm.push(spawnReader());
+}
+
+/** Stops the warm threads no input took (analyzeRun, when its run is done). */
+export async function releaseReaders(): Promise<void> {
+  await Promise.all(warm.splice(0).map((w) => w.terminate()));
+}
+
+/**
+ * Starts reading `spec` on a reader thread now (a warm one if there is one; it reads at most
+ * `window` batches ahead) and yields its records when iterated.
+ */
+export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8): AsyncIterable<TraceRecord[]> {
+  const worker = warm.pop() ?? spawnReader();
   const queue: Msg[] = [];
   let failure = null as Error | null; // set by the worker's callbacks
   let wake: (() => void) | null = null;
@@ -83,25 +115,29 @@ export async function* readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'w
     if (code !== 0 && !failure) failure = new Error(`reader thread for ${spec.path} exited with code ${code}`);
     notify();
   });
-  const decoder = new RecordDecoder(spec.input);
-  try {
-    for (;;) {
-      const m = queue.shift();
-      if (!m) {
-        if (failure) throw failure;
-        await new Promise<void>((r) => (wake = r));
-        continue;
+  worker.postMessage({ ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec);
+  return (async function* () {
+    worker.ref(); // the replay waits on it now
+    const decoder = new RecordDecoder(spec.input);
+    try {
+      for (;;) {
+        const m = queue.shift();
+        if (!m) {
+          if (failure) throw failure;
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        if (m.type === 'error') throw m.input ? new InputError(m.message) : new Error(m.message);
+        for (const s of m.samples) opts.onUnparsed?.(s);
+        Object.assign(counters, m.counters);
+        if (m.type === 'end') return;
+        const records = decoder.decode(m.batch);
+        worker.postMessage(1); // one more batch may come
+        yield records;
       }
-      if (m.type === 'error') throw m.input ? new InputError(m.message) : new Error(m.message);
-      for (const s of m.samples) opts.onUnparsed?.(s);
-      Object.assign(counters, m.counters);
-      if (m.type === 'end') return;
-      const records = decoder.decode(m.batch);
-      worker.postMessage(1); // one more batch may come
-      yield records;
+    } finally {
+      // Also after 'end': the worker's message listener would keep its thread alive.
+      await worker.terminate();
     }
-  } finally {
-    // Also after 'end': the worker's message listener would keep its thread alive.
-    await worker.terminate();
-  }
+  })();
 }

@@ -4,6 +4,7 @@
 // read-back (the few lines a report names that were left in their file: read-back.ts) and the
 // result (result.ts). Pure with respect to output: nothing here prints.
 import { cutReason } from '../ingest/input-end.js';
+import { releaseReaders } from '../ingest/worker-read.js';
 import type { Catalog } from '../model/catalog.js';
 import type { Rule } from '../rules/rule.js';
 import type { RunResult, Side } from '../types.js';
@@ -84,6 +85,14 @@ export async function analyzeRunStreamed(spec: RunSpec, opts: AnalyzeOptions): P
 }
 
 async function analyze(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeSink | null): Promise<{ result: RunResult; episodes: EpisodeStream | null }> {
+  try {
+    return await analyzeInputs(spec, opts, sink);
+  } finally {
+    await releaseReaders(); // warm reader threads this run did not take (cli/warm.ts)
+  }
+}
+
+async function analyzeInputs(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeSink | null): Promise<{ result: RunResult; episodes: EpisodeStream | null }> {
   const prepared = opts.prepared;
   const assembled = prepared?.assembled ?? (await assembleRun(spec, opts.catalog, opts.traceEvents));
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
