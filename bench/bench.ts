@@ -28,7 +28,7 @@ import { makeSimpleTrace } from './make-simple.js';
 import { ftraceFile, gzipFile } from './variants.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PASS = fileURLToPath(new URL('./pass.js', import.meta.url));
+const PASS = fileURLToPath(new URL('./run-pass.js', import.meta.url));
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

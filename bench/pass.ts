@@ -1,4 +1,4 @@
-// One measured pass over the bench files (run by bench.ts in a fresh process). Prints JSON.
+// One measured pass over the bench files (bench.ts runs it in a fresh process, through run-pass.ts). Prints JSON.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -29,12 +29,31 @@ async function readThread(path: string): Promise<{ records: TraceRecord[]; count
   return { records, counters };
 }
 
-/** What the replay uses of a record (the thread name and TGID it does not). */
-const key = (r: TraceRecord) => (r.kind === 'event' ? ['event', r.name, r.args, r.tid, r.ts, r.line, r.raw, r.side] : ['message', r.text, r.program, r.ts, r.line, r.dropped ?? 0]);
+/**
+ * What the replay uses of a record (the thread name and TGID it does not). A line left in the file
+ * (raw '', at its offset) counts as the line there, and must read back as its own event
+ * (TraceFormat.lineEvent, as replay/read-back.ts checks it).
+ */
+function keyOf(path: string): (r: TraceRecord) => unknown[] {
+  const bytes = readFileSync(path);
+  const lineEvent = formatByName('ftrace').lineEvent!;
+  return (r) => {
+    if (r.kind !== 'event') return ['message', r.text, r.program, r.ts, r.line, r.dropped ?? 0];
+    let raw = r.raw;
+    if (raw === '' && r.at !== undefined && r.at >= 0) {
+      const nl = bytes.indexOf(10, r.at);
+      raw = bytes.toString('utf8', r.at, nl < 0 ? bytes.length : nl).replace(/\r$/, '');
+      assert.deepEqual(lineEvent(raw), { name: r.name, tid: r.tid }, `read back at ${r.at}: ${raw}`);
+    }
+    return ['event', r.name, r.args, r.tid, r.ts, r.line, raw, r.side];
+  };
+}
 
 async function assertSame(path: string, what: string): Promise<number> {
   const full = await readAll(path, false);
+  const key = keyOf(path);
   for (const other of [await readAll(path, true), await readThread(path)]) {
+    assert.ok(other.records.some((r) => r.kind === 'event' && r.raw === ''), `${what}: lines left in the file`);
     assert.deepEqual(other.records.map(key), full.records.map(key), what);
     const { notes: n1, bytes: _b1, ...c1 } = other.counters;
     const { notes: n2, bytes: _b2, ...c2 } = full.counters;

@@ -79,6 +79,12 @@ export interface TraceFormat {
   /** Confidence 0..1 that `head` (the first bytes of the input) is this format. */
   detect(head: Buffer): number;
   read(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions): AsyncGenerator<TraceRecord[]>;
+  /**
+   * The event one of its lines holds (name, thread id), or null: how a line a reader left in its
+   * file is checked when a report reads it back (replay/read-back.ts). A format without it keeps
+   * every line's text.
+   */
+  lineEvent?(line: string): { name: string; tid: number | null } | null;
   /** Line-based formats: the same read, into a reader thread's encoder (record-codec.ts RecordEncoder; same records, same counts). */
   readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: LineSink<EncodedBatch> & RenderedSink<EncodedBatch>): AsyncGenerator<EncodedBatch>;
 }

@@ -103,7 +103,7 @@ async function analyzeInputs(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeS
   const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));
   model.cutOf = cutOfSide(assembled, cuts);
   const judged = model.judgeRest();
-  await readBackTexts(model.leftInFile, model.fileOf);
+  await readBackTexts(model.leftInFile, model.fileOf, (i) => assembled.formats[i]!);
   return buildResult({ spec, assembled, model, judged, counters: opened.counters, samples: opened.samples, cuts, keepOpen, ...(sink ? { sink } : {}) });
 }
 

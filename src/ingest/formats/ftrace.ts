@@ -9,8 +9,8 @@
 // same buffer (kvm_*, sched_*) are kept as context: messages, not errors. `[LOST n EVENTS]` lines
 // are the ring buffer overwriting events: counted as dropped.
 import { newScratch, parseInto, scanNameArgs, type ByteEvent, type LineKind } from '../log-format.js';
-import type { InputCounters, TraceFormat } from '../records.js';
-import { textReads, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
+import { newCounters, type InputCounters, type TraceFormat } from '../records.js';
+import { newTextScratch, textReads, secondsTextToMicros, wrappedEvent, type LineParser, type TextScratch } from './text-reader.js';
 
 const LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\s*\)\s+)?\[(\d+)\]\s+(?:[^\s[\]]{4,5}\s+)?(\d+\.\d+):\s+([\w:.-]+?):\s?(.*)$/;
 const LOST = /^\s*CPU:?\s*(\d+)\s*\[(?:LOST (\d+) EVENTS|(\d+) EVENTS DROPPED)\]\s*$/;
@@ -208,6 +208,10 @@ export const FTRACE_FORMAT: TraceFormat = {
     if (n === 0) return header ? 0.9 : 0;
     return Math.min(1, hits / n + (header ? 0.1 : 0));
   },
-  // Its common line is scanned as bytes in the replay's reads; the line keeps its text (read back by parseInto it would not be the event).
-  ...textReads((counters) => ftraceParser(counters), scanFtraceBytes, false),
+  lineEvent(line) {
+    const s = newTextScratch();
+    return ftraceParser(newCounters('')).parse(line, s) === 'event' ? { name: s.name, tid: s.tid } : null;
+  },
+  // Its common line is scanned as bytes, and left in a plain file until a report reads it back (lineEvent).
+  ...textReads((counters) => ftraceParser(counters), scanFtraceBytes),
 };

@@ -28,6 +28,10 @@ export const LOG_FORMAT: TraceFormat = {
     }
     return lines === 0 ? 0.1 : events / lines;
   },
+  lineEvent(line) {
+    const s = newScratch();
+    return parseInto(line, s) === 'event' ? { name: s.name, tid: s.tid } : null;
+  },
   // Its common line form is scanned as bytes on a reader thread (scanEventBytes).
   ...textReads(() => logParser, scanEventBytes),
 };

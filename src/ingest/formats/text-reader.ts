@@ -83,8 +83,8 @@ export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteE
 
 /**
  * A line-based format's two reads (TraceFormat read and readEncoded) from its line parser.
- * `leaveInFile`: a plain file's scanned lines may stay in the file (read back by parseInto, so only
- * for lines it reads as the same event: the log format's). Other formats' scanned lines keep their text.
+ * `leaveInFile`: a plain file's scanned lines may stay in the file (the format's lineEvent reads
+ * them back: log and ftrace); false keeps their text.
  */
 export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner, leaveInFile = true): Pick<TraceFormat, 'read' | 'readEncoded'> {
   return {
