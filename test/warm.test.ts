@@ -1,7 +1,7 @@
 // The bin starts reader threads before it loads the CLI (src/cli/warm.ts), sized from the files the
 // command line names: checked here on sparse files (their size without the disk).
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
@@ -32,5 +32,14 @@ describe('reader threads started ahead by the bin', () => {
     sparse(join(dir, 's'), 200 * MiB);
     writeFileSync(join(dir, 'd'), 'small');
     assert.deepEqual(namedSizes(['check', '--src', join(dir, 's'), '--dst', join(dir, 'd'), join(dir, 'missing')]), [200 * MiB, 5]);
+  });
+  it('starts none for a simple trace: its reader thread gets a smaller heap once its input is known', () => {
+    const dir = tempRun({});
+    const p = join(dir, 'trace-1234');
+    sparse(p, 300 * MiB);
+    const fd = openSync(p, 'r+');
+    writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, 0);
+    closeSync(fd);
+    assert.deepEqual(namedSizes(['check', p]), [0]);
   });
 });

@@ -85,6 +85,8 @@ export interface TraceFormat {
    * every line's text.
    */
   lineEvent?(line: string): { name: string; tid: number | null } | null;
+  /** The young generation of its reader thread, MiB (worker-read.ts; default READER_YOUNG_MB). */
+  readerYoungMb?: number;
   /** Line-based formats: the same read, into a reader thread's encoder (record-codec.ts RecordEncoder; same records, same counts). */
   readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: LineSink<EncodedBatch> & RenderedSink<EncodedBatch>): AsyncGenerator<EncodedBatch>;
 }

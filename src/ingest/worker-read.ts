@@ -66,19 +66,23 @@ export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inl
   return new Set([...large, ...companions].slice(0, spare + 1));
 }
 
+/**
+ * The reader's young generation: at 16 MiB an ftrace reader spent 28% of its time collecting (6.6 s
+ * for the 256 MiB bench pair), at 32 MiB 4.2 s; log input gained ~7%; 64 MiB only raised the peak
+ * RSS (to 257 MiB). A format whose reader makes few objects asks for less (TraceFormat.readerYoungMb).
+ */
+export const READER_YOUNG_MB = 32;
+
 /** A reader thread, started before it has an input: its first message will be the input's spec. */
-function spawnReader(): Worker {
-  // The reader's young generation: at 16 MiB an ftrace reader spent 28% of its time collecting
-  // (6.6 s for the 256 MiB bench pair), at 32 MiB 4.2 s; log input gained ~7%; 64 MiB only
-  // raised the peak RSS (to 257 MiB).
-  const w = new Worker(new URL('./read-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 32 } });
+function spawnReader(youngMb = READER_YOUNG_MB): Worker {
+  const w = new Worker(new URL('./read-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: youngMb } });
   w.unref(); // an idle reader never keeps the process alive
   return w;
 }
 
-// Reader threads started ahead of their inputs. A thread takes 100-150 ms from its start to its
-// first batch (its module graph, then cold code), and the replay thread waited that long: the bin
-// starts them before it loads the CLI (cli/warm.ts), so they load while it does.
+// Reader threads started ahead of their inputs (with READER_YOUNG_MB). A thread takes 100-150 ms
+// from its start to its first batch (its module graph, then cold code), and the replay thread
+// waited that long: the bin starts them before it loads the CLI (cli/warm.ts), so they load while it does.
 const warm: Worker[] = [];
 
 export function warmReaders(count: number): void {
@@ -94,8 +98,8 @@ export async function releaseReaders(): Promise<void> {
  * Starts reading `spec` on a reader thread now (a warm one if there is one; it reads at most
  * `window` batches ahead) and yields its records when iterated.
  */
-export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8): AsyncIterable<TraceRecord[]> {
-  const worker = warm.pop() ?? spawnReader();
+export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8, youngMb = READER_YOUNG_MB): AsyncIterable<TraceRecord[]> {
+  const worker = (youngMb === READER_YOUNG_MB ? warm.pop() : undefined) ?? spawnReader(youngMb);
   const queue: Msg[] = [];
   let failure = null as Error | null; // set by the worker's callbacks
   let wake: (() => void) | null = null;
