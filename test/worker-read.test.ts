@@ -216,6 +216,7 @@ describe('which inputs get a reader thread', () => {
     assert.deepEqual([...chooseWorkerInputs([7 * MiB, 119 * MiB], 'auto', 1)], [1], 'a small source stays');
     assert.deepEqual([...chooseWorkerInputs([16 * MiB, 20 * MiB, 119 * MiB], 'auto', 1)].sort(), [1, 2], 'the larger companion first');
     assert.deepEqual([...chooseWorkerInputs([16 * MiB, 90 * MiB], 'auto', 1)], [], 'no large input: no companions');
+    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 119 * MiB], 'auto', 1, (i) => i !== 0)], [1], 'a format that keeps small inputs inline');
   });
   it('inline: none; worker: every input but standard input (size 0)', () => {
     assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4)], []);

@@ -53,16 +53,17 @@ export function spareCores(): number {
  * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
  * of trace text (bytes.ts traceBytesEstimate), one per spare core (each worker is a V8 heap of its
  * own, tens of MiB); then, if any was chosen, the largest others of COMPANION_MIN_BYTES or more, up
- * to one thread more than the spare cores. Sizes of 0 (standard input) never go to a worker.
+ * to one thread more than the spare cores (and only those `companion` allows: TraceFormat.smallInline).
+ * Sizes of 0 (standard input) never go to a worker.
  */
-export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number): Set<number> {
+export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number, companion: (i: number) => boolean = () => true): Set<number> {
   if (mode === 'inline') return new Set();
   const idx = sizes.map((_, i) => i).filter((i) => (sizes[i] as number) > 0);
   if (mode === 'worker') return new Set(idx);
   const bySize = idx.sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
   const large = bySize.filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES).slice(0, Math.max(0, spare));
   if (large.length === 0) return new Set();
-  const companions = bySize.filter((i) => !large.includes(i) && (sizes[i] as number) >= COMPANION_MIN_BYTES);
+  const companions = bySize.filter((i) => !large.includes(i) && (sizes[i] as number) >= COMPANION_MIN_BYTES && companion(i));
   return new Set([...large, ...companions].slice(0, spare + 1));
 }
 

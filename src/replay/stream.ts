@@ -34,7 +34,7 @@ export async function openInputs(spec: RunSpec, run: AssembledRun, opts: OpenOpt
   const samples: UnparsedSample[] = [];
   // Large files are parsed on threads of their own while this one replays (same records, same counts).
   const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? 0 : traceBytesEstimate(inp.path, await fileSize(inp.path)))));
-  const inWorker = chooseWorkerInputs(sizes, opts.needsText ? 'inline' : (opts.readers ?? 'auto'), spareCores());
+  const inWorker = chooseWorkerInputs(sizes, opts.needsText ? 'inline' : (opts.readers ?? 'auto'), spareCores(), (i) => formats[i]!.smallInline !== true);
   const patterns = inWorker.size > 0 ? patternsOf(opts.catalog) : [];
   const sources = inputs.map((inp, i) => {
     // textLater: lines of a plain file stay there until a report names them (read back at the end).
