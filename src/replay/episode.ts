@@ -90,6 +90,8 @@ export interface EpisodeContext {
   sides: RunFacts['sides'];
   stuckAfterMs: number;
   locate: (ref: EventRef, note?: string) => Location;
+  /** Events of a both-process stream without thread ids that could not be put on a side (RunModel.unplacedNames). */
+  unplaced: { has(event: string): boolean };
 }
 
 export interface EpisodeOutcome {
@@ -202,7 +204,7 @@ export class Episode {
     const inconclusive: Inconclusive[] = [];
     const notApplicable: NotApplicable[] = [];
     const clean: CleanNote[] = [];
-    const reqCtx = { catalog: ctx.catalog, seen: this.seen };
+    const reqCtx = { catalog: ctx.catalog, seen: this.seen, unplaced: ctx.unplaced };
     for (const r of this.rules) {
       // The rule's predicate runs only where its requirements let it decide.
       const out = precondition(r.rule.requires, facts, reqCtx) ?? applyRequirements(r.rule.requires, r.inst.finish(facts), facts, reqCtx);

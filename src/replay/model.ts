@@ -52,6 +52,8 @@ export class RunModel implements ReplayObserver {
   readonly leftInFile: LeftInFile[] = [];
   /** Events of a both-process stream without thread ids whose side cannot be told from their name. */
   unplaced = 0;
+  /** The same, counted by event name. */
+  readonly unplacedNames = new Map<string, number>();
   /** Episodes judged before the end (KEEP_OPEN later ones had begun). */
   judgedEarly = 0;
   /** Set once the inputs are read; a migration judged early (long before the end) is not near a cut. */
@@ -148,7 +150,11 @@ export class RunModel implements ReplayObserver {
     // No thread ids: the event's own side, when only one side logs it.
     const only = onlySide(rows);
     if (only) ref.side = only;
-    else this.unplaced++;
+    else if (rows.length > 0) {
+      // Only catalogued events count: the others are kept out of the model wherever they come from.
+      this.unplaced++;
+      this.unplacedNames.set(ref.name, (this.unplacedNames.get(ref.name) ?? 0) + 1);
+    }
   }
 
   private count(ref: EventRef): void {
@@ -196,6 +202,7 @@ export class RunModel implements ReplayObserver {
       },
       stuckAfterMs: this.opts.stuckAfterMs,
       locate: (ref, note) => this.locate(ref, note),
+      unplaced: this.unplacedNames,
     });
     if (i === 0) this.mainFacts = facts;
     if (i === 0 || !this.opts.onJudged) this.judged[i] = outcome;

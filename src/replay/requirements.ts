@@ -13,7 +13,12 @@ export interface RequirementContext {
   catalog: Catalog;
   /** Signals seen per side in this migration (by SIGNALS index). */
   seen: Record<Side, Uint8Array>;
+  /** Events a stream of both processes without thread ids logged but could not put on a side. */
+  unplaced?: { has(event: string): boolean };
 }
+
+/** What to do about events that could not be put on a side (README.md, "CI job logs, qtest and libvirt"). */
+export const UNPLACED_REMEDY = 'give each QEMU its own trace file (-D FILE per process; in a test suite -D DIR/q-%d.log) or thread ids (-d tid -D DIR/t-%d.log)';
 
 const SIDE_NAME: Record<Side, string> = { src: 'source', dst: 'destination' };
 const POSTCOPY_STATES = new Set(['postcopy-active', 'postcopy-paused', 'postcopy-recover', 'postcopy-recover-setup', 'postcopy-device']);
@@ -57,7 +62,18 @@ export function applyRequirements(req: Requirements, outcome: RuleOutcome, f: Ru
       }
     }
   }
-  return unmetNeeds(req, f, ctx) ?? outcome;
+  return withUnplaced(unmetNeeds(req, f, ctx) ?? outcome, ctx);
+}
+
+/** A rule's own inconclusive outcome whose missing events are in the stream but on no side says so. */
+function withUnplaced(out: RuleOutcome, ctx: RequirementContext): RuleOutcome {
+  if (out.kind !== 'inconclusive' || !out.missing || out.reason.includes(UNPLACED_REMEDY)) return out;
+  const unplaced = out.missing.filter((e) => ctx.unplaced?.has(e));
+  return unplaced.length ? { ...out, reason: `${out.reason}; ${streamHas(unplaced)}` } : out;
+}
+
+function streamHas(unplaced: readonly string[]): string {
+  return `the stream has ${unplaced.join(', ')}, but from both processes without thread ids: which process logged each cannot be told; to decide it, ${UNPLACED_REMEDY}`;
 }
 
 /** Inconclusive when a side the rule reads has no trace, or whether the migration was of its kind cannot be told. */
@@ -77,14 +93,26 @@ function sideOrModeUnmet(req: Requirements, f: RunFacts): RuleOutcome | null {
 /** Inconclusive, naming every need the trace proves binding and does not meet; null when all are met. */
 function unmetNeeds(req: Requirements, f: RunFacts, ctx: RequirementContext): RuleOutcome | null {
   const missing: string[] = [];
-  const why: string[] = [];
+  const unmet: Array<{ text: string; unplaced: string[] }> = [];
   for (const need of req.needs ?? []) {
     const fact = holds(need.when, need.side, f, ctx);
     if (fact === null || met(need, f, ctx)) continue;
-    missing.push(...eventsFor(need, ctx.catalog));
-    why.push(`${fact ? `${fact}, so ` : ''}the ${SIDE_NAME[need.side]} trace must show ${describe(need)}`);
+    const events = eventsFor(need, ctx.catalog);
+    missing.push(...events);
+    // Logged, but in one stream of both processes without thread ids: not absent, unplaceable.
+    unmet.push({ text: `${fact ? `${fact}, so ` : ''}the ${SIDE_NAME[need.side]} trace must show ${describe(need)}`, unplaced: events.filter((e) => ctx.unplaced?.has(e)) });
   }
-  return why.length ? { kind: 'inconclusive', reason: `${why.join('; ')}: it does not (events filtered out, or the trace is incomplete)`, missing: [...new Set(missing)] } : null;
+  if (!unmet.length) return null;
+  return { kind: 'inconclusive', reason: unmetReason(unmet), missing: [...new Set(missing)] };
+}
+
+/** Absent events (filtered out, or a cut trace), or events logged where no side can be told: each says what it is. */
+function unmetReason(unmet: ReadonlyArray<{ text: string; unplaced: string[] }>): string {
+  const unplaced = [...new Set(unmet.flatMap((u) => u.unplaced))];
+  const stream = streamHas(unplaced);
+  if (unmet.every((u) => u.unplaced.length > 0)) return `${unmet.map((u) => u.text).join('; ')}: ${stream}`;
+  const absent = `${unmet.map((u) => u.text).join('; ')}: it does not (events filtered out, or the trace is incomplete)`;
+  return unplaced.length ? `${absent}; for some, ${stream}` : absent;
 }
 
 function otherSide(side: Side): string {

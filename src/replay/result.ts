@@ -7,6 +7,7 @@ import type { EpisodeResult, Finding, Inconclusive, NotApplicable, RunResult, Un
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { Judged, RunModel } from './model.js';
 import { Spill } from './spill.js';
+import { UNPLACED_REMEDY } from './requirements.js';
 
 export interface ResultInputs {
   spec: RunSpec;
@@ -191,10 +192,17 @@ function runNotes(x: ResultInputs, formats: TraceFormat[], facts: RunFacts, coun
   const { model } = x;
   const notes = dataNotes(x.counters, formats, x.cuts, { ...facts, threads: model.threads, sides: { src: model.sideInfo('src'), dst: model.sideInfo('dst') } }, model.versions.contradictions(), statesDropped);
   notes.unshift(...(x.spec.notes ?? []), ...x.assembled.notes);
-  if (model.unplaced > 0) notes.push(`${model.unplaced} events of a stream of both processes without thread ids could not be placed on either side (both sides log them: migrate_set_state, qemu_file_fclose, ...): rules that need them are inconclusive`);
+  if (model.unplaced > 0) notes.push(unplacedNote(model.unplaced, model.unplacedNames));
   if (model.judgedEarly > 0) notes.unshift(`to keep memory bounded, each of the first ${model.judgedEarly} migrations was judged once ${x.keepOpen} later ones had begun, with what the trace had shown by then`);
   if (count > 1) notes.unshift(`the trace holds ${count} migrations; each is analysed on its own (episodes)`);
   return notes;
+}
+
+/** The events of a both-process stream without thread ids that could not be put on a side, most first, and what to do. */
+function unplacedNote(total: number, byName: ReadonlyMap<string, number>): string {
+  const names = [...byName].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const shown = names.slice(0, 6).map(([n, c]) => `${n} (${c})`).join(', ') + (names.length > 6 ? `, and ${names.length - 6} more` : '');
+  return `${total} events of a stream of both processes without thread ids could not be placed on either side (both sides log them: ${shown}): rules that need them are inconclusive; to decide them, ${UNPLACED_REMEDY}`;
 }
 
 /** A run is `findings` if any warning or error was found, else `inconclusive` if any rule could not decide, else `clean`. */
