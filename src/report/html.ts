@@ -11,6 +11,7 @@
 // the element; the page's script inserts text with textContent only.
 import { readFileSync } from 'node:fs';
 import { binaryInputs, placeOf } from './place.js';
+import type { RunData } from './html-client/data.js';
 import { computeSpans } from '../timeline/spans.js';
 import { planTracks } from '../timeline/tracks.js';
 import { initialView } from '../timeline/windows.js';
@@ -38,7 +39,8 @@ export function jsonForScript(value: unknown): string {
 }
 
 /** The data the page's script draws from; times are µs relative to the run's first event. */
-export function htmlPayload(run: RunResult, data: TimelineData): Record<string, unknown> {
+/** The page's data for one run: RunData (html-client/data.ts) is the contract both ends are checked against. */
+export function htmlPayload(run: RunResult, data: TimelineData): RunData {
   const spans = computeSpans(data, run);
   const rel = (t: number) => t - data.t0;
   const names: string[] = [];
