@@ -1,6 +1,7 @@
 // Shared by the qtest tests: each test a suite's log names, checked against `tests[].expect` of
 // its meta.json (the expectations come from the runs: TAP results, QEMU states, the build used).
 import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evidenceText } from '../src/report/evidence.js';
@@ -82,4 +83,19 @@ export function checkWhole(dir: string, code: number, report: Report, meta: Meta
   const xml = renderJunit(report);
   const cases = [...xml.matchAll(/<testcase classname="[^"]*" name="([^"]*)"/g)].map((m) => m[1]);
   assert.deepEqual(cases, meta.tests.map((t) => t.path), `${dir}: one JUnit testcase per test`);
+}
+
+/**
+ * Inside a describe(): the folder checked once, a case per test of its meta.json (`stream`: one log
+ * holds every QEMU), and one for the exit code and the JUnit cases. Gives the run to later cases.
+ */
+export function suiteCases(dir: string, stream: boolean): () => { code: number; report: Report; run: RunResult } {
+  const meta = readMeta(dir);
+  let got: { code: number; report: Report; run: RunResult } | undefined;
+  before(async () => {
+    got = await checkSuite(dir);
+  });
+  for (const t of meta.tests) it(`${t.path}: ${t.expect.verdict ?? 'not in the log'}`, () => checkRow(dir, got!.run, t, stream));
+  it('exit code and JUnit cases', () => checkWhole(dir, got!.code, got!.report, meta));
+  return () => got!;
 }

@@ -3,25 +3,19 @@
 // The per-process folder (the way out for QEMU >= 10.1: 36 files, a few seconds) is here too; the
 // per-thread folders (slower: ~90 files each) are in test/system/qtest-threads.test.ts.
 import assert from 'node:assert/strict';
-import { describe, it, before } from 'node:test';
-import type { Report, RunResult } from '../src/types.js';
-import { checkRow, checkSuite, checkWhole, readMeta } from './qtest-expect.js';
+import { describe, it } from 'node:test';
+import { readMeta, suiteCases } from './qtest-expect.js';
 
 const STREAMS = ['qtest/10.0.13-postcopy', 'qtest/10.0.13-postcopy-compat', 'qtest/10.0.13-postcopy-revert-6621883f93', 'qtest/10.0.13-postcopy-revert-6621883f93-t7', 'qtest/11.1.3-postcopy'];
 
 for (const dir of STREAMS) {
   describe(dir, () => {
     const meta = readMeta(dir);
-    let got: { code: number; report: Report; run: RunResult };
-    before(async () => {
-      got = await checkSuite(dir);
-    });
-    for (const t of meta.tests) it(`${t.path}: ${t.expect.verdict ?? 'not in the log'}`, () => checkRow(dir, got.run, t, true));
-    it('exit code and JUnit cases', () => checkWhole(dir, got.code, got.report, meta));
+    const got = suiteCases(dir, true);
     it('tests in time order, torn lines counted as the capture counted them', () => {
-      assert.ok(!got.run.dataQuality.notes.some((n) => /overlap in time/.test(n)), 'no two tests overlap');
+      assert.ok(!got().run.dataQuality.notes.some((n) => /overlap in time/.test(n)), 'no two tests overlap');
       const torn = /(\d+) lines start with two timestamps[^]*?(\d+) lines have no prefix/.exec(meta.torn_lines ?? '');
-      const note = got.run.dataQuality.notes.find((n) => /torn lines/.test(n));
+      const note = got().run.dataQuality.notes.find((n) => /torn lines/.test(n));
       if (!torn) return assert.equal(note, undefined, 'a 10.0 log has no torn lines');
       const m = /: (\d+) \(first at [^)]*\) start with two timestamps; (\d+) \(first at [^)]*\) have none/.exec(note ?? '');
       assert.deepEqual([m?.[1], m?.[2]], [torn[1], torn[2]], note);
@@ -32,14 +26,8 @@ for (const dir of STREAMS) {
 // One file per QEMU process (`-D q-%d.log` without `-d tid`), QEMU 11.1.3: no thread ids, and yet
 // every test decided, as the per-thread run of the same binary is (the 11.1.3 stream is not).
 describe('qtest/11.1.3-postcopy-processes', () => {
-  const dir = 'qtest/11.1.3-postcopy-processes';
-  const meta = readMeta(dir);
-  let got: { code: number; report: Report; run: RunResult };
-  before(async () => {
-    got = await checkSuite(dir);
-  });
-  for (const t of meta.tests) it(`${t.path}: ${t.expect.verdict}`, () => checkRow(dir, got.run, t, false));
-  it('exit code and JUnit cases', () => checkWhole(dir, got.code, got.report, meta));
+  const meta = readMeta('qtest/11.1.3-postcopy-processes');
+  suiteCases('qtest/11.1.3-postcopy-processes', false);
   it('the same verdicts as the per-thread run of the same binary', () => {
     const threads = readMeta('qtest/11.1.3-postcopy-threads');
     assert.deepEqual(meta.tests.map((t) => [t.path, t.tap, t.expect.verdict, t.expect.findings.map((f) => f.rule)]), threads.tests.map((t) => [t.path, t.tap, t.expect.verdict, t.expect.findings.map((f) => f.rule)]));
