@@ -25,7 +25,7 @@ import {
 } from '../src/ingest/trace-input.js';
 import type { UnparsedSample } from '../src/types.js';
 import { ROOT } from './helpers.js';
-import { SELFBUILT } from './helpers-formats.js';
+import { FTRACE_SHAPES, SELFBUILT } from './helpers-formats.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'migtrace-formats-'));
 
@@ -269,18 +269,7 @@ describe('simple: the binary backend', () => {
 // ---- ftrace --------------------------------------------------------------------------------------
 
 describe('ftrace text', () => {
-  const lines = [
-    '# tracer: nop',
-    '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
-    '  mig/src/return-40123   [005] .....  8123.456789: tracing_mark_write: postcopy_preempt_send_host_page ramblock pc.ram offset 0x3a7',
-    '    mig/src/main-40120   (  40001) [002] d..1.  8123.457001: tracing_mark_write: migration_completion_postcopy_end ',
-    ' qemu-system-x86-40001   (-------) [000] ....  8123.460000: tracing_mark_write: migration_cleanup ',
-    '       CPU 0/KVM-40130   [001] .....  8123.460100: kvm_exit: reason EPT_VIOLATION rip 0xffffffff',
-    '  qemu-system-x86-40001 [000]  8123.470000: print:                tracing_mark_write: migrate_set_state new state completed',
-    'CPU:1 [LOST 17 EVENTS]',
-    '  this is not an ftrace line',
-    '    worker-1-2-777   [000] ..s.  8123.480000: tracing_mark_write: qemu_file_fclose ',
-  ];
+  const lines = FTRACE_SHAPES;
   it('comm with spaces, slashes and dashes; TGID; flags of 4, 5 or none; trace-cmd print form', async () => {
     const r = await read(write('t.txt', `${lines.join('\n')}\n`));
     assert.equal(r.format, 'ftrace');

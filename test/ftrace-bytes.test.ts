@@ -12,6 +12,7 @@ import { formatByName, newCounters, type InputCounters, type TraceRecord } from 
 import { readInWorker } from '../src/ingest/worker-read.js';
 import { ftraceFile } from '../bench/variants.js';
 import { ROOT } from './helpers.js';
+import { FTRACE_SHAPES } from './helpers-formats.js';
 
 type Ev = Extract<TraceRecord, { kind: 'event' }>;
 
@@ -63,16 +64,7 @@ async function assertSame(path: string, what: string): Promise<number> {
 }
 
 const SHAPES = [
-  '# tracer: nop',
-  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
-  '  mig/src/return-40123   [005] .....  8123.456789: tracing_mark_write: postcopy_preempt_send_host_page ramblock pc.ram offset 0x3a7',
-  '    mig/src/main-40120   (  40001) [002] d..1.  8123.457001: tracing_mark_write: migration_completion_postcopy_end ',
-  ' qemu-system-x86-40001   (-------) [000] ....  8123.460000: tracing_mark_write: migration_cleanup ',
-  '       CPU 0/KVM-40130   [001] .....  8123.460100: kvm_exit: reason EPT_VIOLATION rip 0xffffffff',
-  '  qemu-system-x86-40001 [000]  8123.470000: print:                tracing_mark_write: migrate_set_state new state completed',
-  'CPU:1 [LOST 17 EVENTS]',
-  '  this is not an ftrace line',
-  '    worker-1-2-777   [000] ..s.  8123.480000: tracing_mark_write: qemu_file_fclose ',
+  ...FTRACE_SHAPES,
   'a-1-2 [000] 1.2: tracing_mark_write: x_y a',
   'a-1 [000] 1.23 456.789: tracing_mark_write: x_y a',
   'a-1 [000] ..... 12345678901234567.5: tracing_mark_write: x_y a',

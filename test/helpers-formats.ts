@@ -318,3 +318,21 @@ export async function writeConversions(runDir: string, outDir: string, opts: Con
     syslog: [join(dirs.syslog, names.src('syslog')), join(dirs.syslog, names.dst('syslog'))],
   };
 }
+
+/**
+ * ftrace lines of every shape the format has (tracefs header, comm with spaces, slashes and dashes,
+ * TGID, flags of 4, 5 or none, trace-cmd's print form, a kernel event, a LOST line, a bad line):
+ * test/formats.test.ts says what each reads as; test/ftrace-bytes.test.ts holds the byte path to it.
+ */
+export const FTRACE_SHAPES: readonly string[] = [
+  '# tracer: nop',
+  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
+  '  mig/src/return-40123   [005] .....  8123.456789: tracing_mark_write: postcopy_preempt_send_host_page ramblock pc.ram offset 0x3a7',
+  '    mig/src/main-40120   (  40001) [002] d..1.  8123.457001: tracing_mark_write: migration_completion_postcopy_end ',
+  ' qemu-system-x86-40001   (-------) [000] ....  8123.460000: tracing_mark_write: migration_cleanup ',
+  '       CPU 0/KVM-40130   [001] .....  8123.460100: kvm_exit: reason EPT_VIOLATION rip 0xffffffff',
+  '  qemu-system-x86-40001 [000]  8123.470000: print:                tracing_mark_write: migrate_set_state new state completed',
+  'CPU:1 [LOST 17 EVENTS]',
+  '  this is not an ftrace line',
+  '    worker-1-2-777   [000] ..s.  8123.480000: tracing_mark_write: qemu_file_fclose ',
+];
