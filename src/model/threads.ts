@@ -24,6 +24,8 @@ export interface ThreadInfo {
   last: EventRef;
   /** The last episode (replay/episode.ts) it was seen in, so each episode lists its threads once. */
   episode: number;
+  /** The last episode it logged any event in, catalogued or not (RunModel.touch): when it may retire. */
+  seen: number;
   /** Anchors for a different role seen on this TID (TID reuse or a catalog problem). */
   conflicts: string[];
 }
@@ -37,6 +39,9 @@ export interface ThreadView {
 }
 
 const NO_CONFLICTS: string[] = [];
+
+/** The `last` of a retired thread no event told: a trace of 10,000 migrations kept ~30,000 records for them. */
+const RETIRED: EventRef = Object.freeze({ name: '(retired)', side: null, args: '', tid: null, ts: null, input: -1, line: 0, raw: '' });
 
 export class ThreadTable implements ThreadView {
   // One map per side, keyed by TID: no string keys built per event.
@@ -82,7 +87,7 @@ export class ThreadTable implements ThreadView {
       const m = this.map(ref.side);
       t = m.get(ref.tid);
       if (!t) {
-        t = { side: ref.side, tid: ref.tid, role: standIn ?? 'unknown', strength: standIn ? 'name' : 'none', how: standIn ? ref : null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, conflicts: [] };
+        t = { side: ref.side, tid: ref.tid, role: standIn ?? 'unknown', strength: standIn ? 'name' : 'none', how: standIn ? ref : null, events: 0, firstTs: ref.ts, lastTs: ref.ts, start: null, exit: null, last: ref, episode: 0, seen: 0, conflicts: [] };
         m.set(ref.tid, t);
       }
       this.recent = t;
@@ -122,19 +127,22 @@ export class ThreadTable implements ThreadView {
   }
 
   /**
-   * A thread whose last episode was `episode` and is judged: it keeps what the summary names (role,
+   * A thread that last logged in `episode`, now judged: it keeps what the summary names (role,
    * how it was told, with event, file and line), not the records themselves with their arguments.
    * A thread that logged in a later episode is left as it is.
    */
   retire(side: Side, tid: number, episode: number): void {
     const t = this.bySide[side].get(tid);
-    if (!t || t.episode !== episode) return;
+    if (!t || t.seen !== episode) return;
     // Only the summary reads it from here on (scoped views of later episodes do not list it).
     // (A TID seen again much later is still found, and still located: raw or its file offset stay.)
     const small = (r: EventRef): EventRef => ({ name: r.name, side: r.side, args: '', tid: r.tid, ts: r.ts, input: r.input, line: r.line, raw: r.raw, ...(r.at !== undefined ? { at: r.at } : {}) });
     const how = t.how && small(t.how);
     t.how = how;
-    t.last = how ?? small(t.last);
+    // A thread no event told (role unknown: no summary line) keeps no record at all; rules read
+    // `last` only of threads that logged in their own episode, and a thread that logs again gets
+    // its new event there first.
+    t.last = how ?? RETIRED;
     t.start = null;
     t.exit = null;
     if (t.conflicts.length === 0) t.conflicts = NO_CONFLICTS;

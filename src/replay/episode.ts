@@ -118,6 +118,8 @@ export class Episode {
   readonly rules: Array<{ id: string; rule: Rule; inst: RuleInstance }>;
   /** TIDs that logged in this episode, per side (numbers: no key string built per event). */
   readonly tids = { src: new Set<number>(), dst: new Set<number>() };
+  /** Every thread that logged in this episode, catalogued events or not: retired when it is judged early. */
+  readonly touched: { src: number[]; dst: number[] } = { src: [], dst: [] };
   readonly sideEvents = { src: 0, dst: 0 };
   /** Which signals each side logged in this migration (requirements.ts checks them). */
   readonly seen = { src: new Uint8Array(SIGNALS.length), dst: new Uint8Array(SIGNALS.length) };
