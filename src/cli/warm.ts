@@ -10,7 +10,8 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseWorkerInputs, spareCores, warmReaders } from '../ingest/worker-read.js';
 
-const READING = new Set(['check', 'timeline', 'convert']);
+// Only `check` reads on reader threads; with --html the timeline shows every line, read inline
+// (replay/stream.ts needsText), as timeline and convert read theirs.
 
 /** Its size, or 0 for what gets no warm thread: not a file, or a simple trace (its reader thread is smaller: formats/simple.ts readerYoungMb). */
 function sizeOf(path: string): number {
@@ -53,7 +54,7 @@ export function namedSizes(argv: readonly string[]): number[] {
 
 export function warmFor(argv: readonly string[]): void {
   const command = argv.find((a) => !a.startsWith('-'));
-  if (command === undefined || !READING.has(command)) return;
+  if (command !== 'check' || argv.some((a) => a === '--html' || a.startsWith('--html='))) return;
   warmReaders(chooseWorkerInputs(namedSizes(argv), 'auto', spareCores()).size);
 }
 
