@@ -6,7 +6,7 @@
 // (analyzeRun + renderJson of the same trace, measured 2026-12-05: out of heap at 64, 72 and 80 MiB,
 // done at 96). The streamed check's live heap after a full collection was 41-44 MiB in 8 runs on an
 // idle machine, up to 61 MiB when a collection lands while the end builds the 30,000 threads'
-// summary: at 64 MiB one CI run in five ran out. The JSON the CLI streams is the document made from
+// summary: at 64 MiB two of four CI runs on 2026-12-05 ran out. The JSON the CLI streams is the document made from
 // every migration kept in memory, to the byte.
 // The bench has the figures: npm run bench -- --migrations-only
 import assert from 'node:assert/strict';
