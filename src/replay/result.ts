@@ -6,6 +6,7 @@ import type { Rule, RunFacts } from '../rules/rule.js';
 import type { EpisodeResult, Finding, Inconclusive, NotApplicable, RunResult, UnparsedSample, Verdict } from '../types.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { Judged, RunModel } from './model.js';
+import type { ThreadTable } from '../model/threads.js';
 import { Spill } from './spill.js';
 import { UNPLACED_REMEDY } from './requirements.js';
 
@@ -77,7 +78,7 @@ export function buildResult(x: ResultInputs): { result: RunResult; episodes: Epi
   const several = count > 1;
   // A clean rule the dropped-events step made inconclusive is no longer clean.
   const r0Undecided = (rule: string) => main.inconclusive.some((i) => i.rule === rule);
-  const threadSummary = threads.summaryByKey(model.fileOf);
+  const threadSummary = threads.summaryIndexed(model.fileOf);
   const findings: Finding[] = [];
   const inconclusive: Inconclusive[] = [];
   let statesDropped = 0;
@@ -107,7 +108,7 @@ export function buildResult(x: ResultInputs): { result: RunResult; episodes: Epi
     notApplicable,
     ...(several ? {} : { clean: main.clean.filter((c) => !r0Undecided(c.rule)) }),
     rulesChecked: rules.map((r) => r.id),
-    threads: threadSummary.map((k) => k.summary),
+    threads: threadSummary.summaries,
     ...(several && !streamed ? { episodes: results.map(entry) } : {}),
     stats: {
       lines: counters.reduce((a, c) => a + c.lines, 0),
@@ -161,15 +162,14 @@ function markDropped(r: Judged, why: string | null, rules: readonly Rule[]): Jud
 }
 
 /** Each episode on its own, with its share of the thread summary in the summary's order. */
-function episodeEntry(keyed: Array<{ key: string; summary: RunResult['threads'][number] }>): (r: Judged) => EpisodeResult {
+function episodeEntry(summary: ReturnType<ThreadTable['summaryIndexed']>): (r: Judged) => EpisodeResult {
   // A lookup, not a walk of the summary per episode.
-  const summaryAt = new Map(keyed.map((k, i) => [k.key, i]));
   const episodeThreads = (tids: { src: Set<number>; dst: Set<number> }) =>
     (['src', 'dst'] as const)
-      .flatMap((side) => [...tids[side]].map((tid) => summaryAt.get(`${side}:${tid}`)))
+      .flatMap((side) => [...tids[side]].map((tid) => summary.indexOf(side, tid)))
       .filter((i): i is number => i !== undefined)
       .sort((a, b) => a - b)
-      .map((i) => keyed[i]!.summary);
+      .map((i) => summary.summaries[i]!);
   return (r) => {
     const v = decideVerdict(r.findings, r.inconclusive, r.events > 0);
     return {
