@@ -10,9 +10,6 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseWorkerInputs, spareCores, warmReaders } from '../ingest/worker-read.js';
 
-// Only `check` reads on reader threads; with --html the timeline shows every line, read inline
-// (replay/stream.ts needsText), as timeline and convert read theirs.
-
 /** Its size, or 0 for what gets no warm thread: not a file, or a simple trace (its reader thread is smaller: formats/simple.ts readerYoungMb). */
 function sizeOf(path: string): number {
   try {
@@ -52,6 +49,11 @@ export function namedSizes(argv: readonly string[]): number[] {
   return sizes;
 }
 
+/**
+ * Only `check` reads on reader threads; with --html the timeline shows every line, read inline
+ * (replay/stream.ts needsText), as timeline and convert read theirs. Synchronous on purpose: it runs
+ * before the CLI loads, and bytes.ts traceBytesEstimate (the real choice's sizes) would await.
+ */
 export function warmFor(argv: readonly string[]): void {
   const command = argv.find((a) => !a.startsWith('-'));
   if (command !== 'check' || argv.some((a) => a === '--html' || a.startsWith('--html='))) return;

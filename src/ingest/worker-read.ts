@@ -99,7 +99,8 @@ export async function releaseReaders(): Promise<void> {
  * Starts reading `spec` on a reader thread now (a warm one if there is one; it reads at most
  * `window` batches ahead) and yields its records when iterated.
  */
-export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, window = 8, youngMb = READER_YOUNG_MB): AsyncIterable<TraceRecord[]> {
+export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>, counters: InputCounters, opts: InputReadOptions, thread: { window?: number; youngMb?: number } = {}): AsyncIterable<TraceRecord[]> {
+  const { window = 8, youngMb = READER_YOUNG_MB } = thread;
   const worker = (youngMb === READER_YOUNG_MB ? warm.pop() : undefined) ?? spawnReader(youngMb);
   const queue: Msg[] = [];
   let failure = null as Error | null; // set by the worker's callbacks

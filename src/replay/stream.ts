@@ -42,7 +42,7 @@ export async function openInputs(spec: RunSpec, run: AssembledRun, opts: OpenOpt
     if (inWorker.has(i) && inp.path !== STDIN) {
       const tid = spec.inputs[i]?.tid;
       const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };
-      return readInWorker(ws, counters[i] as InputCounters, readOpts, undefined, formats[i]!.readerYoungMb);
+      return readInWorker(ws, counters[i] as InputCounters, readOpts, { youngMb: formats[i]!.readerYoungMb });
     }
     return readTraceRecords(inp.path, i, inp.side, counters[i] as InputCounters, readOpts, formats[i]);
   });
