@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/app.js';
 import type { Finding, Location, Report, RunResult } from '../src/types.js';
+import { analyzeRun, type AnalyzeOptions, type RunSpec } from '../src/replay/run.js';
 
 /** Repository root (tests run from dist/test/). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -215,4 +216,26 @@ export function run(name: string, findings: Finding[] = [], over: Partial<RunRes
 
 export function report(runs: RunResult[]): Report {
   return { tool: { name: 'migtrace', version: '9.9.9' }, runs };
+}
+
+/** Every run folder under traces/ with a log per side or a combined log. */
+export function realRunDirs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (existsSync(join(p, 'src.log')) || existsSync(join(p, 'combined.log'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(ROOT, 'traces'));
+  return out.sort();
+}
+
+/** A run analysed with its inputs read in this thread, then on reader threads: both results as JSON. */
+export async function inlineAndOnThreads(spec: RunSpec, opts: Omit<AnalyzeOptions, 'readers'>): Promise<[string, string]> {
+  const inline = await analyzeRun(spec, { ...opts, readers: 'inline' });
+  const worker = await analyzeRun(spec, { ...opts, readers: 'worker' });
+  return [JSON.stringify(inline), JSON.stringify(worker)];
 }
