@@ -11,8 +11,9 @@ import { RecordDecoder, RecordEncoder } from '../src/ingest/record-codec.js';
 import { readLinesAt } from '../src/ingest/read-back.js';
 import { chooseWorkerInputs } from '../src/ingest/worker-read.js';
 import type { TraceRecord } from '../src/ingest/records.js';
-import { InputError } from '../src/ingest/records.js';
-import { loadCatalog, matchersOf, patternsOf, rowsFor, rowsForMask } from '../src/model/catalog.js';
+import { InputError, newCounters } from '../src/ingest/records.js';
+import { argsUse, loadCatalog, matchersOf, patternsOf, rowsFor, rowsForMask } from '../src/model/catalog.js';
+import { LOG_FORMAT } from '../src/ingest/formats/log.js';
 import { analyzeRun, type RunSpec } from '../src/replay/run.js';
 import { RULES } from '../src/rules/index.js';
 import { inlineAndOnThreads, ROOT, tempRun } from './helpers.js';
@@ -147,6 +148,42 @@ describe('inputs read on worker threads', () => {
     assert.ok(worker instanceof InputError, `worker: ${worker}`);
     assert.equal(worker.message, inline.message);
     assert.match(worker.message, /src\.log\.gz: gzip data is corrupt/);
+  });
+});
+
+describe('arguments made into strings only where the replay reads them', () => {
+  it('the catalog says which: named fields and what a rule reads (fields), conditional rows (match), others never', () => {
+    const use = argsUse(catalog, new Set(RULES.flatMap((r) => r.readsArgs ?? [])));
+    assert.equal(use.get('migrate_set_state'), 'fields', '(?<state>...)');
+    assert.equal(use.get('postcopy_page_req_del'), 'fields', '(?<total>...)');
+    assert.equal(use.get('migrate_error'), 'fields', 'postcopy-network-failure reads the error text');
+    assert.equal(use.get('ram_load_postcopy_loop'), 'match', 'only which of its rows apply (chan=0, chan=1, the EOS page)');
+    assert.equal(use.get('qemu_file_fclose'), undefined);
+  });
+
+  it("a plain file's line on a reader thread: args only for the events the replay reads, or conditional ones without a mask", async () => {
+    const path = join(tempRun({ 'src.log': ['1@1.000001:migrate_set_state new state active', '1@1.000002:qemu_file_fclose f 0x1', '1@1.000003:ram_load_postcopy_loop chan=0 addr=0x1 flags=0x8', ''].join('\n') }), 'src.log');
+    const use = argsUse(catalog, new Set());
+    const read = async (patterns: boolean) => {
+      const enc = new RecordEncoder(patterns ? matchersOf(patternsOf(catalog)) : new Map());
+      const dec = new RecordDecoder(0, use);
+      const out: TraceRecord[] = [];
+      for await (const b of LOG_FORMAT.readEncoded!(path, 0, 'src', newCounters(path), { maxSamples: 1, textLater: true }, enc)) out.push(...dec.decode(b));
+      return out.map((r) => (r.kind === 'event' ? r.args : '?'));
+    };
+    assert.deepEqual(await read(true), ['new state active', '', '']);
+    assert.deepEqual(await read(false), ['new state active', '', 'chan=0 addr=0x1 flags=0x8'], 'no mask from the reader: the replay matches the rows itself');
+  });
+
+  it("a rule's readsArgs is what keeps the text it reports: without it the worker-read result differs", async () => {
+    const dir = join(ROOT, 'traces/10.0.13/d-preempt-pause-recover-1');
+    const spec: RunSpec = { name: 'pause', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] };
+    const [inline, worker] = await inlineAndOnThreads(spec, opts);
+    assert.equal(worker, inline);
+    assert.match(inline, /paused by the user/);
+    const undeclared = RULES.map((r) => (r.readsArgs ? { ...r, readsArgs: undefined } : r));
+    const without = JSON.stringify(await analyzeRun(spec, { ...opts, rules: undeclared, readers: 'worker' }));
+    assert.notEqual(without, JSON.stringify(await analyzeRun(spec, { ...opts, rules: undeclared, readers: 'inline' })));
   });
 });
 

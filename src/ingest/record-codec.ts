@@ -230,11 +230,25 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
  */
 export class RecordDecoder {
   private readonly names: string[] = [];
+  /** Per name id: its arguments become a string always (2), only without a rows mask (1), never (0). */
+  private readonly argsKind: number[] = [];
 
-  constructor(private readonly input: number) {}
+  /**
+   * `argsUse`: which events' arguments the replay reads (catalog.ts argsUse); the others' lines
+   * left in their file come with args '' (the line is read back if a report names it). Without it
+   * every event has its arguments.
+   */
+  constructor(
+    private readonly input: number,
+    private readonly argsUse?: ReadonlyMap<string, 'fields' | 'match'>,
+  ) {}
 
   decode(b: EncodedBatch): TraceRecord[] {
-    for (const n of b.names) this.names.push(n);
+    for (const n of b.names) {
+      this.names.push(n);
+      const use = this.argsUse ? this.argsUse.get(n) : 'fields';
+      this.argsKind.push(use === 'fields' ? 2 : use === 'match' ? 1 : 0);
+    }
     const out = new Array<TraceRecord>(b.count);
     const { meta, strs } = b;
     let k = 0;
@@ -263,10 +277,12 @@ export class RecordDecoder {
         const j = line - first;
         const start = (lb as NonNullable<typeof lb>).starts[j] as number;
         if (flags & BYTES && offsets) {
-          // Left in the file (src/ingest/read-back.ts): no string for the line, one for its arguments.
+          // Left in the file (src/ingest/read-back.ts): no string for the line, one for its
+          // arguments only if the replay reads them.
           raw = '';
           at = smallInt(offsets[j] as number);
-          args = (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number));
+          const use = this.argsKind[meta[o + 1] as number] as number;
+          args = use === 2 || (use === 1 && !(flags & ROWS_MASK)) ? (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number)) : '';
         } else {
           raw = (bytes as Buffer).toString('utf8', start, (lb as NonNullable<typeof lb>).ends[j]);
           args = flags & ARGS_STRING ? (strs[k++] as string) : raw.slice(meta[o + 5] as number, meta[o + 6] as number);

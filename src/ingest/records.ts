@@ -42,6 +42,11 @@ export interface InputReadOptions {
   textLater?: boolean;
   /** A QEMU trace-events file (trace-events-all of the build) for binary and typed formats. */
   traceEvents?: string;
+  /**
+   * Which events' arguments the caller reads (catalog.ts argsUse): a reader thread's plain-file
+   * events outside it come with args ''. Absent: every event's arguments.
+   */
+  argsUse?: ReadonlyMap<string, 'fields' | 'match'>;
   /** Stamp this thread id on every event that has none (per-thread log files, `-d tid -D f-%d`). */
   tid?: number;
   /**

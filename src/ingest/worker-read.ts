@@ -124,7 +124,7 @@ export function readInWorker(spec: Omit<WorkerReadSpec, 'maxSamples' | 'window'>
   worker.postMessage({ ...spec, maxSamples: opts.maxSamples, window } satisfies WorkerReadSpec);
   return (async function* () {
     worker.ref(); // the replay waits on it now
-    const decoder = new RecordDecoder(spec.input);
+    const decoder = new RecordDecoder(spec.input, opts.argsUse);
     try {
       for (;;) {
         const m = queue.shift();

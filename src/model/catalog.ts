@@ -220,6 +220,21 @@ export function fieldOf(rows: readonly CatalogRow[], args: string, name: string)
 }
 let last: { rows: readonly CatalogRow[]; args: string; name: string; value: string | null } = { rows: [], args: '', name: '', value: null };
 
+/**
+ * How the replay reads an event's arguments: `fields` — a row captures a named field, or a rule
+ * reads them (`signals`: Rule.readsArgs); `match` — only to tell which of its rows apply, which a
+ * reader thread did already when it sent the rows' mask. An event not listed: never read. A reader
+ * thread's events may then come without their argument string (record-codec.ts RecordDecoder).
+ */
+export function argsUse(catalog: Catalog, signals: ReadonlySet<string>): Map<string, 'fields' | 'match'> {
+  const out = new Map<string, 'fields' | 'match'>();
+  for (const [event, rows] of catalog.byEvent) {
+    if (rows.some((r) => r.captures.length > 0 || signals.has(r.signal))) out.set(event, 'fields');
+    else if (rows.some((r) => r.match !== null)) out.set(event, 'match');
+  }
+  return out;
+}
+
 /** The rows that apply to one event occurrence (the match regex is tested on its arguments). */
 export function rowsFor(catalog: Catalog, name: string, args: string): CatalogRow[] {
   const entry = catalog.lookup.get(name);

@@ -5,7 +5,7 @@
 // result (result.ts). Pure with respect to output: nothing here prints.
 import { cutReason } from '../ingest/input-end.js';
 import { releaseReaders } from '../ingest/worker-read.js';
-import type { Catalog } from '../model/catalog.js';
+import { argsUse, type Catalog } from '../model/catalog.js';
 import type { Rule } from '../rules/rule.js';
 import type { RunResult, Side } from '../types.js';
 import { assembleRun } from '../assembly/assemble.js';
@@ -98,7 +98,8 @@ async function analyzeInputs(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeS
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   const others = opts.observers ?? [];
   const model = new RunModel(spec, assembled, { catalog: opts.catalog, rules: opts.rules, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)), ...(sink ? { onJudged: sink.take } : {}) });
-  const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText) });
+  // Only the model and its rules watching: the events whose arguments they never read come without them.
+  const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText), ...(others.length === 0 ? { argsUse: argsUse(opts.catalog, new Set(opts.rules.flatMap((r) => r.readsArgs ?? []))) } : {}) });
   await replayStream(opened, [model, ...others], opts.onProgress);
   const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));
   model.cutOf = cutOfSide(assembled, cuts);

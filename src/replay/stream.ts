@@ -18,6 +18,8 @@ export interface OpenOptions {
   readers?: 'auto' | 'inline' | 'worker';
   /** An observer shows trace lines: every line becomes a string (no read-back, no reader threads). */
   needsText?: boolean;
+  /** Which events' arguments the observers read (catalog.ts argsUse); absent: all. */
+  argsUse?: ReadonlyMap<string, 'fields' | 'match'>;
 }
 
 export interface OpenedInputs {
@@ -38,7 +40,7 @@ export async function openInputs(spec: RunSpec, run: AssembledRun, opts: OpenOpt
   const patterns = inWorker.size > 0 ? patternsOf(opts.catalog) : [];
   const sources = inputs.map((inp, i) => {
     // textLater: lines of a plain file stay there until a report names them (read back at the end).
-    const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s), textLater: !opts.needsText };
+    const readOpts = { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s: UnparsedSample) => samples.push(s), textLater: !opts.needsText, ...(opts.argsUse ? { argsUse: opts.argsUse } : {}) };
     if (inWorker.has(i) && inp.path !== STDIN) {
       const tid = spec.inputs[i]?.tid;
       const ws = { path: inp.path, input: i, side: inp.side, format: formats[i]!.name, patterns, ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) };

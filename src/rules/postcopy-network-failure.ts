@@ -89,6 +89,7 @@ export const RULE: Rule = {
   },
   headings: { first: 'Access', second: 'Also' },
   refs: ['C.3 S9/D8', 'D.3'],
+  readsArgs: ['migrate-error'], // the error text: a pause by the user is not a network failure
   requires: { sides: [], mode: 'postcopy', needs: [{ side: 'src', anyOf: ['state'], when: 'always' }, { side: 'dst', anyOf: ['state'], when: 'always' }] },
   explain: `During postcopy the guest runs on the destination while pages still come from the source, so a
 broken channel cannot simply fail the migration: both sides pause (state postcopy-paused; the

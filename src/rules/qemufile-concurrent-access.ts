@@ -51,6 +51,15 @@ function bump(m: Map<string, Tally>, key: string, ref: EventRef): void {
   } else m.set(key, { count: 1, first: ref, last: ref });
 }
 
+/** `${a}|${b}`, kept per (a, b). */
+function cachedKey<B>(cache: Map<string, Map<B, string>>, a: string, b: B): string {
+  let byB = cache.get(a);
+  if (!byB) cache.set(a, (byB = new Map<B, string>()));
+  let k = byB.get(b);
+  if (k === undefined) byB.set(b, (k = `${a}|${String(b)}`));
+  return k;
+}
+
 /** Write-access kinds, strongest evidence first: the urgent-page event itself, then its proxy (§G.6). */
 function writeKind(row: CatalogRow): 'direct' | 'proxy' {
   return row.signal === 'urgent-write-proxy' ? 'proxy' : 'direct';
@@ -150,9 +159,14 @@ class Instance implements RuleInstance {
     this.lastClosed.set(`${w.file}|${e.ref.side}`, w);
   }
 
-  private pointWrite(file: QemuFileName, ref: EventRef, kind: string): void {
-    const key = `${kind}|${ref.tid}`;
-    const fileSide = `${file}|${ref.side}`;
+  // The tally keys of write events, made once per kind and thread, file and side: not two
+  // strings per page written.
+  private readonly writeKeys = new Map<string, Map<number | null, string>>();
+  private readonly fileSideKeys = new Map<string, Map<Side | null, string>>();
+
+  private pointWrite(file: QemuFileName, ref: EventRef, kind: 'direct' | 'proxy'): void {
+    const key = cachedKey(this.writeKeys, kind, ref.tid);
+    const fileSide = cachedKey(this.fileSideKeys, file, ref.side);
     let seen = this.writes.get(fileSide);
     if (!seen) this.writes.set(fileSide, (seen = new Map<string, Tally>()));
     bump(seen, key, ref);
@@ -162,7 +176,7 @@ class Instance implements RuleInstance {
       bump(w.inside, key, ref);
       if (w.narrowStart) bump(w.insideNarrow, key, ref);
     }
-    const closed = this.lastClosed.get(`${file}|${ref.side}`);
+    const closed = this.lastClosed.get(fileSide);
     if (closed && closed.tid !== ref.tid) bump(closed.after, key, ref);
   }
 

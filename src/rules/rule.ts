@@ -71,6 +71,12 @@ export interface Rule {
   explain: string;
   /** What it needs to decide (requirements.ts): a missing need is inconclusive, never clean. */
   requires: Requirements;
+  /**
+   * The signals whose events' argument text it reads itself (beyond the catalog's named fields,
+   * which `ReplayEvent.field` gives): only those events' arguments are made into strings on the
+   * replay thread (catalog.ts argsUse).
+   */
+  readsArgs?: readonly Signal[];
   create(): RuleInstance;
 }
 
