@@ -14,7 +14,7 @@ import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
 import type { EncodedBatch, LineSink, TraceRecord } from './records.js';
-import { matchMask, matchMaskBytes, type RowMatcher } from '../model/catalog.js';
+import { matchMask, matchMaskBytes, type ArgsUse, type RowMatcher } from '../model/catalog.js';
 import type { RenderedSink, RenderedText, SinkName } from './records.js';
 
 /** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
@@ -240,14 +240,14 @@ export class RecordDecoder {
    */
   constructor(
     private readonly input: number,
-    private readonly argsUse?: ReadonlyMap<string, 'fields' | 'match'>,
+    private readonly argsUse?: ArgsUse,
   ) {}
 
   decode(b: EncodedBatch): TraceRecord[] {
     for (const n of b.names) {
       this.names.push(n);
       const use = this.argsUse ? this.argsUse.get(n) : 'fields';
-      this.argsKind.push(use === 'fields' ? 2 : use === 'match' ? 1 : 0);
+      this.argsKind.push(use === 'fields' ? 2 : use ? 1 : 0);
     }
     const out = new Array<TraceRecord>(b.count);
     const { meta, strs } = b;

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
 import type { LineBatch } from './lines.js';
 import type { ByteEvent } from './log-format.js';
-import type { RowMatcher } from '../model/catalog.js';
+import type { ArgsUse, RowMatcher } from '../model/catalog.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
@@ -46,7 +46,7 @@ export interface InputReadOptions {
    * Which events' arguments the caller reads (catalog.ts argsUse): a reader thread's plain-file
    * events outside it come with args ''. Absent: every event's arguments.
    */
-  argsUse?: ReadonlyMap<string, 'fields' | 'match'>;
+  argsUse?: ArgsUse;
   /** Stamp this thread id on every event that has none (per-thread log files, `-d tid -D f-%d`). */
   tid?: number;
   /**

@@ -222,15 +222,18 @@ let last: { rows: readonly CatalogRow[]; args: string; name: string; value: stri
 
 /**
  * How the replay reads an event's arguments: `fields` — a row captures a named field, or a rule
- * reads them (`signals`: Rule.readsArgs); `match` — only to tell which of its rows apply, which a
- * reader thread did already when it sent the rows' mask. An event not listed: never read. A reader
- * thread's events may then come without their argument string (record-codec.ts RecordDecoder).
+ * reads them (`signals`: Rule.readsArgs); its rows — only to tell which of them apply, which a
+ * reader may do on the line's bytes (the rows' mask, TraceRecord.rowsMask). An event not listed:
+ * never read. A reader's events may then come without their argument string (text-reader.ts,
+ * record-codec.ts RecordDecoder).
  */
-export function argsUse(catalog: Catalog, signals: ReadonlySet<string>): Map<string, 'fields' | 'match'> {
-  const out = new Map<string, 'fields' | 'match'>();
+export type ArgsUse = ReadonlyMap<string, 'fields' | readonly CatalogRow[]>;
+
+export function argsUse(catalog: Catalog, signals: ReadonlySet<string>): ArgsUse {
+  const out = new Map<string, 'fields' | readonly CatalogRow[]>();
   for (const [event, rows] of catalog.byEvent) {
     if (rows.some((r) => r.captures.length > 0 || signals.has(r.signal))) out.set(event, 'fields');
-    else if (rows.some((r) => r.match !== null)) out.set(event, 'match');
+    else if (rows.some((r) => r.match !== null)) out.set(event, rows);
   }
   return out;
 }

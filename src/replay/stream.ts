@@ -4,7 +4,7 @@
 import { fileSize, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceRecord } from '../ingest/trace-input.js';
 import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
 import { traceBytesEstimate } from '../ingest/bytes.js';
-import { patternsOf, type Catalog } from '../model/catalog.js';
+import { patternsOf, type ArgsUse, type Catalog } from '../model/catalog.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { UnparsedSample } from '../types.js';
 import { mergeByTime } from './merge.js';
@@ -19,7 +19,7 @@ export interface OpenOptions {
   /** An observer shows trace lines: every line becomes a string (no read-back, no reader threads). */
   needsText?: boolean;
   /** Which events' arguments the observers read (catalog.ts argsUse); absent: all. */
-  argsUse?: ReadonlyMap<string, 'fields' | 'match'>;
+  argsUse?: ArgsUse;
 }
 
 export interface OpenedInputs {

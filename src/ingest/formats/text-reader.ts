@@ -7,6 +7,7 @@ import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
 import { fileSize, InputError, type InputCounters, type InputReadOptions, type LineSink, type TraceFormat, type TraceRecord } from '../records.js';
+import { matchMaskBytes, type ArgsUse, type CatalogRow } from '../../model/catalog.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -57,9 +58,13 @@ class RecordListSink implements LineSink<TraceRecord[]> {
   private out: TraceRecord[] = [];
   private rereadable = false;
   private readonly names = new ByteNames();
+  // The previous event's name and what the replay does with its arguments: runs of one event are common.
+  private lastName = '';
+  private lastUse: 'fields' | readonly CatalogRow[] | undefined = 'fields';
   constructor(
     readonly bytesOnly: boolean,
     private readonly input: number,
+    private readonly argsUse?: ArgsUse,
   ) {}
   begin(_lines: LineBatch, rereadable: boolean): void {
     this.out = [];
@@ -68,7 +73,17 @@ class RecordListSink implements LineSink<TraceRecord[]> {
   byteEvent(e: ByteEvent, b: Uint8Array, start: number, end: number, at: number, side: Side | null, line: number): void {
     const s = b as Buffer; // lines.ts keeps them in a Buffer; scanEventBytes passed only ASCII
     const later = this.rereadable;
-    this.out.push({ kind: 'event', name: this.names.nameOf(b, start, e), side, args: s.toString('latin1', start + e.argsAt, start + e.argsEnd), tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1 });
+    const name = this.names.nameOf(b, start, e);
+    if (name !== this.lastName) {
+      this.lastName = name;
+      this.lastUse = this.argsUse ? this.argsUse.get(name) : 'fields';
+    }
+    // A line left in its file keeps its arguments there too, unless the replay reads them; which of
+    // an event's conditional rows apply is matched here, on the bytes (as a reader thread does).
+    const use = later ? this.lastUse : 'fields';
+    const args = use === 'fields' ? s.toString('latin1', start + e.argsAt, start + e.argsEnd) : '';
+    const rowsMask = use === 'fields' || use === undefined ? -1 : matchMaskBytes(use, s, start + e.argsAt, start + e.argsEnd);
+    this.out.push({ kind: 'event', name, side, args, tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1, rowsMask });
   }
   add(rec: TraceRecord): void {
     this.out.push(rec);
@@ -88,7 +103,7 @@ export type ByteScanner = (b: Uint8Array, start: number, end: number, out: ByteE
  */
 export function textReads(parser: (counters: InputCounters) => LineParser, scanBytes?: ByteScanner, leaveInFile = true): Pick<TraceFormat, 'read' | 'readEncoded'> {
   return {
-    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input), scanBytes, leaveInFile),
+    read: (path, input, side, counters, opts) => readTextLines(path, input, side, counters, opts, parser(counters), new RecordListSink(opts.textLater === true && scanBytes !== undefined, input, opts.argsUse), scanBytes, leaveInFile),
     readEncoded: (path, input, side, counters, opts, enc) => readTextLines(path, input, side, counters, opts, parser(counters), enc, scanBytes, leaveInFile),
   };
 }
