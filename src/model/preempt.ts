@@ -182,7 +182,6 @@ export class PreemptLifecycle {
   dstListen: EventRef | null = null;
   dstRun: EventRef | null = null;
   dstPreemptChannel: EventRef | null = null;
-  lastDstEventTs: number | null = null;
   /** The runs of the lifecycle tables above (thread, cleanup, pause, incoming). */
   readonly runs = LIFECYCLES.map((a) => a.start());
   private readonly ev: RowEvent = { ref: null as unknown as EventRef, row: null as unknown as CatalogRow, rows: [], args: '' };
@@ -193,7 +192,6 @@ export class PreemptLifecycle {
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {
     if (ref.side !== 'dst') return;
-    if (ref.ts !== null) this.lastDstEventTs = ref.ts;
     const ev = this.ev;
     ev.ref = ref;
     ev.rows = rows;

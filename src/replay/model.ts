@@ -66,9 +66,9 @@ export class RunModel implements ReplayObserver {
   private readonly judged: Array<Judged | null> = [];
   private cur: Episode;
   private mainFacts: RunFacts | null = null;
-  // NaN, not null, for "none yet": a field that holds only numbers takes each store in place,
-  // one that also held null boxes every number stored (an allocation per event here).
-  private readonly lastTs: Record<Side, number> = { src: NaN, dst: NaN };
+  // Each side's last timestamp (src, dst), NaN for "none yet": a typed array stores the number in
+  // place; an object's field boxed it (an allocation per event here, measured).
+  private readonly lastTs = new Float64Array([NaN, NaN]);
   private readonly inputs: RunInput[];
   private readonly tidSides: AssembledRun['tidSides'];
   readonly fileOf = (i: number): string => this.inputs[i]?.path ?? '?';
@@ -165,8 +165,8 @@ export class RunModel implements ReplayObserver {
     st.events++;
     if (ref.tid === null) st.noTid++;
     if (ref.ts === null) st.noTs++;
-    else if (ref.side === 'src') this.lastTs.src = ref.ts; // named stores: a keyed one boxed the number
-    else if (ref.side === 'dst') this.lastTs.dst = ref.ts;
+    else if (ref.side === 'src') this.lastTs[0] = ref.ts;
+    else if (ref.side === 'dst') this.lastTs[1] = ref.ts;
   }
 
   private beginEpisode(): void {
@@ -227,7 +227,7 @@ export class RunModel implements ReplayObserver {
 
   sideInfo(side: Side) {
     const st = this.sideStats[side];
-    return { present: st.events > 0, threadsBy: this.threadsBy(side), timestamps: st.events > st.noTs, lastTs: Number.isNaN(this.lastTs[side]) ? null : this.lastTs[side], cut: this.cutOf(side) };
+    return { present: st.events > 0, threadsBy: this.threadsBy(side), timestamps: st.events > st.noTs, lastTs: Number.isNaN(this.lastTs[side === 'src' ? 0 : 1]!) ? null : this.lastTs[side === 'src' ? 0 : 1]!, cut: this.cutOf(side) };
   }
 
   private threadsBy(side: Side): ThreadsBy | null {
