@@ -152,7 +152,10 @@ export async function* readTextLines<B>(
  * boxed every timestamp stored (an allocation per event).
  */
 class LineAccounting<B> {
-  private readonly lastTsByTid = new Map<number, number>();
+  // Each thread's latest timestamp, in a typed array by the thread's slot: a Map's values boxed
+  // every number stored (an allocation per change of thread, which on a busy destination is most events).
+  private readonly slotOfTid = new Map<number, number>();
+  private lastTsBySlot = new Float64Array(16);
   /** The thread of the latest timed event (NaN: none yet), whose ts is prevTs (not yet in the map). */
   private prevTid = NaN;
   private prevTs = 0;
@@ -252,15 +255,29 @@ class LineAccounting<B> {
     if (this.samples++ < this.opts.maxSamples) this.opts.onUnparsed?.({ file: this.path, line, text: text.slice(0, 200), reason });
   }
 
+  private slotOf(tid: number): number {
+    let slot = this.slotOfTid.get(tid);
+    if (slot === undefined) {
+      slot = this.slotOfTid.size;
+      this.slotOfTid.set(tid, slot);
+      if (slot >= this.lastTsBySlot.length) {
+        const grown = new Float64Array(this.lastTsBySlot.length * 2);
+        grown.set(this.lastTsBySlot);
+        this.lastTsBySlot = grown;
+      }
+    }
+    return slot;
+  }
+
   /** Counts a timestamp that goes back within its thread. */
   private timed(tid: number, ts: number): void {
     // Consecutive events mostly come from one thread: skip the map for them.
     if (tid === this.prevTid) {
       if (ts < this.prevTs) this.counters.outOfOrder++;
     } else {
-      if (this.prevTid === this.prevTid) this.lastTsByTid.set(this.prevTid, this.prevTs); // not NaN: there was one
-      const last = this.lastTsByTid.get(tid);
-      if (last !== undefined && ts < last) this.counters.outOfOrder++;
+      if (this.prevTid === this.prevTid) this.lastTsBySlot[this.slotOf(this.prevTid)] = this.prevTs; // not NaN: there was one
+      const slot = this.slotOfTid.get(tid);
+      if (slot !== undefined && ts < (this.lastTsBySlot[slot] as number)) this.counters.outOfOrder++;
       this.prevTid = tid;
     }
     this.prevTs = ts;
