@@ -26,8 +26,15 @@ export function shownTid(tid: number | null): number | null {
   return tid !== null && tid < 0 ? null : tid;
 }
 
-function roleTid(role: Role): number {
-  return -1 - (ROLES as readonly string[]).indexOf(role);
+/** A catalog role's index in ROLES (the catalog accepts no other role: catalog.ts parseCatalog). */
+function roleIndex(role: Role): number {
+  return (ROLES as readonly string[]).indexOf(role);
+}
+
+/** What tidFor says of one event: one object, overwritten by the next call (read it at once). */
+export interface StandIn {
+  tid: number;
+  role: Role;
 }
 
 export interface Ambiguity {
@@ -42,13 +49,16 @@ export class NameAttribution {
   /** Events put on a thread by name, per side (the data section counts them). */
   readonly counts = { src: 0, dst: 0 };
   readonly unattributed = { src: 0, dst: 0 };
-  private readonly generations = new Map<string, { n: number; exited: boolean }>();
+  // Per side, per role index: how many lifetimes the role had, and whether the latest one exited.
+  // Arrays, not a map keyed by a 'side|role' string: this runs for every event of such a trace.
+  private readonly generations = { src: newGenerations(), dst: newGenerations() };
+  private readonly result: StandIn = { tid: 0, role: 'unknown' };
 
   /**
    * The stand-in thread for an event without a thread id, from its catalog rows and what is known
    * of the process's version now. Also returns the role when it is known.
    */
-  tidFor(side: Side, rows: readonly CatalogRow[], range: VersionRange): { tid: number; role: Role } {
+  tidFor(side: Side, rows: readonly CatalogRow[], range: VersionRange): StandIn {
     this.counts[side]++;
     let role: Role | null = null;
     let list: CatalogRow | null = null;
@@ -60,13 +70,19 @@ export class NameAttribution {
         role = row.role;
       }
     }
-    if (role !== null) return { tid: this.lifetime(side, role, rows), role };
+    if (role !== null) return this.answer(this.lifetime(side, role, rows), role);
     if (list) {
       const fits = decide(list.roleByVersion!, range);
-      if (fits) return { tid: this.lifetime(side, fits, rows), role: fits };
-      return { tid: this.ambiguousTid(side, list), role: 'unknown' };
+      if (fits) return this.answer(this.lifetime(side, fits, rows), fits);
+      return this.answer(this.ambiguousTid(side, list), 'unknown');
     }
     return this.none(side);
+  }
+
+  private answer(tid: number, role: Role): StandIn {
+    this.result.tid = tid;
+    this.result.role = role;
+    return this.result;
   }
 
   /**
@@ -75,20 +91,25 @@ export class NameAttribution {
    * a new stand-in, so each lifetime keeps its own start and exit.
    */
   private lifetime(side: Side, role: Role, rows: readonly CatalogRow[]): number {
-    const key = `${side}|${role}`;
-    let g = this.generations.get(key);
-    if (!g) this.generations.set(key, (g = { n: 0, exited: false }));
-    if (g.exited && rows.some((r) => r.signal === 'thread-start')) {
-      g.n++;
-      g.exited = false;
+    const g = this.generations[side];
+    const r = roleIndex(role);
+    let starts = false;
+    let exits = false;
+    for (const row of rows) {
+      if (row.signal === 'thread-start') starts = true;
+      else if (row.signal === 'thread-exit') exits = true;
     }
-    if (rows.some((r) => r.signal === 'thread-exit')) g.exited = true;
-    return roleTid(role) - GENERATION * g.n;
+    if (g.exited[r] === 1 && starts) {
+      g.n[r]!++;
+      g.exited[r] = 0;
+    }
+    if (exits) g.exited[r] = 1;
+    return -1 - r - GENERATION * g.n[r]!;
   }
 
-  private none(side: Side): { tid: number; role: Role } {
+  private none(side: Side): StandIn {
     this.unattributed[side]++;
-    return { tid: UNATTRIBUTED, role: 'unknown' };
+    return this.answer(UNATTRIBUTED, 'unknown');
   }
 
   private ambiguousTid(side: Side, row: CatalogRow): number {
@@ -114,6 +135,10 @@ export class NameAttribution {
     }
     return left;
   }
+}
+
+function newGenerations(): { n: Uint32Array; exited: Uint8Array } {
+  return { n: new Uint32Array(ROLES.length), exited: new Uint8Array(ROLES.length) };
 }
 
 /** The one role whose range the process's version range can be in, or null while several can. */
