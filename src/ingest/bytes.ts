@@ -15,6 +15,7 @@ export const HEAD_BYTES = 65536;
 /** Bytes of standard input kept for detection and side inference (the rest is streamed once). */
 export const STDIN_HEAD_BYTES = 4 << 20;
 const CHUNK = 1 << 20;
+const GZ_CHUNK = 128 << 10;
 
 export interface ByteSource {
   /** Decompressed bytes, in order. */
@@ -204,7 +205,9 @@ export function openBytes(path: string, opts: OpenOptions = {}): ByteSource {
   const count = { n: 0 };
   const warnings: string[] = [];
   const size = opts.highWaterMark ?? CHUNK;
-  const streamed = () => maybeGunzip(counted(createReadStream(path, { highWaterMark: size }), path, count), path, warnings, count);
+  // A gzip file is read GZ_CHUNK compressed bytes at a time: gunzip inflates each chunk whole, so
+  // 1 MiB of compressed trace text put ~12 MiB of output buffers in flight at once.
+  const streamed = () => maybeGunzip(counted(createReadStream(path, { highWaterMark: Math.min(size, GZ_CHUNK) }), path, count), path, warnings, count);
   const plain = { yes: false };
   return { chunks: opts.reuseChunks ? plainFileChunks(path, size, count, streamed, plain) : streamed(), rawBytes: () => count.n, warnings, rereadable: () => plain.yes };
 }
