@@ -27,7 +27,7 @@ const DROPPED_LO = 0xfffffffe;
 /** A record longer than this is corruption: 24 bytes of header and a few args of at most 516 bytes. */
 const MAX_RECORD = 1 << 16;
 const MAX_NAME = 1024;
-const SIMPLE_CHUNK = 256 << 10;
+const SIMPLE_CHUNK = 64 << 10;
 /** How far a resync may look ahead for the next plausible record before giving up on a chunk. */
 const RESYNC_WINDOW = 64;
 
@@ -304,10 +304,13 @@ class Framing<B> {
 async function* readSimple<B>(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, sink: RenderedSink<B>): AsyncGenerator<B> {
   counters.totalBytes = await fileSize(path);
   const te: TraceEvents | null = await traceEventsFor(path, opts.traceEvents);
-  // Chunks are reused: what is kept of one (a partial record) is copied. A quarter of the usual
+  // Chunks are reused: what is kept of one (a partial record) is copied. A sixteenth of the usual
   // chunk: with a reader thread, 256 MiB (bench pair, interleaved on a busy machine) took 6.1-6.3 s
   // of CPU and 215-225 MiB peak RSS in 256 KiB batches, 8.0 s and 276 MiB in 1 MiB ones (each
-  // batch's text and numbers are buffers of their own, up to 8 in flight).
+  // batch's text and numbers are buffers of their own, up to 8 in flight). 64 KiB, later: peak RSS
+  // 171-211 MiB in 7 runs against 201-235 (and up to 287 in a full bench) for 256 KiB, no slower;
+  // the small source's records, made inline a batch at a time, wait for the merge a shorter while
+  // and are less often promoted (the main heap had grown to 135 MiB in the worst runs).
   const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true, highWaterMark: SIMPLE_CHUNK });
   let f: Framing<B> | null = null;
   let pending: Buffer | null = null;
