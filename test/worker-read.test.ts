@@ -179,6 +179,14 @@ describe('arguments made into strings only where the replay reads them', () => {
     assert.deepEqual(inline.map((r) => (r.kind === 'event' ? [r.args, r.rowsMask] : '?')), [['new state active', -1], ['', -1], ['', 1]]);
   });
 
+  it("a rule that reads an event's argument text itself says so (readsArgs), and only such a rule", () => {
+    for (const rule of RULES) {
+      // Its own source, comments left out: `.args` is the argument text (fields go through ev.field).
+      const src = readFileSync(join(ROOT, 'src/rules', `${rule.id}.ts`), 'utf8').replace(/\/\/.*$/gm, '');
+      assert.equal(/\.args\b/.test(src), (rule.readsArgs?.length ?? 0) > 0, rule.id);
+    }
+  });
+
   it("a rule's readsArgs is what keeps the text it reports: without it the result differs, read inline or on a thread", async () => {
     const dir = join(ROOT, 'traces/10.0.13/d-preempt-pause-recover-1');
     const spec: RunSpec = { name: 'pause', inputs: [{ path: join(dir, 'src.log'), side: 'src' }, { path: join(dir, 'dst.log'), side: 'dst' }] };
