@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { makeLongMigration, makeMigrations, makeTrace } from './make-trace.js';
 import { makeSimpleTrace } from './make-simple.js';
 import { ftraceFile, gzipFile } from './variants.js';
+import { V8_STARTUP_FLAGS } from '../src/cli/heap.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASS = fileURLToPath(new URL('./run-pass.js', import.meta.url));
@@ -57,10 +58,13 @@ function runPass(kind: string, files: string[]): PassResult {
   return runPassArgs([kind, ...files]);
 }
 
+/** Passes that run migtrace: node starts with the flags its bin's `#!` line gives (src/cli/heap.ts). */
+const MIGTRACE_PASSES = new Set(['migtrace', 'cli', 'batch']);
+
 function runPassArgs(args: string[]): PassResult {
   // Node's own flags (--max-old-space-size=N) go before the script.
-  const flags = args.filter((a) => a.startsWith('--'));
   const rest = args.filter((a) => !a.startsWith('--'));
+  const flags = [...(MIGTRACE_PASSES.has(rest[0] ?? '') ? V8_STARTUP_FLAGS : []), ...args.filter((a) => a.startsWith('--'))];
   const r = spawnSync(process.execPath, [...flags, PASS, ...rest], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`pass ${args[0]} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PassResult;

@@ -4,11 +4,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from './helpers.js';
 import { catalogPath, guestDir } from '../src/capture/paths.js';
 import { MODEL_DOC_PATH } from '../src/model/reference.js';
+import { V8_STARTUP_FLAGS } from '../src/cli/heap.js';
 
 /** The paths `npm pack` would publish (scripts skipped: dist is already built by the test run). */
 function packed(): Set<string> {
@@ -30,5 +31,14 @@ describe('package files', () => {
   it('has the catalog, the model document, the bin and the workers loaded by path', () => {
     const needed = [catalogPath(), MODEL_DOC_PATH].map(rel).concat(['dist/src/cli/main.js', 'dist/src/cli/batch-worker.js', 'dist/src/ingest/read-worker.js']);
     for (const p of needed) assert.ok(files.has(p), `${p} is not in the package`);
+  });
+
+  it("starts node with heap.ts V8_STARTUP_FLAGS: the bin's #! line as built and run", () => {
+    const first = readFileSync(join(ROOT, 'dist/src/cli/main.js'), 'utf8').split('\n')[0];
+    assert.equal(first, `#!/usr/bin/env -S node ${V8_STARTUP_FLAGS.join(' ')}`);
+    // Run through its #! line, as npm's bin link runs it: node gets the flags (a shell that cannot
+    // split them would fail here).
+    const out = execFileSync(join(ROOT, 'dist/src/cli/main.js'), ['--version'], { encoding: 'utf8' });
+    assert.match(out, /\d+\.\d+/);
   });
 });

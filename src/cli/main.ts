@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // migtrace's bin: runs the CLI (app.ts) on this process's arguments and streams, then exits with
 // its code. Reader threads for large inputs start first (warm.ts), so they load while the CLI does.
+// The `#!` line carries heap.ts V8_STARTUP_FLAGS (a test holds them equal).
 import { limitHeapGrowth } from './heap.js';
 import { warmFor } from './warm.js';
 
