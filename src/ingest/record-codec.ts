@@ -8,8 +8,8 @@
 // young. (The larger share of the peak-RSS fix was the heap growth cap, src/cli/heap.ts.) Other
 // strings (messages, thread names, rebuilt arguments) are rare and go as strings. Events the
 // reader scanned as bytes (BYTES) are written here without a record object, with the catalog
-// rows' mask; for a plain file the receiver makes a string of their arguments only and keeps the
-// line's offset (read-back.ts). Pure: no I/O.
+// rows' mask; for a plain file the receiver keeps the line's offset (read-back.ts) and makes a
+// string of its arguments only if the replay reads them (catalog.ts argsUse). Pure: no I/O.
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
@@ -282,15 +282,11 @@ export class RecordDecoder {
           // arguments only if the replay reads them.
           raw = '';
           at = smallInt(offsets[j] as number);
-          const use = this.argsKind[meta[o + 1] as number] as number;
-          args = use === 2 || (use === 1 && !(flags & ROWS_MASK)) ? (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number)) : '';
+          args = this.readsArgs(meta[o + 1] as number, flags) ? (bytes as Buffer).toString('latin1', start + (meta[o + 5] as number), start + (meta[o + 6] as number)) : '';
         } else {
           raw = (bytes as Buffer).toString(flags & BYTES ? 'latin1' : 'utf8', start, (lb as NonNullable<typeof lb>).ends[j]);
           if (flags & ARGS_STRING) args = strs[k++] as string;
-          else {
-            const use = this.argsKind[meta[o + 1] as number] as number;
-            args = use === 2 || (use === 1 && !(flags & ROWS_MASK)) ? raw.slice(meta[o + 5] as number, meta[o + 6] as number) : '';
-          }
+          else args = this.readsArgs(meta[o + 1] as number, flags) ? raw.slice(meta[o + 5] as number, meta[o + 6] as number) : '';
         }
       } else {
         raw = strs[k++] as string;
@@ -304,6 +300,12 @@ export class RecordDecoder {
       out[i] = rec;
     }
     return out;
+  }
+
+  /** Whether the replay reads this event's arguments: always, or only to match rows no reader matched (no mask). */
+  private readsArgs(nameId: number, flags: number): boolean {
+    const use = this.argsKind[nameId] as number;
+    return use === 2 || (use === 1 && (flags & ROWS_MASK) === 0);
   }
 }
 

@@ -98,8 +98,10 @@ async function analyzeInputs(spec: RunSpec, opts: AnalyzeOptions, sink: EpisodeS
   const keepOpen = opts.keepOpen ?? KEEP_OPEN;
   const others = opts.observers ?? [];
   const model = new RunModel(spec, assembled, { catalog: opts.catalog, rules: opts.rules, stuckAfterMs: opts.stuckAfterMs, keepOpen, onEpisode: (i) => others.forEach((o) => o.onEpisode?.(i)), ...(sink ? { onJudged: sink.take } : {}) });
-  // Only the model and its rules watching: the events whose arguments they never read come without them.
-  const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText), ...(others.length === 0 ? { argsUse: argsUse(opts.catalog, new Set(opts.rules.flatMap((r) => r.readsArgs ?? []))) } : {}) });
+  // Only the model and its rules watching: the events whose arguments they never read come without
+  // them (other observers say nothing of what they read: they get every argument).
+  const argsRead = others.length === 0 ? { argsUse: argsUse(opts.catalog, new Set(opts.rules.flatMap((r) => r.readsArgs ?? []))) } : {};
+  const opened = prepared ? { sources: prepared.sources, counters: prepared.counters, samples: [] } : await openInputs(spec, assembled, { ...opts, needsText: others.some((o) => o.needsText), ...argsRead });
   await replayStream(opened, [model, ...others], opts.onProgress);
   const cuts = prepared?.cuts ?? (await inputCuts(assembled, opened));
   model.cutOf = cutOfSide(assembled, cuts);

@@ -308,9 +308,10 @@ async function* readSimple<B>(path: string, input: number, side: Side | null, co
   // chunk: with a reader thread, 256 MiB (bench pair, interleaved on a busy machine) took 6.1-6.3 s
   // of CPU and 215-225 MiB peak RSS in 256 KiB batches, 8.0 s and 276 MiB in 1 MiB ones (each
   // batch's text and numbers are buffers of their own, up to 8 in flight). 64 KiB, later: peak RSS
-  // 171-211 MiB in 7 runs against 201-235 (and up to 287 in a full bench) for 256 KiB, no slower;
-  // the small source's records, made inline a batch at a time, wait for the merge a shorter while
-  // and are less often promoted (the main heap had grown to 135 MiB in the worst runs).
+  // 171-211 MiB in 7 runs against 201-235 (and up to 287 in a full bench) for 256 KiB, no slower.
+  // In the worst 256 KiB runs the main heap grew to 135 MiB between full collections; likely (not
+  // measured) the small source's records, made inline a batch at a time, waited longer for the
+  // merge and were promoted.
   const src = openBytes(path, { headOnly: opts.headOnly === true, reuseChunks: true, highWaterMark: SIMPLE_CHUNK });
   let f: Framing<B> | null = null;
   let pending: Buffer | null = null;
