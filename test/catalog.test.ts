@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CatalogError, buildCatalog, literalAffixes, loadCatalog, matchMask, matchMaskBytes, parseCatalog, rowsFor } from '../src/model/catalog.js';
+import { CatalogError, buildCatalog, literalAffixes, loadCatalog, matchMask, bytesMatcherOf, parseCatalog, rowsFor } from '../src/model/catalog.js';
 import { tempRun } from './helpers.js';
 import { join } from 'node:path';
 
@@ -63,18 +63,26 @@ describe('match regexes: literal checks before the regex', () => {
     assert.deepEqual(literalAffixes('^1\\.5'), { prefix: '1', whole: false, suffix: null });
   });
 
+  // null: a row without a regex (it always applies). The second list shares a lead ("chan="),
+  // which the byte matcher compares once.
+  const lists: Array<Array<string | null>> = [
+    ['^chan=1 addr=\\S+ flags=0x10$', '^chan=0', '^a|b$', '^ab+c$', 'x\\d$', '^1\\.5', 'state (\\w+)$', '^$'],
+    ['^chan=0', '^chan=1 addr=\\S+ flags=0x10$', null, '^chan=1', '^chan=12$'],
+  ];
   it('gives the regex\'s own answer, on strings and on bytes', () => {
-    const sources = ['^chan=1 addr=\\S+ flags=0x10$', '^chan=0', '^a|b$', '^ab+c$', 'x\\d$', '^1\\.5', 'state (\\w+)$', '^$'];
-    const rows = sources.map((src) => {
-      const lp = literalAffixes(src);
-      return { match: new RegExp(src), matchPrefix: lp.prefix, matchIsPrefix: lp.whole, matchSuffix: lp.suffix };
-    });
-    const inputs = ['chan=1 addr=0x10 flags=0x10', 'chan=1 addr=0x10 flags=0x8', 'chan=1 addr= flags=0x10', 'chan=0 x', 'a', 'b', 'xb', 'abbc', 'ac', 'x1', '1.5', '105', 'state active', '', ' flags=0x10'];
-    for (const s of inputs) {
-      const want = sources.reduce((m, src, i) => (new RegExp(src).test(s) ? m | (1 << i) : m), 0);
-      assert.equal(matchMask(rows, s), want, s);
-      const b = Buffer.from(`pre ${s} post`, 'latin1');
-      assert.equal(matchMaskBytes(rows, b, 4, 4 + s.length), want, `bytes: ${s}`);
+    const inputs = ['chan=1 addr=0x10 flags=0x10', 'chan=1 addr=0x10 flags=0x8', 'chan=1 addr= flags=0x10', 'chan=0 x', 'chan=12', 'chan=', 'chan', 'a', 'b', 'xb', 'abbc', 'ac', 'x1', '1.5', '105', 'state active', '', ' flags=0x10'];
+    for (const sources of lists) {
+      const rows = sources.map((src) => {
+        if (src === null) return { match: null, matchPrefix: null, matchIsPrefix: false, matchSuffix: null };
+        const lp = literalAffixes(src);
+        return { match: new RegExp(src), matchPrefix: lp.prefix, matchIsPrefix: lp.whole, matchSuffix: lp.suffix };
+      });
+      for (const s of inputs) {
+        const want = sources.reduce((m, src, i) => (src === null || new RegExp(src).test(s) ? m | (1 << i) : m), 0);
+        assert.equal(matchMask(rows, s), want, s);
+        const b = Buffer.from(`pre ${s} post`, 'latin1');
+        assert.equal(bytesMatcherOf(rows).mask(b, 4, 4 + s.length), want, `bytes: ${s}`);
+      }
     }
   });
 });

@@ -14,7 +14,7 @@ import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
 import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
 import type { EncodedBatch, LineSink, TraceRecord } from './records.js';
-import { matchMask, matchMaskBytes, type ArgsUse, type RowMatcher } from '../model/catalog.js';
+import { bytesMatcherOf, matchMask, type ArgsUse, type BytesMatcher, type RowMatcher } from '../model/catalog.js';
 import type { RenderedSink, RenderedText, SinkName } from './records.js';
 
 /** Numbers per record: flags, name id, tid, ts, line, a, b, pid, catalog rows mask. */
@@ -42,7 +42,7 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
   private readonly ids = new Map<string, number>();
   private readonly byteNames = new ByteNames();
   // Per name met as bytes, in ByteNames' slot: its id and catalog rows (the same name string: one compare).
-  private readonly bySlot = new Array<{ name: string; id: number; rows: RowMatcher[] | undefined } | undefined>(BYTE_NAME_SLOTS);
+  private readonly bySlot = new Array<{ name: string; id: number; rows: BytesMatcher | undefined } | undefined>(BYTE_NAME_SLOTS);
   private meta = new Float64Array(0);
   private strs: string[] = [];
   private names: string[] = [];
@@ -77,6 +77,11 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
     this.count = 0;
     this.lines = lines;
     this.rereadable = false;
+  }
+
+  private matcherOf(name: string): BytesMatcher | undefined {
+    const rows = this.matchers.get(name);
+    return rows && bytesMatcherOf(rows);
   }
 
   private idOf(name: string): number {
@@ -147,12 +152,12 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
     const name = this.byteNames.nameOf(b, lineStart, e);
     const slot = e.nameHash & (BYTE_NAME_SLOTS - 1);
     let hit = this.bySlot[slot];
-    if (hit === undefined || hit.name !== name) this.bySlot[slot] = hit = { name, id: this.idOf(name), rows: this.matchers.get(name) };
+    if (hit === undefined || hit.name !== name) this.bySlot[slot] = hit = { name, id: this.idOf(name), rows: this.matcherOf(name) };
     let flags = RAW_LINE | BYTES | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
     if (hit.rows) {
       // scanEventBytes passed only ASCII: latin1 is the string parseInto would have made.
       flags |= ROWS_MASK;
-      meta[o + 8] = matchMaskBytes(hit.rows, b as Buffer, lineStart + e.argsAt, lineStart + e.argsEnd);
+      meta[o + 8] = hit.rows.mask(b as Buffer, lineStart + e.argsAt, lineStart + e.argsEnd);
     }
     meta[o] = flags;
     meta[o + 1] = hit.id;
@@ -175,7 +180,7 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
 
   /** Once per mapping record: the name's id (sent with the next batch) and its catalog rows. */
   nameRef(name: string): SinkName {
-    return { name, id: this.idOf(name), rows: this.matchers.get(name) };
+    return { name, id: this.idOf(name), rows: this.matcherOf(name) };
   }
 
   beginRendered(maxRecords: number): void {
@@ -189,7 +194,7 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
     let flags = RAW_LINE | PID | BYTES | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
     if (n.rows) {
       flags |= ROWS_MASK;
-      meta[o + 8] = matchMaskBytes(n.rows, text, argsAt, argsAt < end ? end : argsAt);
+      meta[o + 8] = n.rows.mask(text, argsAt, argsAt < end ? end : argsAt);
     }
     meta[o] = flags;
     meta[o + 1] = n.id;

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
 import type { LineBatch } from './lines.js';
 import type { ByteEvent } from './log-format.js';
-import type { ArgsUse, RowMatcher } from '../model/catalog.js';
+import type { ArgsUse, BytesMatcher, RowMatcher } from '../model/catalog.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
@@ -140,8 +140,8 @@ export interface SinkName {
   name: string;
   /** The sink's id for the name (record-codec.ts), or -1. */
   id: number;
-  /** Catalog rows to match against the arguments (reader threads), or undefined. */
-  rows: RowMatcher[] | undefined;
+  /** The name's catalog rows compiled to match against the arguments (reader threads), or undefined. */
+  rows: BytesMatcher | undefined;
 }
 
 /** The rendered events of one batch: record `line` is bytes[starts[line - firstLine], ends[...]). */

@@ -7,7 +7,7 @@ import { splitLines, type LineBatch, type LineBytes } from '../lines.js';
 import type { ByteEvent, LineKind, ParseScratch } from '../log-format.js';
 import { ByteNames, newByteEvent, newScratch } from '../log-format.js';
 import { fileSize, InputError, type InputCounters, type InputReadOptions, type LineSink, type TraceFormat, type TraceRecord } from '../records.js';
-import { matchMaskBytes, type ArgsUse, type CatalogRow } from '../../model/catalog.js';
+import { bytesMatcherOf, type ArgsUse, type BytesMatcher } from '../../model/catalog.js';
 import type { Side } from '../../types.js';
 
 /** ParseScratch plus what formats other than `log` know: the process id. */
@@ -60,7 +60,7 @@ class RecordListSink implements LineSink<TraceRecord[]> {
   private readonly names = new ByteNames();
   // The previous event's name and what the replay does with its arguments: runs of one event are common.
   private lastName = '';
-  private lastUse: 'fields' | readonly CatalogRow[] | undefined = 'fields';
+  private lastUse: 'fields' | BytesMatcher | undefined = 'fields';
   constructor(
     readonly bytesOnly: boolean,
     private readonly input: number,
@@ -76,13 +76,14 @@ class RecordListSink implements LineSink<TraceRecord[]> {
     const name = this.names.nameOf(b, start, e);
     if (name !== this.lastName) {
       this.lastName = name;
-      this.lastUse = this.argsUse ? this.argsUse.get(name) : 'fields';
+      const use = this.argsUse ? this.argsUse.get(name) : 'fields';
+      this.lastUse = use === undefined || use === 'fields' ? use : bytesMatcherOf(use);
     }
     // A line left in its file keeps its arguments there too, unless the replay reads them; which of
     // an event's conditional rows apply is matched here, on the bytes (as a reader thread does).
     const use = later ? this.lastUse : 'fields';
     const args = use === 'fields' ? s.toString('latin1', start + e.argsAt, start + e.argsEnd) : '';
-    const rowsMask = use === 'fields' || use === undefined ? -1 : matchMaskBytes(use, s, start + e.argsAt, start + e.argsEnd);
+    const rowsMask = use === 'fields' || use === undefined ? -1 : use.mask(s, start + e.argsAt, start + e.argsEnd);
     this.out.push({ kind: 'event', name, side, args, tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1, rowsMask });
   }
   add(rec: TraceRecord): void {
