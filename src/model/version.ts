@@ -7,6 +7,9 @@ import { reads } from './signals.js';
 import type { EventRef, ThreadTable } from './threads.js';
 import { ANY, formatRange, GE_8_0, intersect, isEmpty, isWithin, LE_7_2, type VersionRange } from './versions.js';
 
+/** Urgent writers named as evidence of the writer model (what the report shows: result.ts). */
+export const EVIDENCE_KEPT = 2;
+
 export type WriterModel = 'migration-thread (<=7.2)' | 'return-path-thread (>=8.0)' | 'unknown';
 
 interface SideVersion {
@@ -54,19 +57,22 @@ export class VersionTracker {
     return this.sides[side].range;
   }
 
-  /** §D.0: ≤7.2 → the migration thread sends urgent pages and the EOS; ≥8.0 → the rp thread. */
+  /**
+   * §D.0: ≤7.2 → the migration thread sends urgent pages and the EOS; ≥8.0 → the rp thread.
+   * Asked at every migration judged early, over every urgent writer the run has had (one per
+   * migration of a long-lived source): evidence for the first EVIDENCE_KEPT only (all a report
+   * shows), so the pass over them allocates nothing.
+   */
   writerModel(threads: ThreadTable): { model: WriterModel; evidence: Evidence[] } {
     const evidence: Evidence[] = [];
     let byThread: WriterModel = 'unknown';
     for (const [tid, ref] of this.urgentWriters) {
       const role = threads.roleOf('src', tid);
-      const e = { event: ref.name, file: this.fileOf(ref.input), line: ref.line };
-      if (role === 'rp') {
-        byThread = 'return-path-thread (>=8.0)';
-        evidence.push({ claim: 'urgent pages sent by the return-path thread (>=8.0 writer model)', ...e });
-      } else if (role === 'migration') {
-        byThread = 'migration-thread (<=7.2)';
-        evidence.push({ claim: 'urgent pages sent by the migration thread (<=7.2 writer model)', ...e });
+      if (role !== 'rp' && role !== 'migration') continue;
+      byThread = role === 'rp' ? 'return-path-thread (>=8.0)' : 'migration-thread (<=7.2)';
+      if (evidence.length < EVIDENCE_KEPT) {
+        const claim = role === 'rp' ? 'urgent pages sent by the return-path thread (>=8.0 writer model)' : 'urgent pages sent by the migration thread (<=7.2 writer model)';
+        evidence.push({ claim, event: ref.name, file: this.fileOf(ref.input), line: ref.line });
       }
     }
     if (byThread !== 'unknown') return { model: byThread, evidence };

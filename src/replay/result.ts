@@ -9,6 +9,7 @@ import type { Judged, RunModel } from './model.js';
 import type { ThreadTable } from '../model/threads.js';
 import { Spill } from './spill.js';
 import { UNPLACED_REMEDY } from './requirements.js';
+import { EVIDENCE_KEPT } from '../model/version.js';
 
 export interface ResultInputs {
   spec: RunSpec;
@@ -97,7 +98,7 @@ export function buildResult(x: ResultInputs): { result: RunResult; episodes: Epi
     name: spec.name,
     inputs,
     qemu: {
-      src: { ...versions.guess('src'), writerModel: writer.model, evidence: [...versions.guess('src').evidence, ...writer.evidence.slice(0, 2)] },
+      src: { ...versions.guess('src'), writerModel: writer.model, evidence: [...versions.guess('src').evidence, ...writer.evidence.slice(0, EVIDENCE_KEPT)] },
       dst: { ...versions.guess('dst'), cleanupThread: preempt.cleanupEntry ? threads.roleOf('dst', preempt.cleanupEntry.tid) : 'unknown' },
     },
     mode: { postcopy: main.mode.postcopy, preempt: main.mode.preempt, compatPre72: main.mode.compatPre72, evidence: main.mode.evidence },
