@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import type { InputQuality, Side, TraceEvent, TraceMessage, UnparsedSample } from '../types.js';
 import type { LineBatch } from './lines.js';
 import type { ByteEvent } from './log-format.js';
-import type { ArgsUse, BytesMatcher, RowMatcher } from '../model/catalog.js';
+import type { ArgsUse, BytesMatcher } from '../model/catalog.js';
 
 /**
  * An event may also carry what its format knows beyond TraceEvent: the process id (simple, ftrace
