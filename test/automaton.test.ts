@@ -9,6 +9,7 @@ import { MIGRATION_PHASES } from '../src/model/episodes.js';
 import { EOS_WINDOW } from '../src/model/eos-window.js';
 import { CANCEL, POSTCOPY_RECOVERY } from '../src/model/migration-states.js';
 import { DST_CLEANUP, DST_INCOMING, DST_PAUSE, PREEMPT_THREAD } from '../src/model/preempt.js';
+import { SRC_CHANNEL } from '../src/model/mode.js';
 import { RP_JOIN, RP_RESUME, SRC_CLEANUP } from '../src/model/return-path.js';
 import { reads, SIGNALS, type Signal } from '../src/model/signals.js';
 
@@ -106,7 +107,7 @@ describe('lifecycle engine', () => {
 });
 
 describe('the shipped lifecycle tables', () => {
-  const tables = [PREEMPT_THREAD, DST_CLEANUP, DST_PAUSE, DST_INCOMING, MIGRATION_PHASES, EOS_WINDOW, RP_JOIN, SRC_CLEANUP, RP_RESUME, POSTCOPY_RECOVERY, CANCEL] as Array<Table<string, string, string>>;
+  const tables = [PREEMPT_THREAD, DST_CLEANUP, DST_PAUSE, DST_INCOMING, MIGRATION_PHASES, EOS_WINDOW, RP_JOIN, SRC_CLEANUP, RP_RESUME, POSTCOPY_RECOVERY, CANCEL, SRC_CHANNEL] as Array<Table<string, string, string>>;
 
   it('are valid tables, and every transition cites docs/model.md or says what it covers', () => {
     for (const t of tables) {

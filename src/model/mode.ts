@@ -1,12 +1,54 @@
 // Is postcopy on, is preempt on, and is the source in x-preempt-pre-7-2 compat mode (§D.0)?
 // Compat mode has no trace of its own; it shows in where the source creates the preempt channel
-// and in an EOS arriving on the destination's preempt channel.
+// (a lifecycle: SRC_CHANNEL below) and in an EOS arriving on the destination's preempt channel.
+// The rest is evidence gathered as it comes (the first event that shows postcopy, preempt, ...).
 import type { Evidence, ModeInference } from '../types.js';
 import { fieldOf, type CatalogRow } from './catalog.js';
 import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
 import { reads } from './signals.js';
+import { Automaton, type Table } from './automaton.js';
 
+type ChannelState = 'setup' | 'active' | 'postcopy' | 'paused' | 'prepared';
+type ChannelAction = 'inSetup' | 'atPostcopyStart' | 'beforeResumePrepare' | 'afterResumePrepare';
+
+/**
+ * When the source creates its preempt channel, relative to the migration's phases: the source's
+ * sign of compat mode (§D.0 a, b). Fed the source's events only; one run per migration. A channel
+ * after postcopy started, outside a resume, says nothing (ignored).
+ */
+// prettier-ignore
+export const SRC_CHANNEL: Table<ChannelState, 'active' | 'postcopyPaused', ChannelAction> = {
+  name: 'source preempt channel timing',
+  states: ['setup', 'active', 'postcopy', 'paused', 'prepared'],
+  initial: 'setup',
+  transitions: [
+    { from: '*', on: 'state', guard: 'postcopyPaused', to: 'paused', models: 'migrate_set_state new state postcopy-paused: a resume follows, and it creates the channel again (§D.0 b)' },
+    { from: 'setup', on: 'state', guard: 'active', to: 'active', models: 'migrate_set_state new state active: the migration left setup (§D.0 a)' },
+    { from: 'setup', on: 'preempt-channel', to: 'postcopy', action: 'inSetup', models: 'postcopy_preempt_setup from migration setup: compat mode (x-preempt-pre-7-2) and 7.2 create the channel there (§D.0 a)' },
+    { from: 'active', on: 'preempt-channel', to: 'postcopy', action: 'atPostcopyStart', models: 'postcopy_preempt_setup from postcopy_start: new mode creates the channel when postcopy starts, seconds after setup (§D.0 a)' },
+    { from: 'setup', on: 'postcopy-start', to: 'postcopy', models: 'postcopy_start with no channel yet: a later channel is not the setup one (§D.0 a)' },
+    { from: 'active', on: 'postcopy-start', to: 'postcopy', models: 'postcopy_start with no channel yet (§D.0 a)' },
+    { from: 'paused', on: 'resume-prepared', to: 'prepared', models: 'ram_state_resume_prepare: the resume prepared the RAM state (§D.0 b, §C.3 S10)' },
+    { from: 'paused', on: 'preempt-channel', to: 'postcopy', action: 'beforeResumePrepare', models: 'the resume created the channel before ram_state_resume_prepare: compat mode and 7.2, as seen in real traces (§D.0 b)' },
+    { from: 'prepared', on: 'preempt-channel', to: 'postcopy', action: 'afterResumePrepare', models: 'the resume created the channel after ram_state_resume_prepare: new mode (§D.0 b)' },
+  ],
+};
+
+/** An event as SRC_CHANNEL's guards and actions read it. */
+interface ChannelEvent {
+  ref: EventRef;
+  field(name: string): string | null;
+}
+
+class RowsEvent implements ChannelEvent {
+  ref!: EventRef;
+  rows: readonly CatalogRow[] = [];
+  args = '';
+  field(name: string): string | null {
+    return fieldOf(this.rows, this.args, name);
+  }
+}
 
 /**
  * What the source process showed about compat mode in any of its migrations: x-preempt-pre-7-2 is
@@ -19,6 +61,27 @@ export class ProcessMode {
 }
 
 export class ModeTracker {
+  // The reactions to SRC_CHANNEL (a static member may reach the tracker's private methods).
+  private static readonly CHANNEL = new Automaton<ChannelState, 'active' | 'postcopyPaused', ChannelAction, ModeTracker, ChannelEvent>(
+    SRC_CHANNEL,
+    {
+      active: (_, e) => e.field('state') === 'active',
+      postcopyPaused: (_, e) => e.field('state') === 'postcopy-paused',
+    },
+    {
+      inSetup: (t, e) => {
+        t.firstChannel(e.ref);
+        t.compat(t.ev(e.ref, 'preempt channel created during setup, before the migration went active (pre-7.2 behaviour)'));
+      },
+      atPostcopyStart: (t, e) => {
+        t.firstChannel(e.ref);
+        t.newMode(t.ev(e.ref, 'preempt channel created after setup, at postcopy_start (new mode)'));
+      },
+      beforeResumePrepare: (t, e) => t.compat(t.ev(e.ref, 'resume: preempt channel created before ram_state_resume_prepare (pre-7.2 behaviour)')),
+      afterResumePrepare: (t, e) => t.newMode(t.ev(e.ref, 'resume: preempt channel created after ram_state_resume_prepare (new mode)')),
+    },
+  );
+
   private postcopy: Evidence | null = null;
   private preemptOn: Evidence | null = null;
   private preemptOff: Evidence | null = null;
@@ -35,11 +98,9 @@ export class ModeTracker {
   firstSrcPong: EventRef | null = null;
   /** An EOS received on the destination preempt channel (§D.0 c). */
   dstEos: EventRef | null = null;
-  private srcPostcopyStarted = false;
-  private srcChannels = 0;
-  private srcInResume = false;
-  private srcResumePrepared = false;
-  private srcActive = false;
+  private readonly channel = ModeTracker.CHANNEL.start();
+  /** One event object, reused: the table's guards and actions read it during the step only. */
+  private readonly channelEvent = new RowsEvent();
 
   constructor(
     private readonly fileOf: (input: number) => string,
@@ -56,6 +117,12 @@ export class ModeTracker {
     if (this.process.newMode.length < 3) this.process.newMode.push(e);
   }
 
+  /** The source's first preempt channel (in setup or at postcopy_start), and whether a PONG came before it (§D.0 a). */
+  private firstChannel(ref: EventRef): void {
+    this.srcFirstChannel = ref;
+    this.srcChannelBeforePong = this.srcPongs === 0;
+  }
+
   private ev(ref: EventRef, claim: string): Evidence {
     return { claim, event: ref.name, file: this.fileOf(ref.input), line: ref.line };
   }
@@ -66,74 +133,60 @@ export class ModeTracker {
 
   observe(ref: EventRef, rows: readonly CatalogRow[], args: string): void {
     for (const row of rows) {
-      switch (row.signal) {
-        case 'postcopy-start':
-        case 'listen-exit':
-          this.postcopy ??= this.ev(ref, 'postcopy started');
-          if (ref.side === 'src' && row.signal === 'postcopy-start') this.srcPostcopyStarted = true;
-          break;
-        case 'thread-start':
-          if (row.role === 'listen') this.postcopy ??= this.ev(ref, 'destination listen thread started (postcopy)');
-          if (row.role === 'preempt') this.preemptOn ??= this.ev(ref, 'destination preempt thread started');
-          break;
-        case 'preempt-on':
-          this.preemptOn ??= this.ev(ref, 'postcopy_preempt_enabled 1');
-          break;
-        case 'preempt-off':
-          this.preemptOff ??= this.ev(ref, 'postcopy_preempt_enabled 0');
-          break;
-        case 'pong':
-          if (ref.side === 'src') {
-            this.srcPongs++;
-            this.firstSrcPong ??= ref;
-          }
-          break;
-        case 'state': {
-          const state = fieldOf(rows, args, 'state');
-          if (ref.side === 'src' && state === 'active') this.srcActive = true;
-          if (ref.side === 'src' && state === 'postcopy-paused') {
-            this.srcInResume = true;
-            this.srcResumePrepared = false;
-          }
-          if (state === 'postcopy-active') this.postcopy ??= this.ev(ref, 'state postcopy-active');
-          break;
-        }
-        case 'resume-prepared':
-          if (ref.side === 'src') this.srcResumePrepared = true;
-          break;
-        case 'preempt-channel':
-          this.preemptOn ??= this.ev(ref, 'preempt channel created');
-          if (ref.side !== 'src') break;
-          this.srcChannels++;
-          if (this.srcInResume) {
-            // §D.0 (b), as seen in real traces: new mode creates the channel after
-            // ram_state_resume_prepare; compat mode (and 7.2) before the migration thread resumes.
-            if (this.srcResumePrepared) this.newMode(this.ev(ref, 'resume: preempt channel created after ram_state_resume_prepare (new mode)'));
-            else this.compat(this.ev(ref, 'resume: preempt channel created before ram_state_resume_prepare (pre-7.2 behaviour)'));
-            this.srcInResume = false;
-          } else if (this.srcChannels === 1 && !this.srcPostcopyStarted) {
-            this.srcFirstChannel = ref;
-            this.srcChannelBeforePong = this.srcPongs === 0;
-            // §D.0 (a): compat mode and 7.2 create the channel during setup; new mode at
-            // postcopy_start, seconds later. (The first PONG is no sure sign: a real compat run
-            // had its PONG 0.4 ms before the channel, still in setup.)
-            if (!this.srcActive) this.compat(this.ev(ref, 'preempt channel created during setup, before the migration went active (pre-7.2 behaviour)'));
-            else this.newMode(this.ev(ref, 'preempt channel created after setup, at postcopy_start (new mode)'));
-          }
-          break;
-        case 'preempt-read':
-          this.preemptOn ??= this.ev(ref, 'page on the destination preempt channel (ram_load_postcopy_loop chan=1)');
-          break;
-        case 'preempt-eos':
-          this.preemptOn ??= this.ev(ref, 'page on the preempt channel');
-          // §D.0 (c): never happens in new mode.
-          this.dstEos ??= ref;
-          this.compat(this.ev(ref, 'EOS received on the destination preempt channel (pre-7.2 behaviour)'));
-          break;
-        case 'urgent-write':
-          this.preemptOn ??= this.ev(ref, 'urgent page sent on the preempt channel');
-          break;
+      if (ref.side === 'src' && ModeTracker.CHANNEL.reads[row.signalIndex]) {
+        const e = this.channelEvent;
+        e.ref = ref;
+        e.rows = rows;
+        e.args = args;
+        ModeTracker.CHANNEL.step(this.channel, row.signalIndex, this, e);
       }
+      this.evidence(ref, row, rows, args);
+    }
+  }
+
+  /** The first event that shows each thing (postcopy, preempt on or off, PONGs, the destination's EOS). */
+  private evidence(ref: EventRef, row: CatalogRow, rows: readonly CatalogRow[], args: string): void {
+    switch (row.signal) {
+      case 'postcopy-start':
+      case 'listen-exit':
+        this.postcopy ??= this.ev(ref, 'postcopy started');
+        break;
+      case 'thread-start':
+        if (row.role === 'listen') this.postcopy ??= this.ev(ref, 'destination listen thread started (postcopy)');
+        if (row.role === 'preempt') this.preemptOn ??= this.ev(ref, 'destination preempt thread started');
+        break;
+      case 'preempt-on':
+        this.preemptOn ??= this.ev(ref, 'postcopy_preempt_enabled 1');
+        break;
+      case 'preempt-off':
+        this.preemptOff ??= this.ev(ref, 'postcopy_preempt_enabled 0');
+        break;
+      case 'pong':
+        if (ref.side === 'src') {
+          this.srcPongs++;
+          this.firstSrcPong ??= ref;
+        }
+        break;
+      case 'state':
+        if (fieldOf(rows, args, 'state') === 'postcopy-active') this.postcopy ??= this.ev(ref, 'state postcopy-active');
+        break;
+      case 'preempt-channel':
+        // Where the source created it is SRC_CHANNEL's. (The first PONG is no sure sign of the
+        // mode: a real compat run had its PONG 0.4 ms before the channel, still in setup.)
+        this.preemptOn ??= this.ev(ref, 'preempt channel created');
+        break;
+      case 'preempt-read':
+        this.preemptOn ??= this.ev(ref, 'page on the destination preempt channel (ram_load_postcopy_loop chan=1)');
+        break;
+      case 'preempt-eos':
+        this.preemptOn ??= this.ev(ref, 'page on the preempt channel');
+        // §D.0 (c): never happens in new mode.
+        this.dstEos ??= ref;
+        this.compat(this.ev(ref, 'EOS received on the destination preempt channel (pre-7.2 behaviour)'));
+        break;
+      case 'urgent-write':
+        this.preemptOn ??= this.ev(ref, 'urgent page sent on the preempt channel');
+        break;
     }
   }
 
