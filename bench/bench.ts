@@ -23,7 +23,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeLongMigration, makeMigrations, makeTrace } from './make-trace.js';
+import { makeLongMigration, makeMigrations, makeTrace, MIGRATIONS_OLD_SPACE_MIB } from './make-trace.js';
 import { makeSimpleTrace } from './make-simple.js';
 import { ftraceFile, gzipFile } from './variants.js';
 import { V8_STARTUP_FLAGS } from '../src/cli/heap.js';
@@ -205,13 +205,11 @@ async function longMigration(dir: string, sizeMiB: number, rounds: number): Prom
 /** The run repeated for --migrations: a whole real precopy migration of 10.0.13, 16 KB of trace. */
 const MIGRATION_RUN = 'traces/10.0.13/a-precopy-1';
 const MIGRATIONS_RSS_LIMIT_MIB = 256;
-/** V8's old generation capped this low, `check -f json` of the 10,000 completes only if it keeps little. */
-const MIGRATIONS_OLD_SPACE_MIB = 64;
 
 /**
  * `check -f text|json|sarif` of one trace holding `count` migrations, against the same with a tenth
  * of them (the baseline), rounds interleaved; then `-f json` with V8's old generation capped at
- * 64 MiB, which keeping every migration's entry does not fit in. Each pass is a fresh process
+ * MIGRATIONS_OLD_SPACE_MIB, which keeping every migration's entry does not fit in. Each pass is a fresh process
  * writing the report to a sink that counts its bytes.
  */
 async function manyMigrations(dir: string, count: number, rounds: number): Promise<string[]> {

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeMigrations } from '../../bench/make-trace.js';
+import { makeMigrations, MIGRATIONS_OLD_SPACE_MIB } from '../../bench/make-trace.js';
 import { resolveRuns } from '../../src/assembly/folders.js';
 import { loadCatalog } from '../../src/model/catalog.js';
 import { analyzeRun } from '../../src/replay/run.js';
@@ -25,7 +25,7 @@ import { CLI, ROOT, VERSION } from '../helpers.js';
 
 const COUNT = Number(process.env.MIGTRACE_MIGRATIONS ?? 10000);
 const RSS_LIMIT_MIB = 256;
-const OLD_SPACE_MIB = 80;
+const OLD_SPACE_MIB = MIGRATIONS_OLD_SPACE_MIB;
 const PASS = join(ROOT, 'dist/bench/pass.js');
 
 function check(format: string, src: string, dst: string): { maxRssKiB: number; exitCode: number; reportBytes: number } {
