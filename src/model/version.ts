@@ -25,7 +25,9 @@ export class VersionTracker {
     dst: { range: ANY, evidence: [], seen: new Set(), contradictions: [] },
   };
   /** First urgent-page write per (tid), to tell the writer model from the writing thread. */
-  private readonly urgentWriters = new Map<number, EventRef>();
+  private readonly urgentTids = new Set<number>();
+  /** The source threads that wrote urgent pages, in the order they first did (writerModel reads it from either end). */
+  private readonly urgentOrder: Array<{ tid: number; ref: EventRef }> = [];
 
   constructor(private readonly fileOf: (input: number) => string) {}
 
@@ -35,8 +37,9 @@ export class VersionTracker {
 
   observe(ref: EventRef, rows: readonly CatalogRow[]): void {
     for (const row of rows) {
-      if (row.signal === 'urgent-write' && ref.side === 'src' && ref.tid !== null && !this.urgentWriters.has(ref.tid)) {
-        this.urgentWriters.set(ref.tid, ref);
+      if (row.signal === 'urgent-write' && ref.side === 'src' && ref.tid !== null && !this.urgentTids.has(ref.tid)) {
+        this.urgentTids.add(ref.tid);
+        this.urgentOrder.push({ tid: ref.tid, ref });
       }
       if (row.signal !== 'fingerprint' || ref.side === null) continue;
       const s = this.sides[ref.side];
@@ -59,21 +62,30 @@ export class VersionTracker {
 
   /**
    * §D.0: ≤7.2 → the migration thread sends urgent pages and the EOS; ≥8.0 → the rp thread.
-   * Asked at every migration judged early, over every urgent writer the run has had (one per
-   * migration of a long-lived source): evidence for the first EVIDENCE_KEPT only (all a report
-   * shows), so the pass over them allocates nothing.
+   * By thread: the latest urgent writer whose role is known decides; the first EVIDENCE_KEPT known
+   * are the evidence (all a report shows). Asked at every migration judged early, over every urgent
+   * writer the run has had (one per migration of a long-lived source), so it reads from the ends
+   * and stops early: a pass over all made a trace of 1083 migrations quadratic (measured).
    */
   writerModel(threads: ThreadTable): { model: WriterModel; evidence: Evidence[] } {
+    const known = (w: { tid: number }): 'rp' | 'migration' | null => {
+      const role = threads.roleOf('src', w.tid);
+      return role === 'rp' || role === 'migration' ? role : null;
+    };
     const evidence: Evidence[] = [];
+    for (let i = 0; i < this.urgentOrder.length && evidence.length < EVIDENCE_KEPT; i++) {
+      const w = this.urgentOrder[i]!;
+      const role = known(w);
+      if (role === null) continue;
+      const claim = role === 'rp' ? 'urgent pages sent by the return-path thread (>=8.0 writer model)' : 'urgent pages sent by the migration thread (<=7.2 writer model)';
+      evidence.push({ claim, event: w.ref.name, file: this.fileOf(w.ref.input), line: w.ref.line });
+    }
     let byThread: WriterModel = 'unknown';
-    for (const [tid, ref] of this.urgentWriters) {
-      const role = threads.roleOf('src', tid);
-      if (role !== 'rp' && role !== 'migration') continue;
+    for (let i = this.urgentOrder.length - 1; i >= 0 && evidence.length > 0; i--) {
+      const role = known(this.urgentOrder[i]!);
+      if (role === null) continue;
       byThread = role === 'rp' ? 'return-path-thread (>=8.0)' : 'migration-thread (<=7.2)';
-      if (evidence.length < EVIDENCE_KEPT) {
-        const claim = role === 'rp' ? 'urgent pages sent by the return-path thread (>=8.0 writer model)' : 'urgent pages sent by the migration thread (<=7.2 writer model)';
-        evidence.push({ claim, event: ref.name, file: this.fileOf(ref.input), line: ref.line });
-      }
+      break;
     }
     if (byThread !== 'unknown') return { model: byThread, evidence };
     const r = this.sides.src.range;
