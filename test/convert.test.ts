@@ -95,3 +95,28 @@ describe('migtrace convert', () => {
     assert.equal(to.code, 2);
   });
 });
+
+describe('convert to standard output', () => {
+  // A pipe takes what its reader has read; the rest waits in the process, and the bin's exit would
+  // drop it. A small conversion is one write the stream accepts at once (under its high-water mark):
+  // convert must not be done before that write is out.
+  it('is done only once every byte reached the stream (a slow pipe loses nothing at exit)', async () => {
+    const { Writable } = await import('node:stream');
+    const { convert } = await import('../src/convert/convert.js');
+    const { loadCatalog } = await import('../src/model/catalog.js');
+    let delivered = 0;
+    const slow = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        setTimeout(() => {
+          delivered += chunk.length;
+          cb();
+        }, 20);
+      },
+    });
+    const src = join(ROOT, 'traces/10.0.13/a-precopy-1/src.log');
+    const summary = await convert({ inputs: [src], to: 'jsonl', catalog: loadCatalog([]) }, undefined, slow);
+    assert.ok(summary.written > 50, `${summary.written} records`);
+    assert.equal(slow.writableLength, 0, 'nothing still queued when convert is done');
+    assert.ok(delivered > 1000, `${delivered} bytes delivered`);
+  });
+});

@@ -6,7 +6,8 @@
 //   3. from its name (src*, source*, dst*, dest*): a run whose migration never started logs
 //      nothing side-specific, and its files are still src.log and dst.log;
 //   4. the one input left beside one decided input is the other side;
-//   5. otherwise an input error that names the file.
+//   5. otherwise an input error that names the file (or, for `convert`, which only labels records
+//      with their side, the side left unknown: `undecided: 'keep'`).
 // A per-thread file (`-d tid -D dir/t-%d.log`, the TID from its name) is one thread of one process.
 // CI jobs give the same pattern to both processes, so each file gets its own side from its own
 // events; a file that logs nothing side-specific (an I/O thread that only accepted a socket) is
@@ -23,7 +24,7 @@ import type { AssembledRun, RunSpec, RunSpecInput } from './types.js';
 
 const SIDE_WORD: Record<Side, string> = { src: 'source', dst: 'destination' };
 
-export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?: string): Promise<AssembledRun> {
+export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?: string, opts: { undecided?: 'refuse' | 'keep' } = {}): Promise<AssembledRun> {
   const out: RunInput[] = [];
   const formats: TraceFormat[] = [];
   const tidSides: AssembledRun['tidSides'] = [];
@@ -65,7 +66,7 @@ export async function assembleRun(spec: RunSpec, catalog: Catalog, traceEvents?:
       tidSides[i] = new Map();
     }
   }
-  decideTheRest(out, perThread);
+  decideTheRest(out, perThread, opts.undecided ?? 'refuse');
   notes.push(...perThreadNotes(spec.inputs, out, guesses, perThread), ...processNotes(out, perThread));
   return { inputs: out, formats, tidSides, notes };
 }
@@ -97,7 +98,7 @@ function refuseTwice(inputs: RunSpecInput[], guesses: Array<SideGuess | undefine
 }
 
 /** Steps 4 and 5: the one input left beside one decided one is the other side; else the user must say. */
-function decideTheRest(out: RunInput[], perThread: boolean[]): void {
+function decideTheRest(out: RunInput[], perThread: boolean[], undecidedLeft: 'refuse' | 'keep'): void {
   const undecided = out.filter((o, i) => o.side === null && !o.mixed && !perThread[i]);
   if (undecided.length === 0) return;
   const decided = out.filter((o) => o.side !== null);
@@ -107,6 +108,7 @@ function decideTheRest(out: RunInput[], perThread: boolean[]): void {
     undecided[0]!.sideEvidence = `the other input is the ${decided[0]!.side} (${undecided[0]!.sideEvidence})`;
     return;
   }
+  if (undecidedLeft === 'keep') return;
   const u = undecided[0]!;
   const hint = u.path !== '-' && sideFromName(u.path) === null ? ', or name the file src.* or dst.*' : '';
   throw new InputError(`${u.path}: cannot tell whether this is the source or the destination trace (${u.sideEvidence}); name it with --src ${u.path} or --dst ${u.path}${hint}`);

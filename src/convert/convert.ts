@@ -1,15 +1,17 @@
 // `migtrace convert`: any inputs → one normalized event stream, merged in time order (the replay's
 // stream, replay/stream.ts, with the writer as its observer), filtered, written as csv, jsonl or
-// log. Streams end to end: memory does not grow with the input.
+// log. Each input's format and side come from the assembly stage, as for check (an input whose
+// side cannot be told is written with none). Streams end to end: memory does not grow with the input.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { detectFormatStrict, displayName, formatByName, InputError, newCounters, withFormatOptions, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
+import { displayName, InputError, notRecognised, type DetectedFormat, type InputCounters, type TraceRecord } from '../ingest/trace-input.js';
 import type { Catalog } from '../model/catalog.js';
 import type { ReplayObserver } from '../replay/observer.js';
-import { replayStream } from '../replay/stream.js';
-import { inferSide } from '../assembly/sides.js';
+import { openInputs, replayStream } from '../replay/stream.js';
+import { assembleRun } from '../assembly/assemble.js';
+import type { RunSpec } from '../assembly/types.js';
 import type { Side, UnparsedSample } from '../types.js';
 import { compileFilter, type FilterSpec } from './filter.js';
 import { parseTimeBound } from './time.js';
@@ -47,30 +49,29 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   if (opts.inputs.filter((p) => p === '-').length > 1) throw new InputError('convert: standard input (-) can be given once');
   for (const [opt, t] of [['--from', opts.from], ['--to-time', opts.toTime]] as const) if (t !== undefined) parseTimeBound(t, opt);
 
-  const formats: TraceFormat[] = [];
-  const summary: ConvertSummary = { inputs: [], written: 0, samples: [] };
-  const tidSides: Array<Map<number, Side> | undefined> = [];
-  for (const [i, path] of opts.inputs.entries()) {
-    const base = opts.inputFormat ? formatByName(opts.inputFormat) : await detectFormatStrict(path);
-    const tid = opts.threadIds?.[i];
-    const format = withFormatOptions(base, { ...(opts.traceEvents ? { traceEvents: opts.traceEvents } : {}), ...(tid !== undefined ? { tid } : {}) });
-    formats.push(format);
-    const named = opts.sides?.[i];
-    const guess: { side: Side | null; why: string; tidSides?: Map<number, Side> } = named ? { side: named, why: 'named' } : await inferSide(path, format, opts.catalog);
-    tidSides.push(guess.tidSides);
-    summary.inputs.push({ path: displayName(path), format: format.name, side: guess.side, sideEvidence: guess.why, counters: newCounters(path) });
-  }
-  // One undecided input beside a decided single-side one is the other process (as in check).
-  const decided = summary.inputs.filter((x) => x.side !== null);
-  const undecided = summary.inputs.filter((x, i) => x.side === null && !tidSides[i]);
-  if (undecided.length === 1 && decided.length === 1) undecided[0]!.side = decided[0]!.side === 'src' ? 'dst' : 'src';
-
-  const sources = opts.inputs.map((path, i) =>
-    formats[i]!.read(path, i, summary.inputs[i]!.side, summary.inputs[i]!.counters, {
-      maxSamples: opts.maxUnparsedSamples ?? 20,
-      onUnparsed: (s) => summary.samples.push(s),
+  const run: RunSpec = {
+    name: 'convert',
+    inputs: opts.inputs.map((path, i) => {
+      const side = opts.sides?.[i];
+      const tid = opts.threadIds?.[i];
+      return { path, ...(side ? { side } : {}), ...(opts.inputFormat ? { format: opts.inputFormat } : {}), ...(tid !== undefined ? { tid } : {}) };
     }),
-  );
+  };
+  const assembled = await assembleRun(run, opts.catalog, opts.traceEvents, { undecided: 'keep' });
+  const { tidSides } = assembled;
+  // An input no format recognised is refused, even with its side named: convert writes records,
+  // and a file of none is a mistake to say, not an empty output (check reads it as unparsed lines).
+  assembled.formats.forEach((f, i) => {
+    const d = f as DetectedFormat;
+    if (d.fallback) throw notRecognised(opts.inputs[i]!, d.firstLine ?? null);
+  });
+  // Every line as read (thread names, process ids): the text is what convert writes.
+  const opened = await openInputs(run, assembled, { catalog: opts.catalog, maxUnparsedSamples: opts.maxUnparsedSamples ?? 20, needsText: true });
+  const summary: ConvertSummary = {
+    inputs: assembled.inputs.map((inp, i) => ({ path: displayName(inp.path), format: inp.format, side: inp.side, sideEvidence: inp.sideEvidence, counters: opened.counters[i]! })),
+    written: 0,
+    samples: opened.samples,
+  };
 
   const spec: FilterSpec = { ...(opts.events ? { events: opts.events } : {}), ...(opts.tids ? { tids: opts.tids } : {}), ...(opts.pids ? { pids: opts.pids } : {}), ...(opts.side ? { side: opts.side } : {}) };
   const fromBound = opts.from !== undefined ? parseTimeBound(opts.from, '--from') : null;
@@ -107,7 +108,7 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   };
   try {
     if (writer.header) await write(writer.header);
-    await replayStream({ sources, counters: summary.inputs.map((i) => i.counters) }, [writerObserver]);
+    await replayStream(opened, [writerObserver]);
   } finally {
     await done();
   }
@@ -116,7 +117,9 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
 
 function openOutput(output: string | undefined, stdout: Writable): { stream: Writable; done: () => Promise<void> } {
   if (output === undefined || output === '-') {
-    return { stream: stdout, done: async () => {} };
+    // Done once all of it is out: writes the pipe has not taken yet are queued in the process,
+    // and the bin's exit would drop them (`convert … | slow reader` lost its last lines).
+    return { stream: stdout, done: () => new Promise<void>((resolve) => stdout.write('', () => resolve())) };
   }
   const file = createWriteStream(output);
   const failed = new Promise<never>((_, reject) => file.once('error', (e) => reject(new InputError(`-o ${output}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
