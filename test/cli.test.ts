@@ -172,3 +172,28 @@ describe('the bin', () => {
     }
   });
 });
+
+describe('a reader that goes away (`| head`)', () => {
+  // The reader closes the pipe after its first chunk: the next write fails with EPIPE. The output
+  // ends there quietly, with the run's own exit code; `convert` also stops reading its inputs.
+  async function headOne(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    return { code, stderr };
+  }
+  it('check keeps its exit code and says nothing of the closed pipe', async () => {
+    const r = await headOne(['check', 'traces/10.0.13', '-v']);
+    assert.equal(r.code, 1, r.stderr); // findings in traces/10.0.13
+    assert.doesNotMatch(r.stderr, /internal error|EPIPE/);
+  });
+  it('convert ends with exit 0 and says where its output was cut', async () => {
+    const r = await headOne(['convert', 'traces/10.0.13/c-postcopy-preempt-pre72-2', '--to', 'jsonl']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error|EPIPE/);
+    assert.match(r.stderr, /its reader closed the output: reading stopped there/);
+  });
+});

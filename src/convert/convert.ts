@@ -41,6 +41,8 @@ export interface ConvertSummary {
   inputs: Array<{ path: string; format: string; side: Side | null; sideEvidence: string; counters: InputCounters }>;
   written: number;
   samples: UnparsedSample[];
+  /** Standard output's reader went away before the end (`| head`): reading stopped there. */
+  outputClosed: boolean;
 }
 
 /** Writes the converted stream to `out` (a file path, "-" or undefined for stdout, .gz compressed). */
@@ -71,6 +73,7 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
     inputs: assembled.inputs.map((inp, i) => ({ path: displayName(inp.path), format: inp.format, side: inp.side, sideEvidence: inp.sideEvidence, counters: opened.counters[i]! })),
     written: 0,
     samples: opened.samples,
+    outputClosed: false,
   };
 
   const spec: FilterSpec = { ...(opts.events ? { events: opts.events } : {}), ...(opts.tids ? { tids: opts.tids } : {}), ...(opts.pids ? { pids: opts.pids } : {}), ...(opts.side ? { side: opts.side } : {}) };
@@ -79,9 +82,10 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   let keep: ReturnType<typeof compileFilter> | null = fromBound || toBound ? null : compileFilter(spec);
   const writer = WRITERS[opts.to];
 
-  const { stream, done } = openOutput(output, stdout);
+  const { stream, done, closed } = openOutput(output, stdout);
   const write = async (text: string) => {
-    if (!stream.write(text)) await once(stream, 'drain');
+    if (closed.now) throw new OutputClosed();
+    if (!stream.write(text)) await Promise.race([once(stream, 'drain'), closed.signal]);
   };
   // The records as the replay streams them (replay/stream.ts), with this writer its only observer:
   // convert needs no model, only the merged stream.
@@ -109,18 +113,29 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   try {
     if (writer.header) await write(writer.header);
     await replayStream(opened, [writerObserver]);
+  } catch (e) {
+    // The reader went away (`convert … | head`): the output ends there, quietly, and so does the
+    // reading (the replay stops; its reader threads end with it).
+    if (!(e instanceof OutputClosed)) throw e;
+    summary.outputClosed = true;
   } finally {
     await done();
   }
   return summary;
 }
 
-function openOutput(output: string | undefined, stdout: Writable): { stream: Writable; done: () => Promise<void> } {
-  if (output === undefined || output === '-') {
-    // Done once all of it is out: writes the pipe has not taken yet are queued in the process,
-    // and the bin's exit would drop them (`convert … | slow reader` lost its last lines).
-    return { stream: stdout, done: () => new Promise<void>((resolve) => stdout.write('', () => resolve())) };
-  }
+class OutputClosed extends Error {}
+
+/** Whether standard output's reader went away (EPIPE): `now`, or `signal` resolving when it does. */
+interface Closed {
+  now: boolean;
+  signal: Promise<void>;
+}
+
+const NEVER: Closed = { now: false, signal: new Promise<void>(() => {}) };
+
+function openOutput(output: string | undefined, stdout: Writable): { stream: Writable; done: () => Promise<void>; closed: Closed } {
+  if (output === undefined || output === '-') return openStdout(stdout);
   const file = createWriteStream(output);
   const failed = new Promise<never>((_, reject) => file.once('error', (e) => reject(new InputError(`-o ${output}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
   failed.catch(() => {});
@@ -131,6 +146,7 @@ function openOutput(output: string | undefined, stdout: Writable): { stream: Wri
         file.end();
         await Promise.race([once(file, 'close'), failed]);
       },
+      closed: NEVER,
     };
   }
   const gz = createGzip();
@@ -140,6 +156,31 @@ function openOutput(output: string | undefined, stdout: Writable): { stream: Wri
     done: async () => {
       gz.end();
       await Promise.race([once(file, 'close'), failed]);
+    },
+    closed: NEVER,
+  };
+}
+
+function openStdout(stdout: Writable): { stream: Writable; done: () => Promise<void>; closed: Closed } {
+  let failure: Error | null = null;
+  let gone = (): void => {};
+  const closed: Closed = { now: false, signal: new Promise<void>((resolve) => (gone = resolve)) };
+  const onError = (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') {
+      closed.now = true;
+      gone();
+    } else failure = e;
+  };
+  stdout.on('error', onError);
+  return {
+    stream: stdout,
+    closed,
+    // Done once all of it is out: writes the pipe has not taken yet are queued in the process,
+    // and the bin's exit would drop them (`convert … | slow reader` lost its last lines).
+    done: async () => {
+      if (!closed.now && !stdout.destroyed) await Promise.race([new Promise<void>((resolve) => stdout.write('', () => resolve())), closed.signal]);
+      stdout.off('error', onError);
+      if (failure) throw failure;
     },
   };
 }

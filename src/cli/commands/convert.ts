@@ -144,7 +144,8 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
         for (const n of c.notes) stderr.write(`migtrace:   ${n}\n`);
       }
       for (const s of summary.samples.slice(0, 20)) stderr.write(`migtrace:   unparsed ${s.file}:${s.line}: ${s.reason}\n`);
-      stderr.write(`migtrace: wrote ${summary.written} records${args.output && args.output !== '-' ? ` to ${args.output}` : ''}\n`);
+      const cut = summary.outputClosed ? ' (its reader closed the output: reading stopped there)' : '';
+      stderr.write(`migtrace: wrote ${summary.written} records${args.output && args.output !== '-' ? ` to ${args.output}` : ''}${cut}\n`);
     }
   },
 };
