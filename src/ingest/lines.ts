@@ -67,9 +67,24 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   const keep = opts.keepBytes === true || !strings;
   let store = keep ? Buffer.allocUnsafeSlow(1 << 19) : null;
   let storeLen = 0;
-  let starts: number[] = [];
-  let ends: number[] = [];
-  let offsets: number[] = [];
+  // Each batch's line positions go straight into typed arrays of its own (handed out, and
+  // transferred by a reader thread): no number arrays copied over at the end of each batch.
+  let kept = 0;
+  let starts = new Uint32Array(keep ? batchLines : 0);
+  let ends = new Uint32Array(keep ? batchLines : 0);
+  let offsets = new Float64Array(keep ? batchLines : 0);
+  const growKept = () => {
+    const n = Math.max(16, kept * 2);
+    const s = new Uint32Array(n);
+    s.set(starts);
+    starts = s;
+    const e = new Uint32Array(n);
+    e.set(ends);
+    ends = e;
+    const o = new Float64Array(n);
+    o.set(offsets);
+    offsets = o;
+  };
   let region: Buffer | null = null; // the chunk the pending region is in
   let regionStart = 0;
   let regionEnd = 0;
@@ -88,13 +103,14 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   };
   /** Records where line (bytes start..end of buf, at byte `at` of the input) lies in the store; `inPlace`: buf is the chunk being read. */
   const keepLine = (buf: Buffer, start: number, end: number, inPlace: boolean, at: number) => {
-    offsets.push(at);
+    if (kept === starts.length) growKept();
+    offsets[kept] = at;
     if (!inPlace) {
       flushRegion();
       ensure(end - start);
       buf.copy(store as Buffer, storeLen, start, end);
-      starts.push(storeLen);
-      ends.push(storeLen + end - start);
+      starts[kept] = storeLen;
+      ends[kept++] = storeLen + end - start;
       storeLen += end - start;
       return;
     }
@@ -104,18 +120,19 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
       regionStart = start;
     }
     const base = storeLen + (start - regionStart);
-    starts.push(base);
-    ends.push(base + end - start);
+    starts[kept] = base;
+    ends[kept++] = base + end - start;
     regionEnd = end;
   };
   const takeBytes = (): LineBytes => {
     flushRegion();
-    const out = { bytes: (store as Buffer).subarray(0, storeLen), starts: Uint32Array.from(starts), ends: Uint32Array.from(ends), offsets: Float64Array.from(offsets) };
+    const out = { bytes: (store as Buffer).subarray(0, storeLen), starts: starts.subarray(0, kept), ends: ends.subarray(0, kept), offsets: offsets.subarray(0, kept) };
     store = Buffer.allocUnsafeSlow(Math.max(1 << 19, storeLen));
     storeLen = 0;
-    starts = [];
-    ends = [];
-    offsets = [];
+    kept = 0;
+    starts = new Uint32Array(batchLines);
+    ends = new Uint32Array(batchLines);
+    offsets = new Float64Array(batchLines);
     return out;
   };
 
