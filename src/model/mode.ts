@@ -25,13 +25,13 @@ export const SRC_CHANNEL: Table<ChannelState, 'active' | 'postcopyPaused', Chann
   transitions: [
     { from: '*', on: 'state', guard: 'postcopyPaused', to: 'paused', models: 'migrate_set_state new state postcopy-paused: a resume follows, and it creates the channel again (§D.0 b)' },
     { from: 'setup', on: 'state', guard: 'active', to: 'active', models: 'migrate_set_state new state active: the migration left setup (§D.0 a)' },
-    { from: 'setup', on: 'preempt-channel', to: 'postcopy', action: 'inSetup', models: 'postcopy_preempt_setup from migration setup: compat mode (x-preempt-pre-7-2) and 7.2 create the channel there (§D.0 a)' },
-    { from: 'active', on: 'preempt-channel', to: 'postcopy', action: 'atPostcopyStart', models: 'postcopy_preempt_setup from postcopy_start: new mode creates the channel when postcopy starts, seconds after setup (§D.0 a)' },
+    { from: 'setup', on: 'preempt-channel', to: 'postcopy', action: 'inSetup', models: 'postcopy_preempt_setup from migrate_fd_connect (migration_connect), in setup: compat mode (preempt_pre_7_2) and 7.2 (§D.0 a)' },
+    { from: 'active', on: 'preempt-channel', to: 'postcopy', action: 'atPostcopyStart', models: 'postcopy_preempt_establish_channel from postcopy_start: new mode creates the channel when postcopy starts, seconds after setup (§D.0 a)' },
     { from: 'setup', on: 'postcopy-start', to: 'postcopy', models: 'postcopy_start with no channel yet: a later channel is not the setup one (§D.0 a)' },
     { from: 'active', on: 'postcopy-start', to: 'postcopy', models: 'postcopy_start with no channel yet (§D.0 a)' },
     { from: 'paused', on: 'resume-prepared', to: 'prepared', models: 'ram_state_resume_prepare: the resume prepared the RAM state (§D.0 b, §C.3 S10)' },
-    { from: 'paused', on: 'preempt-channel', to: 'postcopy', action: 'beforeResumePrepare', models: 'the resume created the channel before ram_state_resume_prepare: compat mode and 7.2, as seen in real traces (§D.0 b)' },
-    { from: 'prepared', on: 'preempt-channel', to: 'postcopy', action: 'afterResumePrepare', models: 'the resume created the channel after ram_state_resume_prepare: new mode (§D.0 b)' },
+    { from: 'paused', on: 'preempt-channel', to: 'postcopy', action: 'beforeResumePrepare', models: 'a resume creating the channel before ram_state_resume_prepare: compat mode and 7.2 create it in migrate_fd_connect, before the migration thread resumes (§D.0 b)' },
+    { from: 'prepared', on: 'preempt-channel', to: 'postcopy', action: 'afterResumePrepare', models: 'postcopy_preempt_establish_channel from postcopy_do_resume, after the resume prepare: new mode (§D.0 b)' },
   ],
 };
 

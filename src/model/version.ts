@@ -24,7 +24,7 @@ export class VersionTracker {
     src: { range: ANY, evidence: [], seen: new Set(), contradictions: [] },
     dst: { range: ANY, evidence: [], seen: new Set(), contradictions: [] },
   };
-  /** First urgent-page write per (tid), to tell the writer model from the writing thread. */
+  /** Source threads that wrote urgent pages (the writing thread tells the writer model). */
   private readonly urgentTids = new Set<number>();
   /** The source threads that wrote urgent pages, in the order they first did (writerModel reads it from either end). */
   private readonly urgentOrder: Array<{ tid: number; ref: EventRef }> = [];
