@@ -269,3 +269,13 @@ describe('which inputs get a reader thread', () => {
     assert.deepEqual([...chooseWorkerInputs([1, 0, 5], 'worker', 0)], [0, 2]);
   });
 });
+
+describe("a reader thread's format, loaded by name", () => {
+  it('gives every format of trace-input.ts FORMATS, the same object, and refuses other names', async () => {
+    const { FORMATS } = await import('../src/ingest/trace-input.js');
+    const { loadFormat, LOADABLE_FORMATS } = await import('../src/ingest/format-modules.js');
+    assert.deepEqual([...LOADABLE_FORMATS].sort(), FORMATS.map((f) => f.name).sort());
+    for (const f of FORMATS) assert.equal(await loadFormat(f.name), f, f.name);
+    await assert.rejects(loadFormat('nope'), InputError);
+  });
+});

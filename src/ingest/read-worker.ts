@@ -6,8 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { RecordEncoder } from './record-codec.js';
 import type { EncodedBatch } from './records.js';
-import { InputError, newCounters } from './records.js';
-import { formatByName, withFormatOptions } from './trace-input.js';
+import { InputError, newCounters, withFormatOptions } from './records.js';
+import { loadFormat } from './format-modules.js';
 import type { UnparsedSample } from '../types.js';
 import { matchersOf } from '../model/catalog.js';
 import type { WorkerReadSpec } from './worker-read.js';
@@ -31,7 +31,7 @@ port.on('message', (m: WorkerReadSpec | number) => {
 async function main(spec: WorkerReadSpec): Promise<void> {
   const counters = newCounters(spec.path);
   let samples: UnparsedSample[] = [];
-  const format = withFormatOptions(formatByName(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
+  const format = withFormatOptions(await loadFormat(spec.format), { ...(spec.traceEvents ? { traceEvents: spec.traceEvents } : {}), ...(spec.tid !== undefined ? { tid: spec.tid } : {}) });
   const enc = new RecordEncoder(matchersOf(spec.patterns));
   const readOpts = { maxSamples: spec.maxSamples, onUnparsed: (s: UnparsedSample) => samples.push(s) };
   // Line-based formats fill the encoder as they read (no record objects for what it can scan as

@@ -164,3 +164,25 @@ export interface RenderedSink<B> {
   /** The batch; null when there is nothing in it to send. */
   endRendered(text: RenderedText): B | null;
 }
+
+/** Options that belong to one input rather than to one read (see InputReadOptions). */
+export interface FormatOptions {
+  traceEvents?: string;
+  tid?: number;
+}
+
+/**
+ * The format with per-input options bound in, so every read of the input (side inference, the
+ * replay, convert) sees them without its caller knowing about them.
+ */
+export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceFormat {
+  if (o.traceEvents === undefined && o.tid === undefined) return format;
+  return {
+    ...format,
+    read: (path, input, side, counters, opts) => format.read(path, input, side, counters, bound(opts)),
+    ...(format.readEncoded ? { readEncoded: (path, input, side, counters, opts, enc) => format.readEncoded!(path, input, side, counters, bound(opts), enc) } : {}),
+  };
+  function bound(opts: InputReadOptions): InputReadOptions {
+    return { ...opts, traceEvents: opts.traceEvents ?? o.traceEvents, tid: opts.tid ?? o.tid };
+  }
+}

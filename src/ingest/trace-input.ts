@@ -12,7 +12,7 @@ import { SIMPLE_FORMAT } from './formats/simple.js';
 import { SYSLOG_FORMAT } from './formats/syslog.js';
 import { InputError, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
 
-export { InputError, fileSize, newCounters, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
+export { InputError, fileSize, newCounters, withFormatOptions, type InputCounters, type InputReadOptions, type TraceFormat, type TraceRecord } from './records.js';
 export { STDIN, displayName } from './bytes.js';
 
 /** Every format, most specific first: on equal confidence the earlier one wins. */
@@ -40,27 +40,6 @@ export function formatByName(name: string): TraceFormat {
   return f;
 }
 
-/** Options that belong to one input rather than to one read (see InputReadOptions). */
-export interface FormatOptions {
-  traceEvents?: string;
-  tid?: number;
-}
-
-/**
- * The format with per-input options bound in, so every read of the input (side inference, the
- * replay, convert) sees them without its caller knowing about them.
- */
-export function withFormatOptions(format: TraceFormat, o: FormatOptions): TraceFormat {
-  if (o.traceEvents === undefined && o.tid === undefined) return format;
-  return {
-    ...format,
-    read: (path, input, side, counters, opts) => format.read(path, input, side, counters, bound(opts)),
-    ...(format.readEncoded ? { readEncoded: (path, input, side, counters, opts, enc) => format.readEncoded!(path, input, side, counters, bound(opts), enc) } : {}),
-  };
-  function bound(opts: InputReadOptions): InputReadOptions {
-    return { ...opts, traceEvents: opts.traceEvents ?? o.traceEvents, tid: opts.tid ?? o.tid };
-  }
-}
 
 /** Where an unrecognised input starts: its first non-blank line, shortened, for the error message. */
 export interface FirstLine {
