@@ -37,7 +37,8 @@ export const MIGRATION_PHASES: Table<Phase, Guard, 'nextMigration'> = {
 };
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-const stateOf = (e: StateEvent) => fieldOf(e.rows, e.args, 'state');
+/** The `state` field of a state event (the guards of every table that reads `state`). */
+export const stateOf = (e: StateEvent) => fieldOf(e.rows, e.args, 'state');
 
 export const PHASES = new Automaton<Phase, Guard, 'nextMigration', BoundaryContext, StateEvent>(
   MIGRATION_PHASES,

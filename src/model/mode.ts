@@ -8,6 +8,7 @@ import type { EventRef } from './threads.js';
 import type { WriterModel } from './version.js';
 import { reads } from './signals.js';
 import { Automaton, type Table } from './automaton.js';
+import { stateOf, type StateEvent } from './episodes.js';
 
 type ChannelState = 'setup' | 'active' | 'postcopy' | 'paused' | 'prepared';
 type ChannelAction = 'inSetup' | 'atPostcopyStart' | 'beforeResumePrepare' | 'afterResumePrepare';
@@ -35,19 +36,9 @@ export const SRC_CHANNEL: Table<ChannelState, 'active' | 'postcopyPaused', Chann
   ],
 };
 
-/** An event as SRC_CHANNEL's guards and actions read it. */
-interface ChannelEvent {
+/** An event as SRC_CHANNEL's guards (its state, as the migration phases read it) and actions read it. */
+interface ChannelEvent extends StateEvent {
   ref: EventRef;
-  field(name: string): string | null;
-}
-
-class RowsEvent implements ChannelEvent {
-  ref!: EventRef;
-  rows: readonly CatalogRow[] = [];
-  args = '';
-  field(name: string): string | null {
-    return fieldOf(this.rows, this.args, name);
-  }
 }
 
 /**
@@ -65,8 +56,8 @@ export class ModeTracker {
   private static readonly CHANNEL = new Automaton<ChannelState, 'active' | 'postcopyPaused', ChannelAction, ModeTracker, ChannelEvent>(
     SRC_CHANNEL,
     {
-      active: (_, e) => e.field('state') === 'active',
-      postcopyPaused: (_, e) => e.field('state') === 'postcopy-paused',
+      active: (_, e) => stateOf(e) === 'active',
+      postcopyPaused: (_, e) => stateOf(e) === 'postcopy-paused',
     },
     {
       inSetup: (t, e) => {
@@ -100,7 +91,7 @@ export class ModeTracker {
   dstEos: EventRef | null = null;
   private readonly channel = ModeTracker.CHANNEL.start();
   /** One event object, reused: the table's guards and actions read it during the step only. */
-  private readonly channelEvent = new RowsEvent();
+  private readonly channelEvent: ChannelEvent = { ref: null as unknown as EventRef, rows: [], args: '' };
 
   constructor(
     private readonly fileOf: (input: number) => string,
