@@ -68,23 +68,12 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   let store = keep ? Buffer.allocUnsafeSlow(1 << 19) : null;
   let storeLen = 0;
   // Each batch's line positions go straight into typed arrays of its own (handed out, and
-  // transferred by a reader thread): no number arrays copied over at the end of each batch.
+  // transferred by a reader thread): no number arrays copied over at the end of each batch. A
+  // batch holds at most batchLines lines (it is handed out when it has that many).
   let kept = 0;
   let starts = new Uint32Array(keep ? batchLines : 0);
   let ends = new Uint32Array(keep ? batchLines : 0);
   let offsets = new Float64Array(keep ? batchLines : 0);
-  const growKept = () => {
-    const n = Math.max(16, kept * 2);
-    const s = new Uint32Array(n);
-    s.set(starts);
-    starts = s;
-    const e = new Uint32Array(n);
-    e.set(ends);
-    ends = e;
-    const o = new Float64Array(n);
-    o.set(offsets);
-    offsets = o;
-  };
   let region: Buffer | null = null; // the chunk the pending region is in
   let regionStart = 0;
   let regionEnd = 0;
@@ -103,7 +92,6 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
   };
   /** Records where line (bytes start..end of buf, at byte `at` of the input) lies in the store; `inPlace`: buf is the chunk being read. */
   const keepLine = (buf: Buffer, start: number, end: number, inPlace: boolean, at: number) => {
-    if (kept === starts.length) growKept();
     offsets[kept] = at;
     if (!inPlace) {
       flushRegion();
