@@ -113,8 +113,10 @@ describe('convert to standard output', () => {
         }, 20);
       },
     });
+    const { writeOut } = await import('../src/cli/output.js');
     const src = join(ROOT, 'traces/10.0.13/a-precopy-1/src.log');
-    const summary = await convert({ inputs: [src], to: 'jsonl', catalog: loadCatalog([]) }, undefined, slow);
+    // What the convert command hands it: standard output as cli/output.ts writes it.
+    const summary = await convert({ inputs: [src], to: 'jsonl', catalog: loadCatalog([]) }, undefined, { write: (t) => writeOut(t, slow), closed: () => false });
     assert.ok(summary.written > 50, `${summary.written} records`);
     assert.equal(slow.writableLength, 0, 'nothing still queued when convert is done');
     assert.ok(delivered > 1000, `${delivered} bytes delivered`);

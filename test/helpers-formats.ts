@@ -23,7 +23,6 @@
 // The binary `simple` format is not synthesised: the self-built run has the real files.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { convert } from '../src/convert/convert.js';
 import { formatPrintf, type ArgValue, type Conv, type Piece } from '../src/ingest/formats/printf.js';
 import { loadTraceEvents, type TraceEventDef } from '../src/ingest/trace-events.js';
@@ -58,10 +57,9 @@ export async function readAll(path: string): Promise<TraceRecord[]> {
   return out;
 }
 
-const NULL_SINK = new Writable({ write: (_c, _e, cb) => cb() });
 
 async function convertTo(inputs: string[], sides: Array<'src' | 'dst'>, to: 'csv' | 'jsonl', out: string): Promise<void> {
-  await convert({ inputs, sides, to, catalog: loadCatalog([]) }, out, NULL_SINK);
+  await convert({ inputs, sides, to, catalog: loadCatalog([]) }, out);
 }
 
 function secs(us: number): string {

@@ -45,8 +45,18 @@ export interface ConvertSummary {
   outputClosed: boolean;
 }
 
-/** Writes the converted stream to `out` (a file path, "-" or undefined for stdout, .gz compressed). */
-export async function convert(opts: ConvertOptions, output: string | undefined, stdout: Writable = process.stdout): Promise<ConvertSummary> {
+/**
+ * Where convert writes when given no file: the CLI's standard output (cli/output.ts writeOut: a
+ * write is done once it is out, and a reader that went away closes it).
+ */
+export interface TextSink {
+  write(text: string): Promise<void>;
+  /** Its reader went away: nothing more is taken, and convert stops reading its inputs. */
+  closed(): boolean;
+}
+
+/** Writes the converted stream to `output` (a file path, .gz compressed) or, for "-" or undefined, to `stdout`. */
+export async function convert(opts: ConvertOptions, output: string | undefined, stdout?: TextSink): Promise<ConvertSummary> {
   if (opts.inputs.length === 0) throw new InputError('convert: give at least one input');
   if (opts.inputs.filter((p) => p === '-').length > 1) throw new InputError('convert: standard input (-) can be given once');
   for (const [opt, t] of [['--from', opts.from], ['--to-time', opts.toTime]] as const) if (t !== undefined) parseTimeBound(t, opt);
@@ -82,10 +92,10 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   let keep: ReturnType<typeof compileFilter> | null = fromBound || toBound ? null : compileFilter(spec);
   const writer = WRITERS[opts.to];
 
-  const { stream, done, closed } = openOutput(output, stdout);
+  const out = openOutput(output, stdout);
   const write = async (text: string) => {
-    if (closed.now) throw new OutputClosed();
-    if (!stream.write(text)) await Promise.race([once(stream, 'drain'), closed.signal]);
+    if (out.closed()) throw new OutputClosed();
+    await out.write(text);
   };
   // The records as the replay streams them (replay/stream.ts), with this writer its only observer:
   // convert needs no model, only the merged stream.
@@ -113,74 +123,42 @@ export async function convert(opts: ConvertOptions, output: string | undefined, 
   try {
     if (writer.header) await write(writer.header);
     await replayStream(opened, [writerObserver]);
+    summary.outputClosed = out.closed(); // at its very last write
   } catch (e) {
     // The reader went away (`convert … | head`): the output ends there, quietly, and so does the
     // reading (the replay stops; its reader threads end with it).
     if (!(e instanceof OutputClosed)) throw e;
     summary.outputClosed = true;
   } finally {
-    await done();
+    await out.done();
   }
   return summary;
 }
 
 class OutputClosed extends Error {}
 
-/** Whether standard output's reader went away (EPIPE): `now`, or `signal` resolving when it does. */
-interface Closed {
-  now: boolean;
-  signal: Promise<void>;
+interface Output extends TextSink {
+  done(): Promise<void>;
 }
 
-const NEVER: Closed = { now: false, signal: new Promise<void>(() => {}) };
-
-function openOutput(output: string | undefined, stdout: Writable): { stream: Writable; done: () => Promise<void>; closed: Closed } {
-  if (output === undefined || output === '-') return openStdout(stdout);
+function openOutput(output: string | undefined, stdout: TextSink | undefined): Output {
+  if (output === undefined || output === '-') {
+    if (!stdout) throw new Error('convert: no standard output given');
+    return { write: (t) => stdout.write(t), closed: () => stdout.closed(), done: async () => {} };
+  }
   const file = createWriteStream(output);
   const failed = new Promise<never>((_, reject) => file.once('error', (e) => reject(new InputError(`-o ${output}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
   failed.catch(() => {});
-  if (!output.endsWith('.gz')) {
-    return {
-      stream: file,
-      done: async () => {
-        file.end();
-        await Promise.race([once(file, 'close'), failed]);
-      },
-      closed: NEVER,
-    };
-  }
-  const gz = createGzip();
-  gz.pipe(file);
+  const stream: Writable = output.endsWith('.gz') ? createGzip() : file;
+  if (stream !== file) stream.pipe(file);
   return {
-    stream: gz,
-    done: async () => {
-      gz.end();
-      await Promise.race([once(file, 'close'), failed]);
+    write: async (t) => {
+      if (!stream.write(t)) await Promise.race([once(stream, 'drain'), failed]);
     },
-    closed: NEVER,
-  };
-}
-
-function openStdout(stdout: Writable): { stream: Writable; done: () => Promise<void>; closed: Closed } {
-  let failure: Error | null = null;
-  let gone = (): void => {};
-  const closed: Closed = { now: false, signal: new Promise<void>((resolve) => (gone = resolve)) };
-  const onError = (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') {
-      closed.now = true;
-      gone();
-    } else failure = e;
-  };
-  stdout.on('error', onError);
-  return {
-    stream: stdout,
-    closed,
-    // Done once all of it is out: writes the pipe has not taken yet are queued in the process,
-    // and the bin's exit would drop them (`convert … | slow reader` lost its last lines).
+    closed: () => false,
     done: async () => {
-      if (!closed.now && !stdout.destroyed) await Promise.race([new Promise<void>((resolve) => stdout.write('', () => resolve())), closed.signal]);
-      stdout.off('error', onError);
-      if (failure) throw failure;
+      stream.end();
+      await Promise.race([once(file, 'close'), failed]);
     },
   };
 }

@@ -17,7 +17,7 @@ import { computeSpans } from '../../timeline/spans.js';
 import { parseTimeSpec, TimeSpecError } from '../../timeline/windows.js';
 import type { Side } from '../../types.js';
 import { UsageError } from '../errors.js';
-import { cliArgv, cliIo } from '../io.js';
+import { cliArgv, cliIo, outputState } from '../io.js';
 import { writeOut } from '../output.js';
 import { VERSION } from '../version.js';
 import { analyzeWithTimeline } from '../analyze-timeline.js';
@@ -133,7 +133,10 @@ export const convertCommand: CommandModule<object, ConvertArgs> = {
         ...(args['trace-events'] ? { traceEvents: args['trace-events'] } : {}),
       },
       args.output,
-      cliIo().stdout,
+      // Standard output as every command writes it (cli/output.ts): each write done once it is out
+      // (the bin's exit drops what a pipe has not taken), and a reader that went away (EPIPE, seen
+      // by app.ts) ends the output.
+      { write: (text) => writeOut(text), closed: () => outputState().stdoutClosed },
     );
     if (!args.quiet) {
       const { stderr } = cliIo();
