@@ -6,7 +6,8 @@
 // Each pass runs in a fresh child process (so (c)'s peak RSS is its own); medians of --rounds.
 // Printed: MiB/s and events/s per pass, the ratio (c)/(b), and (c)'s peak RSS; then (c) on gzip and
 // ftrace forms of a slice (an eighth of the size) against (b) on the slice's log, and `check` of
-// four runs on one worker thread against one per core. With --long, also one single migration
+// four runs on one worker thread against one per core (and, as the machine's ceiling for that,
+// the same runs in one process against one process per core). With --long, also one single migration
 // stretched to a quarter of the size and to all of it (bench/make-trace.ts makeLongMigration).
 // The ISO variant: the same trace written as QEMU >= 10.1 writes it (ISO prefix, no TIDs), (b) with
 // the ISO form's regex against (c), rounds interleaved; `--iso-only` measures just that.
@@ -279,9 +280,14 @@ async function batchScaling(dir: string, sizeMiB: number, rounds: number): Promi
     dirs.push(d);
   }
   const cores = availableParallelism();
-  const r = measure({ 'jobs 1': ['batch', '1', ...dirs], [`jobs ${cores}`]: ['batch', String(cores), ...dirs] }, rounds);
+  // Beside it, in the same rounds, the machine's ceiling for this work: the runs split over as many
+  // separate processes as cores, against one process doing them all (start-up counted in both).
+  const r = measure({ 'jobs 1': ['batch', '1', ...dirs], [`jobs ${cores}`]: ['batch', String(cores), ...dirs], 'processes 1': ['processes', '1', ...dirs], [`processes ${cores}`]: ['processes', String(cores), ...dirs] }, rounds);
   const one = r['jobs 1']!;
   const many = r[`jobs ${cores}`]!;
+  const p1 = r['processes 1']!;
+  const pn = r[`processes ${cores}`]!;
+  const perRoundProcs = p1.all.map((x, i) => x.ms / pn.all[i]!.ms);
   // What an idle machine would take: the busiest thread, or all CPU time spread over the cores if
   // that is longer (V8's collector and compiler threads run beside the analysing ones).
   const idle = (x: PassResult) => Math.max(x.threadsCpuMs?.[0] ?? 0, x.cpuMs / cores);
@@ -291,6 +297,7 @@ async function batchScaling(dir: string, sizeMiB: number, rounds: number): Promi
     `batch: check of 4 runs x ${runMiB} MiB: 1 job ${(one.ms / 1000).toFixed(2)} s, ${cores} jobs ${(many.ms / 1000).toFixed(2)} s, speed-up ${(one.ms / many.ms).toFixed(2)} on ${cores} cores (wall, median)`,
     `batch CPU s per round, 1 job / ${cores} jobs: ${one.all.map((x, i) => `${cpu(x)} / ${cpu(many.all[i]!)}`).join('  ')}`,
     `batch speed-up from CPU times (max(busiest thread, CPU / cores)) per round: ${perRound.map((x) => x.toFixed(2)).join(' ')}, median ${median(perRound).toFixed(2)}`,
+    `ceiling, the same runs in ${cores} separate processes: 1 process ${(p1.ms / 1000).toFixed(2)} s, ${cores} processes ${(pn.ms / 1000).toFixed(2)} s, speed-up ${(p1.ms / pn.ms).toFixed(2)} (per round ${perRoundProcs.map((x) => x.toFixed(2)).join(' ')}; start-up included)`,
   ];
 }
 

@@ -1,5 +1,5 @@
 // One measured pass over the bench files (bench.ts runs it in a fresh process, through run-pass.ts). Prints JSON.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { RULES } from '../src/rules/index.js';
 import { limitHeapGrowth } from '../src/cli/heap.js';
 import { main } from '../src/cli/app.js';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { V8_STARTUP_FLAGS } from '../src/cli/heap.js';
 
 async function scan(files: string[]): Promise<{ lines: number; events: number }> {
   let lines = 0;
@@ -61,6 +63,32 @@ async function batch(args: string[]): Promise<{ lines: number; events: number }>
 }
 
 /**
+ * The same runs as `processes` separate migtrace processes side by side (each a `batch 1` pass
+ * over its share of the runs, started with the bin's V8 flags), timed from before the first
+ * starts to after the last ends: what the machine gives for this work when nothing is shared
+ * between the jobs, not even the process (the ceiling a batch's worker threads are measured
+ * against). The children's start-up is inside the time, for one process as for several.
+ */
+async function processes(args: string[]): Promise<{ lines: number; events: number }> {
+  const [n, ...dirs] = args;
+  const shares = Array.from({ length: Number(n) }, (_, k) => dirs.filter((_, i) => i % Number(n) === k));
+  const self = fileURLToPath(new URL('./run-pass.js', import.meta.url));
+  const outs = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<{ lines: number; events: number }>((resolve, reject) => {
+          const child = spawn(process.execPath, [...V8_STARTUP_FLAGS, self, 'batch', '1', ...share], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('error', reject);
+          child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as { lines: number; events: number }) : reject(new Error(`processes: a child exited with ${code}`))));
+        }),
+    ),
+  );
+  return { lines: outs.reduce((a, r) => a + r.lines, 0), events: outs.reduce((a, r) => a + r.events, 0) };
+}
+
+/**
  * `migtrace check --src S --dst D -f FORMAT` end to end, report included (written to a sink that
  * counts its bytes): what a trace of many migrations costs in memory with its report.
  */
@@ -95,7 +123,7 @@ async function simpletrace(args: string[]): Promise<{ lines: number; events: num
 
 const [kind, ...files] = process.argv.slice(2);
 const readlineIso = (files: string[]) => readlineRegex(files, ISO_LINE);
-const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'cli' ? cli : kind === 'simpletrace' ? simpletrace : null;
+const fn = kind === 'scan' ? scan : kind === 'readline-regex' ? readlineRegex : kind === 'readline-regex-iso' ? readlineIso : kind === 'migtrace' ? migtrace : kind === 'batch' ? batch : kind === 'processes' ? processes : kind === 'cli' ? cli : kind === 'simpletrace' ? simpletrace : null;
 if (!fn) throw new Error(`unknown pass ${kind}`);
 const threads = threadCpu();
 const t0 = performance.now();
