@@ -34,7 +34,8 @@ const CANCELS = new Automaton<'none' | 'cancelling', 'cancelling' | 'cancelEnded
 
 class Instance implements RuleInstance {
   private readonly state: Record<Side, string | null> = { src: null, dst: null };
-  private readonly lastProgress: Record<Side, EventRef | null> = { src: null, dst: null };
+  /** The source's last progress (the destination's silence proves nothing: see onEvent). */
+  private lastProgress: EventRef | null = null;
   private longest: Stall | null = null;
   /** A `cancelling` not (yet) followed by `cancelled`, per side. */
   private readonly cancelling: Record<Side, EventRef | null> = { src: null, dst: null };
@@ -44,11 +45,13 @@ class Instance implements RuleInstance {
     const { ref } = e;
     const side = ref.side;
     if (side === null || ref.ts === null) return;
-    const last = this.lastProgress[side];
-    const state = this.state[side];
     // Only the source drives a migration: a destination is silent whenever no page needs it (all
-    // of precopy with the page events filtered out), so its silence proves nothing.
-    if (side === 'src' && last?.ts != null && state !== null && !SETTLED.has(state)) {
+    // of precopy with the page events filtered out), so its silence proves nothing, and its events
+    // count here only as state changes (most of a postcopy trace's events: no more work for them).
+    const src = side === 'src';
+    const state = this.state[side];
+    const last = this.lastProgress;
+    if (src && last?.ts != null && state !== null && !SETTLED.has(state)) {
       const gap = ms(last.ts, ref.ts);
       if (this.longest === null || gap > this.longest.ms) this.longest = { side, state, from: last, to: ref, ms: gap };
     }
@@ -58,7 +61,7 @@ class Instance implements RuleInstance {
       for (const row of e.rows) if (CANCELS.reads[row.signalIndex]) CANCELS.step(this.cancels[side], row.signalIndex, this.cancelling, e);
     }
     // The main thread answering QMP (a cancel, a quit) proves time went on; it is not progress.
-    if (e.rows.some((r) => r.role !== 'main' && r.signal !== 'quit-cancel')) this.lastProgress[side] = ref;
+    if (src && e.rows.some((r) => r.role !== 'main' && r.signal !== 'quit-cancel')) this.lastProgress = ref;
   }
 
   finish(f: RunFacts): RuleOutcome {
