@@ -37,10 +37,16 @@ type Msg =
 export const WORKER_MIN_BYTES = 96 * 1048576;
 
 /**
- * Once an input has a thread of its own, the replay thread is the slower one: every other input of
- * 8 MiB or more gets a thread too, so this one only replays. On the 128 MiB bench slice (16 MB
- * source, 119 MB destination) the source's thread took the replay thread from 1.00-1.13 to 0.93 CPU
- * seconds and the check 8-12% less time, for 15-25 MiB more peak RSS (3 rounds, bench/pass.js).
+ * Once an input has a thread of its own, another input of 8 MiB or more gets one too if reading it
+ * here would make a string of each of its lines: a gzip input, whose lines cannot be left in their
+ * file (bytes.ts rereadable). A plain file's lines are scanned here as bytes, about as cheaply as a
+ * thread does it, without the thread's isolate, messages and memory. Measured (interleaved runs,
+ * bench pairs of a 16 MB source beside a 119 MB destination and 127 MB beside 946 MB; source on a
+ * thread vs here): log 128 MiB 785-852 vs 761-826 ms, peak RSS 169-173 vs 135-138 MiB; log 1 GiB
+ * 4.9-5.1 vs 4.4-4.6 s; ftrace 128 MiB 1.07-1.40 vs 0.95-1.00 s; ftrace 1 GiB 6.8-9.6 vs 5.8 s
+ * (RSS 251-272 vs 211-218: the reader of the large input is the busier thread there); gzip 1 GiB
+ * 5.5-5.8 vs 6.0-6.2 s (this thread made every source line a string: 5.0-5.2 CPU s against 4.4).
+ * (When the replay was slower, the plain source's thread had paid too: 8-12% on the 128 MiB slice.)
  */
 export const COMPANION_MIN_BYTES = 8 * 1048576;
 
@@ -51,12 +57,13 @@ export function spareCores(): number {
 
 /**
  * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
- * of trace text (bytes.ts traceBytesEstimate), one per spare core (each worker is a V8 heap of its
- * own, tens of MiB); then, if any was chosen, the largest others of COMPANION_MIN_BYTES or more, up
- * to one thread more than the spare cores (and only those `companion` allows: TraceFormat.smallInline).
+ * of trace text (bytes.ts traceSize), one per spare core (each worker is a V8 heap of its own, tens
+ * of MiB); then, if any was chosen, the largest others of COMPANION_MIN_BYTES or more that
+ * `companion` allows (gzip inputs, not TraceFormat.smallInline), up to one thread more than the
+ * spare cores.
  * Sizes of 0 (standard input) never go to a worker.
  */
-export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number, companion: (i: number) => boolean = () => true): Set<number> {
+export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number, companion: (i: number) => boolean): Set<number> {
   if (mode === 'inline') return new Set();
   const idx = sizes.map((_, i) => i).filter((i) => (sizes[i] as number) > 0);
   if (mode === 'worker') return new Set(idx);
