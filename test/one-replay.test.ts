@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fs, { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cli, ROOT, tempRun } from './helpers.js';
@@ -11,7 +12,7 @@ import { cli, ROOT, tempRun } from './helpers.js';
 const RACY = join(ROOT, 'traces/10.0.13/c-postcopy-preempt-pre72-2');
 const PER_THREAD = join(ROOT, 'traces/11.1.3/pt-cap-postcopy-preempt-compat-2');
 
-/** Bytes read from each file while `fn` runs (FileHandle.read and fs.read, which file streams use). */
+/** Bytes read from each file while `fn` runs (FileHandle.read, fs.read, which file streams use, and fs.readSync). */
 async function bytesReadBy(fn: () => Promise<unknown>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const count = (fd: number, n: number) => {
@@ -41,11 +42,20 @@ async function bytesReadBy(fn: () => Promise<unknown>): Promise<Map<string, numb
       cb(e, n, b);
     });
   };
+  const fsReadSync = fs.readSync;
+  (fs as { readSync: unknown }).readSync = function (fd: number, ...rest: unknown[]) {
+    const n = (fsReadSync as (...a: unknown[]) => number)(fd, ...rest);
+    count(fd, n);
+    return n;
+  };
+  syncBuiltinESMExports(); // `import { readSync } from 'node:fs'` sees the counting one
   try {
     await fn();
   } finally {
     proto.read = fhRead;
     (fs as { read: unknown }).read = fsRead;
+    (fs as { readSync: unknown }).readSync = fsReadSync;
+    syncBuiltinESMExports();
   }
   return counts;
 }
