@@ -3,7 +3,7 @@
 // open episodes (mode, states, preempt lifecycle, rules: episode.ts), and judges each episode.
 // What it judged, and the locations whose line is still in its file, are read by result.ts.
 import type { TraceRecord } from '../ingest/trace-input.js';
-import { rowsAt, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
+import { rowsAt, rowsFor, rowsForMask, type Catalog, type CatalogRow } from '../model/catalog.js';
 import { ThreadTable, type EventRef, type ThreadInfo } from '../model/threads.js';
 import { VersionTracker } from '../model/version.js';
 import { ProcessMode } from '../model/mode.js';
@@ -129,11 +129,15 @@ export class RunModel implements ReplayObserver {
     this.cur.observe(ref, rows, m);
   }
 
-  /** The catalog rows of an event; a reader thread has matched their patterns already (rowsMask >= 0). */
+  /** The catalog rows of an event; a reader has matched their patterns already (rowsMask >= 0). */
   private rowsOf(rec: TraceRecord & { kind: 'event' }) {
     const mask = rec.rowsMask;
-    return mask !== undefined && mask >= 0 ? rowsForMask(this.opts.catalog, rec.name, mask) : rowsFor(this.opts.catalog, rec.name, rec.args);
+    if (mask === undefined || mask < 0) return rowsFor(this.opts.catalog, rec.name, rec.args);
+    // Runs of one event with the same rows are most of a long trace: two compares, not two map lookups.
+    if (rec.name !== this.lastRows.name || mask !== this.lastRows.mask) this.lastRows = { name: rec.name, mask, rows: rowsForMask(this.opts.catalog, rec.name, mask) };
+    return this.lastRows.rows;
   }
+  private lastRows: { name: string; mask: number; rows: CatalogRow[] } = { name: '', mask: -1, rows: [] };
 
   /** The side of an event of a stream holding both processes (§A.2). */
   private placeSide(ref: EventRef, rows: ReturnType<RunModel['rowsOf']>): void {
