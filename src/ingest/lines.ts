@@ -158,6 +158,22 @@ export async function* splitLines(source: AsyncIterable<Buffer | string>, opts: 
         carryTruncated = false;
       } else if (nl - start > maxLine) {
         push(decode(chunk, start, start + maxLine, true, base + start), true);
+      } else if (!strings) {
+        // The hot path (bytes only, the whole line in this chunk): decode, keepLine and push
+        // written out, since the calls cost more than their bodies here.
+        const end = nl > start && chunk[nl - 1] === 0x0d ? nl - 1 : nl;
+        offsets[kept] = base + start;
+        if (region !== chunk) {
+          flushRegion();
+          region = chunk;
+          regionStart = start;
+        }
+        const at = storeLen + (start - regionStart);
+        starts[kept] = at;
+        ends[kept++] = at + end - start;
+        regionEnd = end;
+        if (batch.count++ === 0) batch.firstLine = lineNo;
+        lineNo++;
       } else {
         push(decode(chunk, start, nl, true, base + start), false);
       }
