@@ -149,10 +149,13 @@ export class RecordEncoder implements LineSink<EncodedBatch>, RenderedSink<Encod
 
   byteEvent(e: ByteEvent, b: Uint8Array, lineStart: number, _end: number, _at: number, side: Side | null, line: number): void {
     const { meta, o } = this;
-    const name = this.byteNames.nameOf(b, lineStart, e);
     const slot = e.nameHash & (BYTE_NAME_SLOTS - 1);
     let hit = this.bySlot[slot];
-    if (hit === undefined || hit.name !== name) this.bySlot[slot] = hit = { name, id: this.idOf(name), rows: this.matcherOf(name) };
+    // The slot's entry, checked byte for byte (one compare a line): a collision costs a new entry, never a wrong name.
+    if (hit === undefined || !ByteNames.is(hit.name, b, lineStart, e)) {
+      const name = this.byteNames.nameOf(b, lineStart, e);
+      this.bySlot[slot] = hit = { name, id: this.idOf(name), rows: this.matcherOf(name) };
+    }
     let flags = RAW_LINE | BYTES | (side === 'src' ? SIDE_SRC : side === 'dst' ? SIDE_DST : 0);
     if (hit.rows) {
       // scanEventBytes passed only ASCII: latin1 is the string parseInto would have made.
