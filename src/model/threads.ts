@@ -50,7 +50,7 @@ export class ThreadTable implements ThreadView {
   private recent: ThreadInfo | undefined;
 
   private map(side: Side | null): Map<number, ThreadInfo> {
-    return side === null ? this.bySide.none : this.bySide[side];
+    return side === null ? this.bySide.none : side === 'src' ? this.bySide.src : this.bySide.dst;
   }
 
   get(side: Side | null, tid: number | null): ThreadInfo | undefined {

@@ -57,7 +57,8 @@ export class VersionTracker {
   }
 
   range(side: Side): VersionRange {
-    return this.sides[side].range;
+    // Asked once or twice per event: two named loads, not a keyed one.
+    return side === 'src' ? this.sides.src.range : this.sides.dst.range;
   }
 
   /**

@@ -158,8 +158,11 @@ export class Episode {
   observe(ref: EventRef, rows: readonly CatalogRow[], m: number): void {
     this.events++;
     if (ref.side !== null) {
-      this.sideEvents[ref.side]++;
-      const seen = this.seen[ref.side];
+      // Named loads, not `x[ref.side]`: a keyed load per event cost more than the rest of this block.
+      const src = ref.side === 'src';
+      if (src) this.sideEvents.src++;
+      else this.sideEvents.dst++;
+      const seen = src ? this.seen.src : this.seen.dst;
       for (let i = 0; i < rows.length; i++) seen[rows[i]!.signalIndex] = 1;
     }
     if (ref.ts !== null) {

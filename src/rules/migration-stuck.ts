@@ -49,7 +49,7 @@ class Instance implements RuleInstance {
     // of precopy with the page events filtered out), so its silence proves nothing, and its events
     // count here only as state changes (most of a postcopy trace's events: no more work for them).
     const src = side === 'src';
-    const state = this.state[side];
+    const state = src ? this.state.src : this.state.dst;
     const last = this.lastProgress;
     if (src && last?.ts != null && state !== null && !SETTLED.has(state)) {
       const gap = ms(last.ts, ref.ts);
