@@ -429,11 +429,6 @@ export const BYTE_NAME_SLOTS = NAME_SLOTS;
 export class ByteNames {
   private readonly slots: string[] = new Array<string>(NAME_SLOTS).fill('');
 
-  /** Whether `name` is the event's name (a cache keyed by the name's slot checks its hit with this). */
-  static is(name: string, b: Uint8Array, lineStart: number, e: ByteEvent): boolean {
-    return sameAscii(name, b, lineStart + e.nameStart, lineStart + e.nameEnd);
-  }
-
   /** The name's string: the same string object for every event of that name while its slot holds it. */
   nameOf(b: Uint8Array, lineStart: number, e: ByteEvent): string {
     const slot = e.nameHash & (NAME_SLOTS - 1);
