@@ -12,7 +12,7 @@
 // string of its arguments only if the replay reads them (catalog.ts argsUse). Pure: no I/O.
 import type { Side } from '../types.js';
 import type { LineBatch, LineBytes } from './lines.js';
-import { BYTE_NAME_SLOTS, ByteNames, type ByteEvent } from './log-format.js';
+import { BYTE_NAME_SLOTS, ByteNames, sameBytes, type ByteEvent } from './log-format.js';
 import type { EncodedBatch, LineSink, TraceRecord } from './records.js';
 import { bytesMatcherOf, matchMask, type ArgsUse, type BytesMatcher, type RowMatcher } from '../model/catalog.js';
 import type { RenderedSink, RenderedText, SinkName } from './records.js';
@@ -315,16 +315,6 @@ export class RecordDecoder {
     const use = this.argsKind[nameId] as number;
     return use === 2 || (use === 1 && (flags & ROWS_MASK) === 0);
   }
-}
-
-/**
- * Whether b[from, to) holds exactly `name`'s bytes: byte loads on both sides (comparing against the
- * name string's char codes was ~12% of a reader thread's time on the 1 GiB bench trace, profiled).
- */
-function sameBytes(name: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  if (name.length !== to - from) return false;
-  for (let k = 0; k < name.length; k++) if (name[k] !== b[from + k]) return false;
-  return true;
 }
 
 /**
