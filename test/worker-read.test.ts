@@ -250,24 +250,17 @@ describe('lines left in their file by a reader thread, read back when reported',
 
 describe('which inputs get a reader thread', () => {
   const MiB = 1048576;
-  const any = () => true;
-  it('auto: the largest inputs of 96 MiB or more, one per spare core', () => {
-    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 4 * MiB], 'auto', 1, any)].sort(), [0, 1], 'one large, one companion');
-    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 4 * MiB], 'auto', 3, any)].sort(), [0, 1]);
-    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'auto', 0, any)], [], 'no spare core: none');
-    assert.deepEqual([...chooseWorkerInputs([95 * MiB], 'auto', 4, any)], [], 'smaller inputs stay');
-    assert.deepEqual([...chooseWorkerInputs([96 * MiB], 'auto', 4, any)], [0]);
-  });
-  it('auto: once one input has a thread, others of 8 MiB or more that may be companions get one too, up to one more than the spare cores', () => {
-    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 119 * MiB], 'auto', 1, any)].sort(), [0, 1], 'both');
-    assert.deepEqual([...chooseWorkerInputs([7 * MiB, 119 * MiB], 'auto', 1, any)], [1], 'a small source stays');
-    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 20 * MiB, 119 * MiB], 'auto', 1, any)].sort(), [1, 2], 'the larger companion first');
-    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 90 * MiB], 'auto', 1, any)], [], 'no large input: no companions');
-    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 119 * MiB], 'auto', 1, (i) => i !== 0)], [1], 'one that may not be a companion (a plain file, a simple trace) stays');
+  it('auto: the largest inputs of 96 MiB or more, one per spare core; the others stay on the replay thread', () => {
+    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 4 * MiB], 'auto', 1)], [1], 'the largest only');
+    assert.deepEqual([...chooseWorkerInputs([200 * MiB, 900 * MiB, 4 * MiB], 'auto', 3)].sort(), [0, 1]);
+    assert.deepEqual([...chooseWorkerInputs([16 * MiB, 119 * MiB], 'auto', 1)], [1], 'the bench slice: the destination only');
+    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'auto', 0)], [], 'no spare core: none');
+    assert.deepEqual([...chooseWorkerInputs([95 * MiB], 'auto', 4)], [], 'smaller inputs stay');
+    assert.deepEqual([...chooseWorkerInputs([96 * MiB], 'auto', 4)], [0]);
   });
   it('inline: none; worker: every input but standard input (size 0)', () => {
-    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4, any)], []);
-    assert.deepEqual([...chooseWorkerInputs([1, 0, 5], 'worker', 0, any)], [0, 2]);
+    assert.deepEqual([...chooseWorkerInputs([900 * MiB], 'inline', 4)], []);
+    assert.deepEqual([...chooseWorkerInputs([1, 0, 5], 'worker', 0)], [0, 2]);
   });
 });
 

@@ -1,25 +1,22 @@
 // Reader threads started by the bin before it loads the CLI (ingest/worker-read.ts warmReaders):
 // as many as the inputs named on the command line would get (worker-read.ts chooseWorkerInputs),
 // judged from the sizes of the files named and of the files in the folders named (one level; a
-// .gz file counted at four times its size, as the real choice does without reading its trailer,
-// and told by its name, not its magic; a simple trace not at all: its thread is started with a
-// smaller heap when its input is known).
+// .gz file counted at four times its size, as the real choice does without reading its trailer;
+// a simple trace not at all: its thread is started with a smaller heap when its input is known).
 // Measured on the 128 MiB bench slice: the replay thread waited 110-135 ms for the first batch of
 // a thread started when the run began. A guess that is too high costs an idle thread, stopped when
 // the run is done; one too low, the wait.
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TraceSize } from '../ingest/bytes.js';
 import { chooseWorkerInputs, spareCores, warmReaders } from '../ingest/worker-read.js';
 
 /** Its size, or 0 for what gets no warm thread: not a file, or a simple trace (its reader thread is smaller: formats/simple.ts readerYoungMb). */
-function sizeOf(path: string): TraceSize {
-  const gzip = path.endsWith('.gz');
+function sizeOf(path: string): number {
   try {
     const st = statSync(path);
-    return { bytes: st.isFile() && !isSimpleTrace(path) ? (gzip ? st.size * 4 : st.size) : 0, gzip };
+    return st.isFile() && !isSimpleTrace(path) ? (path.endsWith('.gz') ? st.size * 4 : st.size) : 0;
   } catch {
-    return { bytes: 0, gzip };
+    return 0;
   }
 }
 
@@ -35,8 +32,8 @@ function isSimpleTrace(path: string): boolean {
 }
 
 /** Sizes of the files `argv` names, directly or in a folder it names. */
-export function namedSizes(argv: readonly string[]): TraceSize[] {
-  const sizes: TraceSize[] = [];
+export function namedSizes(argv: readonly string[]): number[] {
+  const sizes: number[] = [];
   for (const a of argv) {
     if (a.startsWith('-')) continue;
     try {
@@ -55,12 +52,11 @@ export function namedSizes(argv: readonly string[]): TraceSize[] {
 /**
  * Only `check` reads on reader threads; with --html the timeline shows every line, read inline
  * (replay/stream.ts needsText), as timeline and convert read theirs. Synchronous on purpose: it runs
- * before the CLI loads, and bytes.ts traceSize (the real choice's sizes) would await.
+ * before the CLI loads, and bytes.ts traceBytesEstimate (the real choice's sizes) would await.
  */
 export function warmFor(argv: readonly string[]): void {
   const command = argv.find((a) => !a.startsWith('-'));
   if (command !== 'check' || argv.some((a) => a === '--html' || a.startsWith('--html='))) return;
-  const sizes = namedSizes(argv);
-  warmReaders(chooseWorkerInputs(sizes.map((s) => s.bytes), 'auto', spareCores(), (i) => sizes[i]!.gzip).size);
+  warmReaders(chooseWorkerInputs(namedSizes(argv), 'auto', spareCores()).size);
 }
 

@@ -270,31 +270,25 @@ export async function readHead(path: string, n = HEAD_BYTES): Promise<Buffer> {
   return Buffer.concat(parts).subarray(0, n);
 }
 
-/** How much trace an input holds, and whether it is gzip (its lines cannot be read back by offset then). */
-export interface TraceSize {
-  bytes: number;
-  gzip: boolean;
-}
-
 /**
  * Roughly how many bytes of trace an input holds, to decide whether it is worth a reader thread:
  * its size; for gzip the size its trailer gives (ISIZE: the uncompressed size mod 2^32, of the
  * last member), but at least four times its size (trace text compresses 6-12x; a wrapped or
  * multi-member ISIZE falls back to that). 0 for standard input (it is read here).
  */
-export async function traceSize(path: string, size: number): Promise<TraceSize> {
-  if (path === STDIN || size < 2) return { bytes: path === STDIN ? 0 : size, gzip: false };
+export async function traceBytesEstimate(path: string, size: number): Promise<number> {
+  if (path === STDIN || size < 2) return path === STDIN ? 0 : size;
   let fh;
   try {
     fh = await open(path, 'r');
     const b = Buffer.alloc(4);
     await fh.read(b, 0, 2, 0);
-    if (!isGzip(b)) return { bytes: size, gzip: false };
-    if (size < 18) return { bytes: size * 4, gzip: true }; // header and trailer alone take 18 bytes
+    if (!isGzip(b)) return size;
+    if (size < 18) return size * 4; // header and trailer alone take 18 bytes
     await fh.read(b, 0, 4, size - 4);
-    return { bytes: Math.max(size * 4, b.readUInt32LE(0)), gzip: true };
+    return Math.max(size * 4, b.readUInt32LE(0));
   } catch {
-    return { bytes: size, gzip: false }; // the reader will say what is wrong with it
+    return size; // the reader will say what is wrong with it
   } finally {
     await fh?.close();
   }

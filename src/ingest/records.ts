@@ -92,8 +92,6 @@ export interface TraceFormat {
   lineEvent?(line: string): { name: string; tid: number | null } | null;
   /** The young generation of its reader thread, MiB (worker-read.ts; default READER_YOUNG_MB). */
   readerYoungMb?: number;
-  /** Its inputs under WORKER_MIN_BYTES stay on the replay thread even when a larger one has a thread (worker-read.ts chooseWorkerInputs). */
-  smallInline?: boolean;
   /** Line-based formats: the same read, into a reader thread's encoder (record-codec.ts RecordEncoder; same records, same counts). */
   readEncoded?(path: string, input: number, side: Side | null, counters: InputCounters, opts: InputReadOptions, enc: LineSink<EncodedBatch> & RenderedSink<EncodedBatch>): AsyncGenerator<EncodedBatch>;
 }

@@ -36,20 +36,6 @@ type Msg =
  */
 export const WORKER_MIN_BYTES = 96 * 1048576;
 
-/**
- * Once an input has a thread of its own, another input of 8 MiB or more gets one too if reading it
- * here would make a string of each of its lines: a gzip input, whose lines cannot be left in their
- * file (bytes.ts rereadable). A plain file's lines are scanned here as bytes, about as cheaply as a
- * thread does it, without the thread's isolate, messages and memory. Measured (interleaved runs,
- * bench pairs of a 16 MB source beside a 119 MB destination and 127 MB beside 946 MB; source on a
- * thread vs here): log 128 MiB 785-852 vs 761-826 ms, peak RSS 169-173 vs 135-138 MiB; log 1 GiB
- * 4.9-5.1 vs 4.4-4.6 s; ftrace 128 MiB 1.07-1.40 vs 0.95-1.00 s; ftrace 1 GiB 6.8-9.6 vs 5.8 s
- * (RSS 251-272 vs 211-218: the reader of the large input is the busier thread there); gzip 1 GiB
- * 5.5-5.8 vs 6.0-6.2 s (this thread made every source line a string: 5.0-5.2 CPU s against 4.4).
- * (When the replay was slower, the plain source's thread had paid too: 8-12% on the 128 MiB slice.)
- */
-export const COMPANION_MIN_BYTES = 8 * 1048576;
-
 /** Cores left once this thread replays. */
 export function spareCores(): number {
   return availableParallelism() - 1;
@@ -57,21 +43,21 @@ export function spareCores(): number {
 
 /**
  * Which inputs to read on worker threads: in `auto`, the largest ones of WORKER_MIN_BYTES or more
- * of trace text (bytes.ts traceSize), one per spare core (each worker is a V8 heap of its own, tens
- * of MiB); then, if any was chosen, the largest others of COMPANION_MIN_BYTES or more that
- * `companion` allows (gzip inputs, not TraceFormat.smallInline), up to one thread more than the
- * spare cores.
- * Sizes of 0 (standard input) never go to a worker.
+ * of trace text (bytes.ts traceBytesEstimate), one per spare core (each worker is a V8 heap of its
+ * own, tens of MiB). The others stay on this thread, which replays: once the replay got cheaper, a
+ * thread for the smaller input beside the large one (a "companion") no longer paid for its isolate,
+ * its messages and its memory. Interleaved runs, a 127 MB source beside a 946 MB destination (1 GiB
+ * bench pair), companion vs none: log 4.5-5.4 vs 4.2-4.7 s (peak RSS 207-231 vs 171-188 MiB);
+ * ftrace 6.8-9.6 vs 5.8 s (251-272 vs 211-218); gzip 5.1-5.5 vs 5.6-6.5 s, whose source lines become
+ * strings here (peak RSS 270-273 vs 214-224: over 256 MiB with it); the 128 MiB slice within noise,
+ * 30-35 MiB less. Sizes of 0 (standard input) never go to a worker.
  */
-export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number, companion: (i: number) => boolean): Set<number> {
+export function chooseWorkerInputs(sizes: readonly number[], mode: 'auto' | 'inline' | 'worker', spare: number): Set<number> {
   if (mode === 'inline') return new Set();
   const idx = sizes.map((_, i) => i).filter((i) => (sizes[i] as number) > 0);
   if (mode === 'worker') return new Set(idx);
   const bySize = idx.sort((a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b);
-  const large = bySize.filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES).slice(0, Math.max(0, spare));
-  if (large.length === 0) return new Set();
-  const companions = bySize.filter((i) => !large.includes(i) && (sizes[i] as number) >= COMPANION_MIN_BYTES && companion(i));
-  return new Set([...large, ...companions].slice(0, spare + 1));
+  return new Set(bySize.filter((i) => (sizes[i] as number) >= WORKER_MIN_BYTES).slice(0, Math.max(0, spare)));
 }
 
 /**

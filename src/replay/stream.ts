@@ -3,7 +3,7 @@
 // the only place a run's inputs are streamed; what comes after reads lines back by offset only.
 import { fileSize, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceRecord } from '../ingest/trace-input.js';
 import { chooseWorkerInputs, readInWorker, spareCores } from '../ingest/worker-read.js';
-import { traceSize } from '../ingest/bytes.js';
+import { traceBytesEstimate } from '../ingest/bytes.js';
 import { patternsOf, type ArgsUse, type Catalog } from '../model/catalog.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import type { UnparsedSample } from '../types.js';
@@ -35,9 +35,8 @@ export async function openInputs(spec: RunSpec, run: AssembledRun, opts: OpenOpt
   const counters = inputs.map((i) => newCounters(i.path));
   const samples: UnparsedSample[] = [];
   // Large files are parsed on threads of their own while this one replays (same records, same counts).
-  const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? { bytes: 0, gzip: false } : traceSize(inp.path, await fileSize(inp.path)))));
-  const companion = (i: number) => sizes[i]!.gzip && formats[i]!.smallInline !== true;
-  const inWorker = chooseWorkerInputs(sizes.map((s) => s.bytes), opts.needsText ? 'inline' : (opts.readers ?? 'auto'), spareCores(), companion);
+  const sizes = await Promise.all(inputs.map(async (inp) => (inp.path === STDIN ? 0 : traceBytesEstimate(inp.path, await fileSize(inp.path)))));
+  const inWorker = chooseWorkerInputs(sizes, opts.needsText ? 'inline' : (opts.readers ?? 'auto'), spareCores());
   const patterns = inWorker.size > 0 ? patternsOf(opts.catalog) : [];
   const sources = inputs.map((inp, i) => {
     // textLater: lines of a plain file stay there until a report names them (read back at the end).

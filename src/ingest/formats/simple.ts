@@ -361,10 +361,6 @@ export const SIMPLE_FORMAT: TraceFormat = {
   // Its reader makes no string per record (simple-decode.ts): an 8 MiB young generation read the
   // 256 MiB bench pair as fast as 32 MiB, with a peak RSS of 256-260 MiB instead of 270-277 (3 rounds).
   readerYoungMb: 8,
-  // Decoding a small input costs the replay thread little, a thread of its own 30-40 MiB: the 256 MiB
-  // bench pair's 19 MB source on a thread took 3.5-4.3 s and 229-257 MiB, on the replay thread
-  // 3.8-4.1 s and 219-233 MiB (3 rounds each).
-  smallInline: true,
   read: (path, input, side, counters, opts): AsyncGenerator<TraceRecord[]> => readSimple(path, input, side, counters, opts, new SimpleListSink(input)),
   readEncoded: (path, input, side, counters, opts, enc) => readSimple(path, input, side, counters, opts, enc),
 };
