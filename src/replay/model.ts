@@ -133,11 +133,18 @@ export class RunModel implements ReplayObserver {
   private rowsOf(rec: TraceRecord & { kind: 'event' }) {
     const mask = rec.rowsMask;
     if (mask === undefined || mask < 0) return rowsFor(this.opts.catalog, rec.name, rec.args);
-    // Runs of one event with the same rows are most of a long trace: two compares, not two map lookups.
-    if (rec.name !== this.lastRows.name || mask !== this.lastRows.mask) this.lastRows = { name: rec.name, mask, rows: rowsForMask(this.opts.catalog, rec.name, mask) };
-    return this.lastRows.rows;
+    // Runs of one event with the same rows are most of a long trace: two compares, not two map lookups
+    // (kept in fields: an object per change of event would be an allocation where src and dst alternate).
+    if (rec.name !== this.lastName || mask !== this.lastMask) {
+      this.lastName = rec.name;
+      this.lastMask = mask;
+      this.lastRows = rowsForMask(this.opts.catalog, rec.name, mask);
+    }
+    return this.lastRows;
   }
-  private lastRows: { name: string; mask: number; rows: CatalogRow[] } = { name: '', mask: -1, rows: [] };
+  private lastName = '';
+  private lastMask = -1;
+  private lastRows: CatalogRow[] = [];
 
   /** The side of an event of a stream holding both processes (§A.2). */
   private placeSide(ref: EventRef, rows: ReturnType<RunModel['rowsOf']>): void {
