@@ -3,7 +3,7 @@
 // return-path threads, the destination's listen, fault and preempt threads and loadvm) in the
 // head of the file. A side wins when it has at least SIDE_MARGIN times the other's count.
 import type { Side } from '../types.js';
-import { rowsFor, type Catalog } from './catalog.js';
+import { rowsFor, type Catalog, type CatalogRow } from './catalog.js';
 
 export const SIDE_MARGIN = 3;
 export const SIDE_DECISIVE = 200;
@@ -25,7 +25,11 @@ export function newSideScore(): SideScore {
 
 /** The side an event proves its process to be, from the catalog (null: both sides log it, or unknown). */
 export function exclusiveSide(catalog: Catalog, name: string, args: string): Side | null {
-  const rows = rowsFor(catalog, name, args);
+  return sideOfRows(rowsFor(catalog, name, args));
+}
+
+/** The one side an event's catalog rows say logs it, or null (none, `both`, or rows that disagree). */
+export function sideOfRows(rows: readonly CatalogRow[]): Side | null {
   if (rows.length === 0) return null;
   const side = rows[0]!.side;
   if (side === 'both' || rows.some((r) => r.side !== side)) return null;

@@ -14,8 +14,8 @@ import { looksLikeQtestStream, scanStream, type QtestTest, type StreamPlan } fro
 import { groupThreadFiles, type ThreadGrouping } from '../assembly/qtest-threads.js';
 import type { AssembledRun, RunSpec } from '../assembly/types.js';
 import { detectFormat, formatByName, newCounters, readTraceRecords, STDIN, type InputCounters, type TraceFormat, type TraceRecord } from '../ingest/trace-input.js';
-import { exclusiveSide } from '../model/side.js';
-import type { Catalog } from '../model/catalog.js';
+import { sideOfRows } from '../model/side.js';
+import { argsUse, rowsFor, rowsForMask, type Catalog } from '../model/catalog.js';
 import type { EpisodeResult, Finding, Inconclusive, ModeInference, RunResult, Side, TestResult, UnparsedSample } from '../types.js';
 import type { ReplayObserver } from './observer.js';
 import { analyzeRun, analyzeRunStreamed, decideVerdict, type AnalyzeOptions, type EpisodeStream } from './run.js';
@@ -91,8 +91,12 @@ async function analyzeStream(spec: RunSpec, plan: StreamPlan, format: TraceForma
   const parts: TestPart[] = [];
   // Read once; each record goes to the test whose source or target wrote it (the plan's owner).
   // A test is analysed as soon as the read is past its last line: one test's records in memory at a time.
+  // Unless a test's timeline shows every line (--html), lines are read as the replay reads a trace:
+  // scanned as bytes, left in a plain file (read back if reported), arguments only where read (the
+  // string parser on every line made a suite's log 8-10 times slower to check than a trace).
+  const lean = opts.perTest ? {} : { textLater: true, argsUse: argsUse(opts.catalog, new Set(opts.rules.flatMap((r) => r.readsArgs ?? []))) };
   let next = 0;
-  for await (const batch of readTraceRecords(path, 0, null, counters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s) }, format)) {
+  for await (const batch of readTraceRecords(path, 0, null, counters, { maxSamples: opts.maxUnparsedSamples, onUnparsed: (s) => samples.push(s), ...lean }, format)) {
     for (const rec of batch) {
       const k = rec.kind === 'event' ? plan.owner[rec.line]! : START_NOISE.test(rec.text) ? -1 : messageOwner(rec.line);
       if (k >= 0) byTest[k]!.push(rec);
@@ -159,7 +163,8 @@ function sidesByTid(recs: TraceRecord[], t: QtestTest, catalog: Catalog): Map<nu
   const count = new Map<number, { src: number; dst: number }>();
   for (const r of recs) {
     if (r.kind !== 'event' || r.tid === null) continue;
-    const side = exclusiveSide(catalog, r.name, r.args);
+    // Rows as the reader matched them where it did (the arguments are then not read: '').
+    const side = sideOfRows(r.rowsMask !== undefined && r.rowsMask >= 0 ? rowsForMask(catalog, r.name, r.rowsMask) : rowsFor(catalog, r.name, r.args));
     if (!side) continue;
     const c = count.get(r.tid) ?? { src: 0, dst: 0 };
     c[side]++;
