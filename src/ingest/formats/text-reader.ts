@@ -79,9 +79,10 @@ class RecordListSink implements LineSink<TraceRecord[]> {
       const use = this.argsUse ? this.argsUse.get(name) : 'fields';
       this.lastUse = use === undefined || use === 'fields' ? use : bytesMatcherOf(use);
     }
-    // A line left in its file keeps its arguments there too, unless the replay reads them; which of
-    // an event's conditional rows apply is matched here, on the bytes (as a reader thread does).
-    const use = later ? this.lastUse : 'fields';
+    // The arguments become a string only if the replay reads them (a line left in its file keeps them
+    // there; a gzip line keeps them in its text), and which of an event's conditional rows apply is
+    // matched here, on the bytes: as a reader thread's decoder does (record-codec.ts readsArgs).
+    const use = this.lastUse;
     const args = use === 'fields' ? s.toString('latin1', start + e.argsAt, start + e.argsEnd) : '';
     const rowsMask = use === 'fields' || use === undefined ? -1 : use.mask(s, start + e.argsAt, start + e.argsEnd);
     this.out.push({ kind: 'event', name, side, args, tid: e.tid, ts: e.ts, input: this.input, line, raw: later ? '' : s.toString('latin1', start, end), argsAt: -1, at: later ? at : -1, rowsMask });
