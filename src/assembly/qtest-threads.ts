@@ -49,9 +49,9 @@ async function summarize(input: RunSpecInput): Promise<ThreadFile | null> {
   let last = -Infinity;
   let events = 0;
   let probe = true;
-  // Names and times only: the lines are scanned as bytes, no line or argument becomes a string (read
-  // as strings, this pass took most of the check of a per-thread suite: 1.6 of 1.9 s on
-  // traces/qtest/11.1.3-postcopy-threads, before the replay read the same files again).
+  // Names and times only: the lines are scanned as bytes and no argument becomes a string (a gzip
+  // file's lines still do: they cannot be read back). Parsed as strings, this pass took most of the
+  // check of a per-thread suite (traces/qtest/11.1.3-postcopy-threads), which reads the files again.
   for await (const batch of readTraceRecords(input.path, 0, null, newCounters(input.path), { maxSamples: 0, textLater: true, argsUse: NO_ARGS }, format)) {
     for (const r of batch) {
       if (r.kind !== 'event') continue;
